@@ -1,0 +1,77 @@
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void error_clear(struct error *e)
+{
+	if (!e)
+		return;
+	e->cls = ERR_NONE;
+	e->smtp_code = 0;
+	e->enhanced[0] = '\0';
+	e->msg[0] = '\0';
+}
+
+int error_set(struct error *e, enum error_class cls, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return -1;
+	e->cls = cls;
+	e->smtp_code = 0;
+	e->enhanced[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int error_prefix(struct error *e, const char *fmt, ...)
+{
+	char old[ERROR_MSG_MAX], pre[ERROR_MSG_MAX];
+	va_list ap;
+
+	if (!e)
+		return -1;
+	memcpy(old, e->msg, sizeof(old));
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof(pre), fmt, ap);
+	va_end(ap);
+	/* Concatenate by hand: the result is cut at the buffer's end. */
+	size_t n = strlen(pre), o = strlen(old);
+	if (n > sizeof(e->msg) - 3)
+		n = sizeof(e->msg) - 3;
+	memcpy(e->msg, pre, n);
+	memcpy(e->msg + n, ": ", 2);
+	if (o > sizeof(e->msg) - n - 3)
+		o = sizeof(e->msg) - n - 3;
+	memcpy(e->msg + n + 2, old, o);
+	e->msg[n + 2 + o] = '\0';
+	return -1;
+}
+
+const char *error_class_name(enum error_class cls)
+{
+	static const char *const names[] = {
+		[ERR_NONE] = "none",
+		[ERR_USAGE] = "usage",
+		[ERR_DATA] = "data",
+		[ERR_NOUSER] = "recipient",
+		[ERR_UNAVAILABLE] = "unavailable",
+		[ERR_TEMP] = "temporary",
+		[ERR_TLS] = "tls",
+		[ERR_PROTOCOL] = "protocol",
+		[ERR_AUTH] = "auth",
+		[ERR_CONFIG] = "config",
+		[ERR_IO] = "io",
+		[ERR_OS] = "os",
+		[ERR_INTERNAL] = "internal",
+	};
+
+	if ((unsigned)cls >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[cls];
+}

@@ -1,0 +1,1140 @@
+/* smtp.c - the SMTP submission protocol engine.
+ *
+ * One state per phase of the conversation and one handler per reply.  The
+ * commands whose replies are awaited sit in a FIFO: with PIPELINING the whole
+ * MAIL/RCPT.../DATA group goes out in one flight (RFC 2920), without it the
+ * window is one command.  Server bytes are untrusted; what may arrive when
+ * is checked here, so that the caller cannot get it wrong. */
+#include "smtp.h"
+
+#include "addr.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+enum {
+	ST_GREETING,
+	ST_EHLO,
+	ST_HELO,
+	ST_STARTTLS,
+	ST_TLS,		/* caller runs the handshake; no byte may arrive */
+	ST_AUTH,
+	ST_TXN,		/* MAIL, RCPT..., DATA */
+	ST_BODY,	/* caller sends the body */
+	ST_DOT,		/* waiting for the reply to the final dot */
+	ST_QUIT,
+	ST_CLOSE,
+};
+
+static const char *const strstate[] = {
+	[ST_GREETING] = "GREETING",
+	[ST_EHLO] = "EHLO",
+	[ST_HELO] = "HELO",
+	[ST_STARTTLS] = "STARTTLS",
+	[ST_TLS] = "TLS",
+	[ST_AUTH] = "AUTH",
+	[ST_TXN] = "TRANSACTION",
+	[ST_BODY] = "BODY",
+	[ST_DOT] = "DOT",
+	[ST_QUIT] = "QUIT",
+	[ST_CLOSE] = "CLOSE",
+};
+
+/* What a FIFO entry awaits the reply to. */
+enum {
+	CMD_GREETING,
+	CMD_EHLO,
+	CMD_HELO,
+	CMD_STARTTLS,
+	CMD_AUTH,
+	CMD_MAIL,
+	CMD_RCPT,
+	CMD_DATA,
+	CMD_DOT,
+	CMD_DOT_EMPTY,	/* end of data after a 354 we did not want */
+	CMD_QUIT,
+};
+
+/* RFC 4954 4: a command line, CRLF included, is at most 512 octets. */
+#define AUTH_LINE_MAX 512
+
+/* Refused recipients named in the error message; the rest are counted
+ * (each is in s->rcpt[] anyway). */
+#define RCPT_LISTED_MAX 6
+
+/* Room for a quoted server reply inside an error message. */
+#define QUOTE_MAX 400
+
+static const char injection_msg[] =
+	"server sent data after 220 to STARTTLS (command injection attempt); refusing";
+
+const char *smtp_state_name(const struct smtp *s)
+{
+	if (s->state < 0 || (size_t)s->state >= sizeof(strstate) / sizeof(strstate[0]))
+		return "?";
+	return strstate[s->state];
+}
+
+static void S_set_state(struct smtp *s, int state)
+{
+	s->state = state;
+}
+
+/* ---- FIFO of awaited replies ---- */
+
+static void S_push(struct smtp *s, int cmd)
+{
+	if (s->fifo_head + s->fifo_len == s->fifo_cap) {
+		if (s->fifo_head > 0) {
+			memmove(s->fifo, s->fifo + s->fifo_head, s->fifo_len * sizeof(*s->fifo));
+			s->fifo_head = 0;
+		} else {
+			s->fifo_cap = s->fifo_cap ? 2 * s->fifo_cap : 16;
+			s->fifo = xrealloc(s->fifo, s->fifo_cap * sizeof(*s->fifo));
+		}
+	}
+	s->fifo[s->fifo_head + s->fifo_len++] = cmd;
+}
+
+/* Only called with fifo_sent > 0. */
+static int S_pop(struct smtp *s)
+{
+	int cmd = s->fifo[s->fifo_head];
+
+	s->fifo_head++;
+	s->fifo_len--;
+	s->fifo_sent--;
+	if (s->fifo_len == 0)
+		s->fifo_head = 0;
+	return cmd;
+}
+
+/* ---- output and traces ---- */
+
+static void S_trace(struct smtp *s, char dir, const char *line, size_t len)
+{
+	if (s->trace)
+		s->trace(s->trace_ctx, dir, line, len);
+}
+
+/* Queue a command line awaiting a reply of kind cmd.  fmt must not carry
+ * secrets (it is traced as is). */
+static void S_cmd(struct smtp *s, int cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void S_cmd(struct smtp *s, int cmd, const char *fmt, ...)
+{
+	size_t start = s->out.len;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	buf_grow(&s->out, (size_t)n + 2);
+	va_start(ap, fmt);
+	vsnprintf(s->out.data + start, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	s->out.len += (size_t)n;
+	S_trace(s, '>', s->out.data + start, (size_t)n);
+	buf_add(&s->out, "\r\n", 2);
+	S_push(s, cmd);
+}
+
+/* Queue a line carrying AUTH data: the trace shows shown instead. */
+static void S_cmd_secret(struct smtp *s, const char *shown, const char *prefix,
+			 const struct buf *data)
+{
+	S_trace(s, '>', shown, strlen(shown));
+	/* grow once, so no reallocation leaves a copy behind unwiped */
+	buf_grow(&s->out, strlen(prefix) + data->len + 2);
+	buf_adds(&s->out, prefix);
+	buf_add(&s->out, data->data, data->len);
+	buf_add(&s->out, "\r\n", 2);
+	S_push(s, CMD_AUTH);
+}
+
+static void S_wipe_output(struct smtp *s)
+{
+	if (s->out.data)
+		OPENSSL_cleanse(s->out.data, s->out.cap);
+	buf_reset(&s->out);
+}
+
+/* "550 5.1.1 text" with the lines of a multi-line reply joined by spaces
+ * and control characters replaced: it ends up on a terminal. */
+static void S_quote(const struct reply *r, char *dst, size_t size)
+{
+	size_t n = (size_t)snprintf(dst, size, "%d", r->code);
+	const char *t = r->text.data ? r->text.data : "";
+
+	if (*t && n + 1 < size)
+		dst[n++] = ' ';
+	for (; *t && n + 1 < size; t++) {
+		unsigned char c = (unsigned char)*t;
+
+		dst[n++] = c == '\n' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (*t && size > 4)
+		memcpy(dst + size - 4, "...", 3), n = size - 1;
+	dst[n] = '\0';
+}
+
+/* ---- ending ---- */
+
+/* Record the first failure; a later one is a consequence of it, and none
+ * may undo a success already decided. */
+static void S_fail(struct smtp *s, enum error_class cls, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void S_fail(struct smtp *s, enum error_class cls, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->failed || s->ok)
+		return;
+	error_clear(&s->err);
+	s->err.cls = cls;
+	va_start(ap, fmt);
+	vsnprintf(s->err.msg, sizeof(s->err.msg), fmt, ap);
+	va_end(ap);
+	s->failed = 1;
+}
+
+/* Attach the reply's codes to the failure just recorded. */
+static void S_fail_codes(struct smtp *s, const struct reply *r)
+{
+	if (!s->failed || s->err.smtp_code)
+		return;
+	s->err.smtp_code = r->code;
+	snprintf(s->err.enhanced, sizeof(s->err.enhanced), "%s", r->enhanced);
+}
+
+static void S_close(struct smtp *s)
+{
+	S_wipe_output(s);
+	S_set_state(s, ST_CLOSE);
+}
+
+static void S_quit(struct smtp *s)
+{
+	S_cmd(s, CMD_QUIT, "QUIT");
+	S_set_state(s, ST_QUIT);
+}
+
+/* A reply of a kind the command cannot get: the server is broken or
+ * hostile, so stop talking to it. */
+static void S_unexpected(struct smtp *s, const char *what, const struct reply *r)
+{
+	char q[QUOTE_MAX];
+
+	S_quote(r, q, sizeof(q));
+	S_fail(s, ERR_PROTOCOL, "unexpected reply to %s: %s", what, q);
+	S_fail_codes(s, r);
+	S_close(s);
+}
+
+/* 4xx -> temporary, 5xx -> unavailable, quoting the reply; then QUIT. */
+static void S_refused(struct smtp *s, const struct reply *r, const char *what)
+{
+	char q[QUOTE_MAX];
+
+	S_quote(r, q, sizeof(q));
+	S_fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE, "%s: %s%s", what, q,
+	       r->code / 100 == 4 ? "; try again later" : "");
+	S_fail_codes(s, r);
+	S_quit(s);
+}
+
+/* ---- the conversation ---- */
+
+static void S_ehlo(struct smtp *s)
+{
+	S_cmd(s, CMD_EHLO, "EHLO %s", s->p.ehlo_name);
+	S_set_state(s, ST_EHLO);
+}
+
+/* Copy an RFC 4422 mechanism name (1-20 of A-Z 0-9 - _) upper-cased into
+ * tok[21]; 0 if p[0..n) is not one. */
+static int S_mech_name(const char *p, size_t n, char *tok)
+{
+	if (n == 0 || n > 20)
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		char c = p[k] >= 'a' && p[k] <= 'z' ? (char)(p[k] - 'a' + 'A') : p[k];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+		tok[k] = c;
+	}
+	tok[n] = '\0';
+	return 1;
+}
+
+/* Whether the space-separated list holds the word w. */
+static int S_listed(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	while (*list) {
+		size_t m = strcspn(list, " ");
+
+		if (m == n && !memcmp(list, w, n))
+			return 1;
+		list += m + (list[m] == ' ');
+	}
+	return 0;
+}
+
+/* Add the mechanism names in p[0..len) to caps.auth: valid names only,
+ * upper-cased, each once, as many as fit. */
+static void S_add_auth(struct smtp_caps *c, const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start, have = strlen(c->auth);
+		char tok[21];
+
+		while (i < len && p[i] == ' ')
+			i++;
+		for (start = i; i < len && p[i] != ' '; i++)
+			;
+		if (!S_mech_name(p + start, i - start, tok) || S_listed(c->auth, tok) ||
+		    have + 1 + strlen(tok) + 1 > sizeof(c->auth))
+			continue;
+		if (have)
+			c->auth[have++] = ' ';
+		memcpy(c->auth + have, tok, strlen(tok) + 1);
+	}
+}
+
+/* SIZE's parameter: decimal octets, 0 or absent = no limit stated. */
+static uint64_t S_size_param(const char *p, size_t len)
+{
+	uint64_t v = 0;
+
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9' || v > (UINT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	return v;
+}
+
+/* The EHLO reply: the first line greets, each further line is a keyword
+ * and its parameters (RFC 5321 4.1.1.1), matched case-insensitively. */
+static void S_parse_caps(struct smtp *s, const struct reply *r)
+{
+	struct smtp_caps *c = &s->caps;
+	const char *line = r->text.data ? r->text.data : "";
+	int first = 1;
+
+	memset(c, 0, sizeof(*c));
+	c->esmtp = 1;
+	while (*line) {
+		size_t llen = strcspn(line, "\n"), kw;
+		const char *next = line + llen + (line[llen] == '\n');
+
+		if (first) {
+			first = 0;
+			line = next;
+			continue;
+		}
+		kw = strcspn(line, " =");
+		if (kw > llen)
+			kw = llen;
+#define KW(name) (kw == sizeof(name) - 1 && !strncasecmp(line, name, kw))
+		if (KW("AUTH")) {
+			/* "AUTH PLAIN LOGIN" and the old "AUTH=PLAIN LOGIN" */
+			if (kw < llen)
+				S_add_auth(c, line + kw + 1, llen - kw - 1);
+		} else if (line[kw] == '=') {
+			/* some other old-style keyword: ignore */
+		} else if (KW("STARTTLS")) {
+			c->starttls = 1;
+		} else if (KW("PIPELINING")) {
+			c->pipelining = 1;
+		} else if (KW("8BITMIME")) {
+			c->eightbitmime = 1;
+		} else if (KW("SMTPUTF8")) {
+			c->smtputf8 = 1;
+		} else if (KW("CHUNKING")) {
+			c->chunking = 1;
+		} else if (KW("DSN")) {
+			c->dsn = 1;
+		} else if (KW("SIZE")) {
+			c->size = 1;
+			c->size_max = kw < llen ? S_size_param(line + kw + 1, llen - kw - 1) : 0;
+		}
+#undef KW
+		line = next;
+	}
+}
+
+static void S_txn_start(struct smtp *s);
+static void S_auth_start(struct smtp *s);
+
+/* EHLO or HELO done: STARTTLS first when it is required, then AUTH, then
+ * the message. */
+static void S_after_hello(struct smtp *s)
+{
+	if (s->p.tls == SMTP_TLS_STARTTLS && !s->tls_active) {
+		if (!s->caps.starttls) {
+			S_fail(s, ERR_TLS,
+			       "server does not offer STARTTLS (possible downgrade attack, "
+			       "or the wrong port); refusing to send in cleartext; if the "
+			       "server speaks TLS from the start, use port 465 with "
+			       "tls = implicit");
+			S_quit(s);
+			return;
+		}
+		S_cmd(s, CMD_STARTTLS, "STARTTLS");
+		S_set_state(s, ST_STARTTLS);
+		return;
+	}
+	if (s->p.auth != AUTH_OFF) {
+		S_auth_start(s);
+		return;
+	}
+	if (s->p.verify_only) {
+		s->ok = 1;
+		S_quit(s);
+		return;
+	}
+	S_txn_start(s);
+}
+
+static void S_on_greeting(struct smtp *s, const struct reply *r)
+{
+	char q[QUOTE_MAX];
+
+	if (r->code == 220) {
+		S_ehlo(s);
+		return;
+	}
+	if (r->code / 100 != 4 && r->code / 100 != 5) {
+		S_unexpected(s, "the connection (greeting)", r);
+		return;
+	}
+	S_quote(r, q, sizeof(q));
+	S_fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
+	       "server refused the connection: %s%s", q,
+	       r->code / 100 == 4 ? "; try again later" : "");
+	S_fail_codes(s, r);
+	/* RFC 5321 3.1: after a 554 greeting the client should QUIT */
+	S_quit(s);
+}
+
+static void S_on_ehlo(struct smtp *s, const struct reply *r)
+{
+	char q[QUOTE_MAX];
+
+	switch (r->code / 100) {
+	case 2:
+		S_parse_caps(s, r);
+		S_after_hello(s);
+		return;
+	case 5:
+		/* An old server: HELO is only good enough when nothing
+		 * that needs an extension (STARTTLS, AUTH) was asked for. */
+		if (s->p.tls == SMTP_TLS_OFF && s->p.auth == AUTH_OFF) {
+			S_cmd(s, CMD_HELO, "HELO %s", s->p.ehlo_name);
+			S_set_state(s, ST_HELO);
+			return;
+		}
+		S_quote(r, q, sizeof(q));
+		S_fail(s, ERR_PROTOCOL,
+		       "server does not speak ESMTP (EHLO answered %s); TLS/AUTH impossible", q);
+		S_fail_codes(s, r);
+		S_quit(s);
+		return;
+	case 4:
+		S_refused(s, r, "server refused EHLO");
+		return;
+	}
+	S_unexpected(s, "EHLO", r);
+}
+
+static void S_on_helo(struct smtp *s, const struct reply *r)
+{
+	if (r->code / 100 == 2) {
+		memset(&s->caps, 0, sizeof(s->caps));
+		S_after_hello(s);
+	} else if (r->code / 100 == 4 || r->code / 100 == 5) {
+		S_refused(s, r, "server refused HELO");
+	} else {
+		S_unexpected(s, "HELO", r);
+	}
+}
+
+static void S_on_starttls(struct smtp *s, const struct reply *r)
+{
+	char q[QUOTE_MAX];
+
+	if (r->code == 220) {
+		/* smtp_input checks that nothing follows the 220 */
+		S_set_state(s, ST_TLS);
+		return;
+	}
+	S_quote(r, q, sizeof(q));
+	S_fail(s, ERR_TLS, "server refused STARTTLS: %s; refusing to send in cleartext", q);
+	S_fail_codes(s, r);
+	/* 4xx/5xx leave the dialogue sane; anything else (354, 250) does not */
+	if (r->code / 100 == 4 || r->code / 100 == 5)
+		S_quit(s);
+	else
+		S_close(s);
+}
+
+static void S_auth_start(struct smtp *s)
+{
+	struct error e;
+	enum sasl_mech mech;
+	struct buf raw = BUF_INIT, enc = BUF_INIT;
+	char prefix[32], shown[64];
+
+	if (!s->caps.auth[0]) {
+		S_fail(s, ERR_AUTH,
+		       "server offers no authentication (AUTH)%s; check the port (587 or 465) "
+		       "or set auth = off if the server needs none",
+		       s->tls_active ? "" : " on this unencrypted connection");
+		S_quit(s);
+		return;
+	}
+	error_clear(&e);
+	if (sasl_choose(s->p.auth, s->caps.auth, &mech, &e) < 0) {
+		S_fail(s, e.cls, "%s", e.msg);
+		S_quit(s);
+		return;
+	}
+	sasl_init(&s->sasl, mech, s->p.user, s->p.password);
+	S_set_state(s, ST_AUTH);
+	if (sasl_initial(&s->sasl, &raw)) {
+		b64_encode(raw.data, raw.len, &enc);
+		if (enc.len == 0)
+			buf_adds(&enc, "=");	/* RFC 4954 4: empty initial response */
+		snprintf(prefix, sizeof(prefix), "AUTH %s ", sasl_mech_name(mech));
+		if (strlen(prefix) + enc.len + 2 > AUTH_LINE_MAX) {
+			/* too long to go inline: wait for the server's 334 */
+			sasl_init(&s->sasl, mech, s->p.user, s->p.password);
+			S_cmd(s, CMD_AUTH, "AUTH %s", sasl_mech_name(mech));
+		} else {
+			snprintf(shown, sizeof(shown), "AUTH %s <redacted>", sasl_mech_name(mech));
+			S_cmd_secret(s, shown, prefix, &enc);
+		}
+	} else {
+		S_cmd(s, CMD_AUTH, "AUTH %s", sasl_mech_name(mech));
+	}
+	buf_wipe_release(&raw);
+	buf_wipe_release(&enc);
+}
+
+/* Cancel the exchange (RFC 4954 4: "*"); the server answers 501, and the
+ * failure recorded before stands. */
+static void S_auth_cancel(struct smtp *s)
+{
+	S_cmd(s, CMD_AUTH, "*");
+	s->auth_cancelled = 1;
+}
+
+static void S_on_334(struct smtp *s, const struct reply *r)
+{
+	struct buf chal = BUF_INIT, resp = BUF_INIT, enc = BUF_INIT;
+	struct error e;
+
+	if (r->nlines != 1 || b64_decode(r->text.data, r->text.len, &chal) < 0) {
+		S_fail(s, ERR_PROTOCOL, "server sent a malformed AUTH challenge (not base64)");
+		S_auth_cancel(s);
+		goto out;
+	}
+	error_clear(&e);
+	if (sasl_step(&s->sasl, (const unsigned char *)chal.data, chal.len, &resp, &e) < 0) {
+		S_fail(s, e.cls, "%s", e.msg);
+		S_auth_cancel(s);
+		goto out;
+	}
+	b64_encode(resp.data, resp.len, &enc);
+	S_cmd_secret(s, "<redacted>", "", &enc);
+out:
+	buf_wipe_release(&chal);
+	buf_wipe_release(&resp);
+	buf_wipe_release(&enc);
+}
+
+static void S_on_auth(struct smtp *s, const struct reply *r)
+{
+	char q[QUOTE_MAX];
+	const char *user = s->p.user ? s->p.user : "";
+
+	if (s->auth_cancelled) {
+		S_quit(s);
+		return;
+	}
+	switch (r->code / 100) {
+	case 2:
+		if (s->p.verify_only) {
+			s->ok = 1;
+			S_quit(s);
+		} else {
+			S_txn_start(s);
+		}
+		return;
+	case 3:
+		if (r->code == 334) {
+			S_on_334(s, r);
+			return;
+		}
+		break;
+	case 4:
+		S_quote(r, q, sizeof(q));
+		S_fail(s, ERR_TEMP, "authentication failed temporarily for %.100s: %s; "
+		       "try again later", user, q);
+		S_fail_codes(s, r);
+		S_quit(s);
+		return;
+	case 5:
+		S_quote(r, q, sizeof(q));
+		S_fail(s, ERR_AUTH, "authentication failed for %.100s: %s; "
+		       "check user and password", user, q);
+		S_fail_codes(s, r);
+		S_quit(s);
+		return;
+	}
+	S_unexpected(s, "AUTH", r);
+}
+
+/* Queue transaction commands while the window allows: everything with
+ * PIPELINING, one at a time without. */
+static void S_txn_fill(struct smtp *s)
+{
+	size_t window = s->caps.pipelining ? (size_t)-1 : 1;
+	size_t n = s->p.nrcpts;
+
+	while (s->txn_next <= n + 1 && s->fifo_len < window) {
+		if (s->txn_next == 0) {
+			char size[32] = "";
+
+			if (s->caps.size && s->p.size > 0)
+				snprintf(size, sizeof(size), " SIZE=%" PRIu64, s->p.size);
+			S_cmd(s, CMD_MAIL, "MAIL FROM:<%s>%s%s", s->p.from, size,
+			      s->p.eightbit && s->caps.eightbitmime ? " BODY=8BITMIME" : "");
+		} else if (s->txn_next <= n) {
+			S_cmd(s, CMD_RCPT, "RCPT TO:<%s>", s->p.rcpts[s->txn_next - 1]);
+		} else {
+			S_cmd(s, CMD_DATA, "DATA");
+		}
+		s->txn_next++;
+	}
+}
+
+static void S_txn_start(struct smtp *s)
+{
+	if (s->caps.size && s->caps.size_max && s->p.size > s->caps.size_max) {
+		S_fail(s, ERR_DATA, "message is %" PRIu64 " bytes, server accepts at most %"
+		       PRIu64, s->p.size, s->caps.size_max);
+		S_quit(s);
+		return;
+	}
+	S_set_state(s, ST_TXN);
+	s->txn_next = 0;
+	S_txn_fill(s);
+}
+
+/* The enhanced code in a stored "550 5.1.1 text", for the error. */
+static void S_enhanced_of(const char *reply, char *dst, size_t size)
+{
+	const char *t = strchr(reply, ' ');
+	size_t n;
+
+	dst[0] = '\0';
+	if (!t)
+		return;
+	t++;
+	n = strspn(t, "0123456789.");
+	if (n >= 5 && n < size && t[1] == '.' && (t[n] == ' ' || !t[n]))
+		memcpy(dst, t, n), dst[n] = '\0';
+}
+
+/* Judge the RCPT replies.  delivered: the message went to the accepted
+ * ones.  Sets ok, or the failure listing every refused recipient. */
+static void S_rcpt_verdict(struct smtp *s, int delivered)
+{
+	size_t n4 = 0, n5 = 0, i, listed, first = (size_t)-1;
+	struct buf m = BUF_INIT;
+	enum error_class cls;
+
+	for (i = 0; i < s->p.nrcpts; i++) {
+		int c = s->rcpt[i].code / 100;
+
+		if (c == 4)
+			n4++;
+		else if (c == 5)
+			n5++;
+		else
+			continue;
+		/* the code in the error: a permanent one if there is any */
+		if (first == (size_t)-1 || (c == 5 && s->rcpt[first].code / 100 != 5))
+			first = i;
+	}
+	if (n4 + n5 == 0) {
+		if (delivered)
+			s->ok = 1;
+		return;
+	}
+	/* Delivered: the 5xx ones are lost for good (NOUSER); only 4xx ones
+	 * may get through on a retry (TEMP).  Nothing delivered: any 4xx
+	 * makes a retry worth it. */
+	if (delivered)
+		cls = n5 ? ERR_NOUSER : ERR_TEMP;
+	else
+		cls = n4 ? ERR_TEMP : ERR_NOUSER;
+	if (delivered)
+		buf_addf(&m, "message delivered to %zu of %zu recipients; not delivered to ",
+			 s->accepted, s->p.nrcpts);
+	else if (s->p.nrcpts == 1)
+		buf_adds(&m, "recipient refused: ");
+	else
+		buf_addf(&m, "all %zu recipients refused: ", s->p.nrcpts);
+	for (i = 0, listed = 0; i < s->p.nrcpts; i++) {
+		if (s->rcpt[i].code / 100 != 4 && s->rcpt[i].code / 100 != 5)
+			continue;
+		if (listed++ == RCPT_LISTED_MAX) {
+			buf_addf(&m, " and %zu more", n4 + n5 - RCPT_LISTED_MAX);
+			break;
+		}
+		buf_addf(&m, "%s<%s> (%s)", listed > 1 ? ", " : "", s->p.rcpts[i],
+			 s->rcpt[i].reply);
+	}
+	if (n4)
+		buf_adds(&m, n5 ? "; the 4xx ones are temporary" : "; temporary, try again later");
+	S_fail(s, cls, "%s", m.data);
+	if (s->failed && !s->err.smtp_code) {
+		s->err.smtp_code = s->rcpt[first].code;
+		S_enhanced_of(s->rcpt[first].reply, s->err.enhanced, sizeof(s->err.enhanced));
+	}
+	buf_release(&m);
+}
+
+/* After a MAIL or RCPT reply: wait for the rest of a pipelined group,
+ * else decide how to go on. */
+static void S_txn_next(struct smtp *s)
+{
+	if (s->state != ST_TXN || s->fifo_len > 0)
+		return;
+	if (s->mail_failed) {
+		S_quit(s);
+		return;
+	}
+	if (s->txn_next == s->p.nrcpts + 1 && s->accepted == 0) {
+		S_rcpt_verdict(s, 0);
+		S_quit(s);
+		return;
+	}
+	S_txn_fill(s);
+}
+
+static void S_on_mail(struct smtp *s, const struct reply *r)
+{
+	char q[QUOTE_MAX];
+
+	switch (r->code / 100) {
+	case 2:
+		break;
+	case 4:
+	case 5:
+		S_quote(r, q, sizeof(q));
+		if (r->code == 530 || (r->code / 100 == 5 && !strcmp(r->enhanced, "5.7.0")))
+			S_fail(s, ERR_UNAVAILABLE, "authentication required: the server refused "
+			       "the sender (%s); %s", q, s->p.auth == AUTH_OFF ?
+			       "set auth = on with user and password" :
+			       "check that this account may send as this sender");
+		else
+			S_fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
+			       "server refused the sender <%.200s>: %s%s", s->p.from, q,
+			       r->code / 100 == 4 ? "; try again later" : "");
+		S_fail_codes(s, r);
+		s->mail_failed = 1;
+		break;
+	default:
+		S_unexpected(s, "MAIL FROM", r);
+		return;
+	}
+	S_txn_next(s);
+}
+
+static void S_on_rcpt(struct smtp *s, const struct reply *r)
+{
+	struct smtp_rcpt *rc;
+	char q[QUOTE_MAX];
+
+	if (r->code / 100 == 3 || s->rcpt_replied >= s->p.nrcpts) {
+		S_unexpected(s, "RCPT TO", r);
+		return;
+	}
+	rc = &s->rcpt[s->rcpt_replied++];
+	S_quote(r, q, sizeof(q));
+	rc->code = r->code;
+	free(rc->reply);
+	rc->reply = xstrdup(q);
+	/* after a refused MAIL the RCPT replies (503) say nothing */
+	if (r->code / 100 == 2 && !s->mail_failed)
+		s->accepted++;
+	S_txn_next(s);
+}
+
+static void S_on_data(struct smtp *s, const struct reply *r)
+{
+	char q[QUOTE_MAX];
+
+	if (r->code == 354) {
+		if (s->mail_failed || s->accepted == 0) {
+			/* Pipelined DATA was accepted although nothing
+			 * may be sent: RFC 2920 3.1 wants the end of
+			 * data right away, an empty message. */
+			if (!s->mail_failed)
+				S_rcpt_verdict(s, 0);
+			S_cmd(s, CMD_DOT_EMPTY, ".");
+			S_set_state(s, ST_DOT);
+			return;
+		}
+		S_set_state(s, ST_BODY);
+		/* a reply may come early (a server giving up mid-body) */
+		S_push(s, CMD_DOT);
+		s->fifo_sent++;
+		return;
+	}
+	if (r->code / 100 != 4 && r->code / 100 != 5) {
+		S_unexpected(s, "DATA", r);
+		return;
+	}
+	if (!s->mail_failed && s->accepted == 0) {
+		S_rcpt_verdict(s, 0);
+		S_quit(s);
+		return;
+	}
+	S_quote(r, q, sizeof(q));
+	S_fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
+	       "server refused DATA: %s%s", q, r->code / 100 == 4 ? "; try again later" : "");
+	S_fail_codes(s, r);
+	S_quit(s);
+}
+
+static void S_on_dot(struct smtp *s, const struct reply *r)
+{
+	int c = r->code / 100;
+	char q[QUOTE_MAX];
+
+	if (c != 2 && c != 4 && c != 5) {
+		S_unexpected(s, "the end of the message", r);
+		return;
+	}
+	if (s->state == ST_BODY) {
+		if (c == 2) {
+			S_unexpected(s, "a message not yet sent", r);
+			return;
+		}
+		/* The server gave up while the body is still going out:
+		 * the stream is out of step, so no QUIT, just close. */
+		S_quote(r, q, sizeof(q));
+		S_fail(s, c == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
+		       "server rejected the message while it was being sent: %s", q);
+		S_fail_codes(s, r);
+		S_close(s);
+		return;
+	}
+	if (c == 2) {
+		s->delivered = 1;
+		S_rcpt_verdict(s, 1);
+		S_quit(s);
+		return;
+	}
+	S_quote(r, q, sizeof(q));
+	S_fail(s, c == 4 ? ERR_TEMP : ERR_UNAVAILABLE, "server %s the message: %s%s",
+	       c == 4 ? "did not accept" : "rejected", q, c == 4 ? "; try again later" : "");
+	S_fail_codes(s, r);
+	S_quit(s);
+}
+
+static void S_trace_reply(struct smtp *s, const struct reply *r)
+{
+	const char *t = r->text.data ? r->text.data : "";
+	struct buf l = BUF_INIT;
+	size_t i;
+
+	if (!s->trace)
+		return;
+	for (i = 0; i < r->nlines; i++) {
+		size_t n = strcspn(t, "\n");
+
+		buf_reset(&l);
+		buf_addf(&l, "%03d", r->code);
+		if (n || i + 1 < r->nlines)
+			buf_add(&l, i + 1 < r->nlines ? "-" : " ", 1);
+		buf_add(&l, t, n);
+		S_trace(s, '<', l.data, l.len);
+		t += n + (t[n] == '\n');
+	}
+	buf_release(&l);
+}
+
+static void S_handle(struct smtp *s, const struct reply *r)
+{
+	int cmd = S_pop(s);
+	char q[QUOTE_MAX];
+
+	S_trace_reply(s, r);
+	if (cmd == CMD_QUIT) {
+		/* whatever it says, we are done */
+		S_close(s);
+		return;
+	}
+	if (r->code == 421) {
+		/* RFC 5321 3.8: the server is going away; no QUIT */
+		S_quote(r, q, sizeof(q));
+		S_fail(s, ERR_TEMP, "server closing connection: %s; try again later", q);
+		S_fail_codes(s, r);
+		S_close(s);
+		return;
+	}
+	switch (cmd) {
+	case CMD_GREETING:
+		S_on_greeting(s, r);
+		break;
+	case CMD_EHLO:
+		S_on_ehlo(s, r);
+		break;
+	case CMD_HELO:
+		S_on_helo(s, r);
+		break;
+	case CMD_STARTTLS:
+		S_on_starttls(s, r);
+		break;
+	case CMD_AUTH:
+		S_on_auth(s, r);
+		break;
+	case CMD_MAIL:
+		S_on_mail(s, r);
+		break;
+	case CMD_RCPT:
+		S_on_rcpt(s, r);
+		break;
+	case CMD_DATA:
+		S_on_data(s, r);
+		break;
+	case CMD_DOT:
+		S_on_dot(s, r);
+		break;
+	case CMD_DOT_EMPTY:
+		S_quit(s);
+		break;
+	default:
+		S_fail(s, ERR_INTERNAL, "reply to unknown command %d", cmd);
+		S_close(s);
+	}
+}
+
+/* ---- public interface ---- */
+
+/* Whether s holds a control character (a CR or LF would let the EHLO
+ * name smuggle commands into the dialogue). */
+static int S_has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* The caller validated the params; the engine checks again what would
+ * break the dialogue (addresses carrying CRLF) or leak the password. */
+static int S_check_params(struct smtp *s)
+{
+	const struct smtp_params *p = &s->p;
+
+	if (!p->ehlo_name || !*p->ehlo_name || S_has_ctl(p->ehlo_name))
+		return error_set(&s->err, ERR_INTERNAL, "invalid EHLO name");
+	if (!p->verify_only) {
+		if (!p->from || addr_check_envelope(p->from, "envelope sender", &s->err) < 0)
+			return p->from ? -1 : error_set(&s->err, ERR_INTERNAL, "no envelope sender");
+		if (p->nrcpts == 0 || !p->rcpts)
+			return error_set(&s->err, ERR_USAGE, "no recipients");
+		for (size_t i = 0; i < p->nrcpts; i++)
+			if (!p->rcpts[i] || addr_check_envelope(p->rcpts[i], "recipient",
+								&s->err) < 0)
+				return p->rcpts[i] ? -1 :
+				       error_set(&s->err, ERR_INTERNAL, "NULL recipient");
+	}
+	if (p->auth != AUTH_OFF) {
+		if (!p->user || !p->password)
+			return error_set(&s->err, ERR_CONFIG,
+					 "authentication needs a user and a password");
+		if (p->tls == SMTP_TLS_OFF && !p->auth_without_tls)
+			return error_set(&s->err, ERR_AUTH,
+					 "refusing to send the password over an unencrypted "
+					 "connection; set tls = starttls or implicit (or "
+					 "auth_without_tls = yes)");
+	}
+	return 0;
+}
+
+void smtp_init(struct smtp *s, const struct smtp_params *p, smtp_trace_fn trace, void *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->p = *p;
+	reply_parser_init(&s->rp);
+	reply_init(&s->reply);
+	buf_init(&s->out);
+	error_clear(&s->err);
+	s->trace = trace;
+	s->trace_ctx = ctx;
+	s->rcpt = xcalloc(p->nrcpts ? p->nrcpts : 1, sizeof(*s->rcpt));
+	s->tls_active = p->tls == SMTP_TLS_IMPLICIT;
+	if (S_check_params(s) < 0) {
+		/* refuse before a single byte is exchanged */
+		s->failed = 1;
+		S_set_state(s, ST_CLOSE);
+		return;
+	}
+	S_set_state(s, ST_GREETING);
+	S_push(s, CMD_GREETING);
+	s->fifo_sent = 1;	/* the server speaks first */
+}
+
+void smtp_release(struct smtp *s)
+{
+	reply_parser_release(&s->rp);
+	reply_release(&s->reply);
+	buf_wipe_release(&s->out);
+	free(s->fifo);
+	s->fifo = NULL;
+	if (s->rcpt)
+		for (size_t i = 0; i < s->p.nrcpts; i++)
+			free(s->rcpt[i].reply);
+	free(s->rcpt);
+	s->rcpt = NULL;
+}
+
+enum smtp_want smtp_next(struct smtp *s)
+{
+	if (s->state == ST_CLOSE)
+		return SMTP_WANT_CLOSE;
+	if (s->out.len > 0)
+		return SMTP_WANT_WRITE;
+	if (s->state == ST_TLS)
+		return SMTP_WANT_TLS;
+	if (s->state == ST_BODY)
+		return SMTP_WANT_BODY;
+	return SMTP_WANT_READ;
+}
+
+const char *smtp_output(const struct smtp *s, size_t *len)
+{
+	*len = s->out.len;
+	return s->out.data ? s->out.data : "";
+}
+
+void smtp_output_done(struct smtp *s)
+{
+	/* the buffer may have held an AUTH response */
+	S_wipe_output(s);
+	s->fifo_sent = s->fifo_len;
+}
+
+void smtp_input(struct smtp *s, const char *buf, size_t len)
+{
+	struct error e;
+
+	error_clear(&e);
+	while (len > 0 && s->state != ST_CLOSE) {
+		size_t used = 0;
+		int rc;
+
+		if (s->state == ST_TLS) {
+			S_fail(s, ERR_PROTOCOL, "%s", injection_msg);
+			S_close(s);
+			return;
+		}
+		if (s->fifo_sent == 0) {
+			S_fail(s, ERR_PROTOCOL, "server sent data while no reply was awaited "
+			       "(in state %s)", smtp_state_name(s));
+			S_close(s);
+			return;
+		}
+		rc = reply_parse(&s->rp, buf, len, &used, &s->reply, &e);
+		if (rc < 0) {
+			S_fail(s, ERR_PROTOCOL, "%s", e.msg);
+			S_close(s);
+			return;
+		}
+		buf += used;
+		len -= used;
+		if (rc == 0)
+			break;
+		S_handle(s, &s->reply);
+		/* RFC 3207 5: nothing may follow the 220 before the
+		 * handshake; whatever does was injected in cleartext */
+		if (s->state == ST_TLS && (len > 0 || reply_parser_pending(&s->rp))) {
+			S_fail(s, ERR_PROTOCOL, "%s", injection_msg);
+			S_close(s);
+			return;
+		}
+	}
+}
+
+void smtp_tls_done(struct smtp *s)
+{
+	if (s->state != ST_TLS)
+		return;
+	s->tls_active = 1;
+	/* RFC 3207 4.2: forget everything learned in cleartext */
+	memset(&s->caps, 0, sizeof(s->caps));
+	reply_parser_release(&s->rp);
+	reply_parser_init(&s->rp);
+	S_ehlo(s);
+}
+
+void smtp_body_done(struct smtp *s)
+{
+	if (s->state == ST_BODY)
+		S_set_state(s, ST_DOT);
+}
+
+void smtp_abort(struct smtp *s, const struct error *cause)
+{
+	if (!s->failed && !s->ok) {
+		s->err = *cause;
+		if (s->err.cls == ERR_NONE)
+			s->err.cls = ERR_TEMP;
+		s->failed = 1;
+	}
+	S_close(s);
+}
+
+int smtp_result(const struct smtp *s, struct error *e)
+{
+	if (s->failed) {
+		if (e)
+			*e = s->err;
+		return -1;
+	}
+	if (s->ok)
+		return 0;
+	return error_set(e, ERR_PROTOCOL, "the SMTP session ended early (in state %s)",
+			 smtp_state_name(s));
+}
+
+int smtp_delivered(const struct smtp *s)
+{
+	return s->delivered;
+}

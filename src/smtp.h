@@ -1,0 +1,152 @@
+/* smtp.h - the SMTP submission protocol engine (RFC 5321, 3207, 4954, 2920,
+ * 1870, 6152).  Bytes in, bytes out, events: no sockets, no files, no argv,
+ * no idea where the password came from.  session.c drives it; the transcript
+ * tests feed it server replies directly.
+ *
+ * The caller loops on smtp_next():
+ *   SMTP_WANT_WRITE  write all of smtp_output() in one write, then
+ *                    smtp_output_done()
+ *   SMTP_WANT_READ   read server bytes and pass them to smtp_input()
+ *   SMTP_WANT_TLS    run the TLS handshake on the connection, then
+ *                    smtp_tls_done()
+ *   SMTP_WANT_BODY   send the message: the dot-stuffed body and its
+ *                    terminating ".\r\n", then smtp_body_done()
+ *   SMTP_WANT_CLOSE  finished; smtp_result() says how it went
+ *
+ * Policy lives here, not in the caller: STARTTLS required when asked for
+ * (missing or refused means stop, never continue in cleartext); bytes
+ * buffered after the 220 to STARTTLS are an injection attack; capabilities
+ * learned before TLS are discarded and EHLO is sent again; no AUTH and no
+ * message in cleartext unless the params say so. */
+#ifndef POSTERN_SMTP_H
+#define POSTERN_SMTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "error.h"
+#include "reply.h"
+#include "util.h"
+
+enum smtp_tls {
+	SMTP_TLS_OFF = 0,	/* cleartext: only with explicit configuration */
+	SMTP_TLS_STARTTLS,	/* RFC 3207, required */
+	SMTP_TLS_IMPLICIT,	/* RFC 8314: the connection is TLS from the start */
+};
+
+struct smtp_params {
+	const char *ehlo_name;		/* validated by the caller */
+	enum smtp_tls tls;
+	enum auth_mode auth;
+	int auth_without_tls;		/* config allowed AUTH over cleartext */
+	const char *user;		/* borrowed */
+	const char *password;		/* borrowed; the engine wipes its copies */
+	const char *from;		/* envelope sender, "" for <> */
+	const char *const *rcpts;	/* envelope recipients */
+	size_t nrcpts;
+	uint64_t size;			/* octets of the message on the wire (SIZE=) */
+	int eightbit;			/* declare BODY=8BITMIME when offered */
+	int verify_only;		/* stop after AUTH (password check, doctor) */
+};
+
+enum smtp_want {
+	SMTP_WANT_READ,
+	SMTP_WANT_WRITE,
+	SMTP_WANT_TLS,
+	SMTP_WANT_BODY,
+	SMTP_WANT_CLOSE,
+};
+
+/* What the server offered in its (last) EHLO reply. */
+struct smtp_caps {
+	int esmtp;		/* EHLO worked (else HELO) */
+	int starttls;
+	int pipelining;
+	int eightbitmime;
+	int smtputf8;
+	int chunking;
+	int dsn;
+	int size;		/* SIZE offered */
+	uint64_t size_max;	/* 0 = no limit stated */
+	char auth[256];		/* AUTH mechanisms, space-separated, "" if none */
+};
+
+/* Per recipient: the RCPT reply. */
+struct smtp_rcpt {
+	int code;		/* 0 = no reply yet */
+	char *reply;		/* "550 5.1.1 text" (owned), NULL if none */
+};
+
+/* Called for every protocol line: dir '<' from the server, '>' to it.
+ * AUTH payloads are already replaced by "<redacted>"; the line has no
+ * line end. */
+typedef void (*smtp_trace_fn)(void *ctx, char dir, const char *line, size_t len);
+
+struct smtp {
+	struct smtp_params p;	/* borrowed pointers */
+	int state;
+	int tls_active;
+	struct smtp_caps caps;
+	struct reply_parser rp;
+	struct reply reply;	/* the reply being handled */
+	struct buf out;		/* bytes to send (wiped: may hold AUTH) */
+	/* FIFO of commands whose replies are awaited (pipelining): the
+	 * first fifo_sent of them have been written */
+	int *fifo;
+	size_t fifo_cap, fifo_head, fifo_len, fifo_sent;
+	size_t txn_next;	/* 0 MAIL, 1..nrcpts RCPT, nrcpts+1 DATA */
+	int mail_failed;	/* MAIL refused: drain the group, then QUIT */
+	struct smtp_rcpt *rcpt;	/* nrcpts entries */
+	size_t rcpt_replied;	/* RCPT replies seen so far */
+	size_t accepted;	/* recipients accepted */
+	struct sasl sasl;
+	int auth_cancelled;	/* "*" sent: the next reply ends AUTH */
+	struct error err;	/* the failure, if any */
+	int failed;
+	int ok;			/* success decided (delivered or verified) */
+	int delivered;		/* the final 250 after the body arrived */
+	smtp_trace_fn trace;
+	void *trace_ctx;
+};
+
+/* Start an engine for one connection.  p's pointers are borrowed and must
+ * outlive the engine.  trace may be NULL. */
+void smtp_init(struct smtp *s, const struct smtp_params *p, smtp_trace_fn trace, void *ctx);
+void smtp_release(struct smtp *s);
+
+enum smtp_want smtp_next(struct smtp *s);
+
+/* Bytes to write now (valid until the next call into the engine). */
+const char *smtp_output(const struct smtp *s, size_t *len);
+void smtp_output_done(struct smtp *s);
+
+/* Feed bytes read from the server (untrusted).  The engine consumes all of
+ * them; bytes that arrive when none may (after the 220 to STARTTLS, or
+ * before a reply is awaited) make it fail with ERR_PROTOCOL. */
+void smtp_input(struct smtp *s, const char *buf, size_t len);
+
+/* The TLS handshake after STARTTLS succeeded. */
+void smtp_tls_done(struct smtp *s);
+
+/* The caller has written the whole body and its terminator. */
+void smtp_body_done(struct smtp *s);
+
+/* The connection failed or timed out underneath the engine: record it
+ * (cls/msg describe the cause); smtp_next() then returns SMTP_WANT_CLOSE. */
+void smtp_abort(struct smtp *s, const struct error *cause);
+
+/* After SMTP_WANT_CLOSE: 0 when the message was accepted for every
+ * recipient (or, with verify_only, authentication succeeded); otherwise -1
+ * with e filled.  If some recipients were refused and others accepted, the
+ * message was delivered to those (smtp_delivered() is true) and the class
+ * is ERR_NOUSER, or ERR_TEMP when every refusal was a 4xx; each refusal is
+ * in s->rcpt[].  With nothing delivered, all recipients refused is
+ * ERR_NOUSER, or ERR_TEMP if any refusal was a 4xx. */
+int smtp_result(const struct smtp *s, struct error *e);
+int smtp_delivered(const struct smtp *s);
+
+/* The name of the current state, for traces and tests. */
+const char *smtp_state_name(const struct smtp *s);
+
+#endif

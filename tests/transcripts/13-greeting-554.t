@@ -1,0 +1,12 @@
+param tls starttls
+param auth plain
+param user alice
+param password secret
+param from a@example.org
+param rcpt b@example.org
+S: 554 5.7.1 no service for you
+C: QUIT
+S: 221 bye
+E: close
+result unavailable
+message 554 5.7.1 no service for you

@@ -1,0 +1,17 @@
+# a partial line after the 220 counts too
+param tls starttls
+param auth plain
+param user alice
+param password secret
+param from a@example.org
+param rcpt b@example.org
+S: 220 mx ESMTP
+C: EHLO client.example
+S: 250-mx
+S: 250 STARTTLS
+C: STARTTLS
+S: 220 go ahead
+S. 2
+E: close
+result protocol
+message command injection attempt

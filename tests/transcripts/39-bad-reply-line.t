@@ -1,0 +1,13 @@
+param tls starttls
+param auth plain
+param user alice
+param password secret
+param from a@example.org
+param rcpt b@example.org
+S: 220 mx ESMTP
+C: EHLO client.example
+S: 250-mx
+S: 251 STARTTLS
+E: close
+result protocol
+message changes its code from 250 to 251

@@ -1,0 +1,531 @@
+/* test_transcript.c - play SMTP scenarios (tests/transcripts/NAME.t) through
+ * the engine with no sockets: server bytes in, client lines checked.
+ * Every scenario runs twice, once with each server chunk fed whole and once
+ * fed one byte at a time, to catch buffering bugs.
+ *
+ * Scenario format, one item per line (blank lines and # comments ignored):
+ *   param KEY VALUE   tls off|starttls|implicit, auth off|on|plain|login,
+ *                     auth-without-tls, user, password, ehlo, from,
+ *                     rcpt (repeatable), size, eightbit, verify
+ *   S: text           server line, CRLF appended; consecutive S lines are
+ *                     one chunk (one read)
+ *   S. text           server bytes with no line end appended
+ *   C: text           expected client line; consecutive C lines must be
+ *                     exactly one flight (one SMTP_WANT_WRITE)
+ *   -                 ends a chunk or a flight early
+ *   E: tls|body|close expect that want, then smtp_tls_done/smtp_body_done
+ *   E: abort          smtp_abort() with a timeout
+ *   result CLASS [delivered]   ok, temp, nouser, unavailable, protocol,
+ *                     tls, auth, data, usage, config
+ *   message TEXT      the error message contains TEXT
+ *   code NNN / enhanced X.Y.Z   codes kept in the error
+ *   rcpt N CODE       s->rcpt[N].code
+ *   caps-auth LIST / caps-size N   what the last EHLO reply offered
+ *   trace-absent TEXT / trace-has TEXT
+ * S and C text take the escapes \r \n \t \\ \xHH.  The password given as
+ * a param, and its base64 forms, must never appear in the trace. */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "smtp.h"
+#include "tap.h"
+#include "util.h"
+
+enum kind { K_S, K_SRAW, K_C, K_SEP, K_E, K_CHECK };
+
+struct item {
+	enum kind kind;
+	int lineno;
+	char *key;	/* K_E: the event; K_CHECK: the check name */
+	struct buf text;	/* unescaped S/C text, or the check's argument */
+};
+
+struct scenario {
+	const char *name;
+	struct item *items;
+	size_t n, cap;
+	struct smtp_params p;
+	struct strvec rcpts;
+	struct strvec strs;	/* owned param strings */
+	int bad;		/* parse error */
+};
+
+static void unescape(const char *s, struct buf *out)
+{
+	buf_add(out, "", 0);
+	for (; *s; s++) {
+		if (*s != '\\' || !s[1]) {
+			buf_add(out, s, 1);
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 'r': buf_add(out, "\r", 1); break;
+		case 'n': buf_add(out, "\n", 1); break;
+		case 't': buf_add(out, "\t", 1); break;
+		case 'x': {
+			char hex[3] = { s[1], s[1] ? s[2] : 0, 0 };
+			char c = (char)strtol(hex, NULL, 16);
+
+			buf_add(out, &c, 1);
+			s += s[1] ? (s[2] ? 2 : 1) : 0;
+			break;
+		}
+		default: buf_add(out, s, 1); break;
+		}
+	}
+}
+
+static const char *keep(struct scenario *sc, const char *v)
+{
+	strvec_push(&sc->strs, v);
+	return sc->strs.v[sc->strs.n - 1];
+}
+
+static struct item *add_item(struct scenario *sc, enum kind k, int lineno)
+{
+	struct item *it;
+
+	if (sc->n == sc->cap) {
+		sc->cap = sc->cap ? 2 * sc->cap : 32;
+		sc->items = xrealloc(sc->items, sc->cap * sizeof(*sc->items));
+	}
+	it = &sc->items[sc->n++];
+	memset(it, 0, sizeof(*it));
+	it->kind = k;
+	it->lineno = lineno;
+	return it;
+}
+
+static void param(struct scenario *sc, const char *k, const char *v, int lineno)
+{
+	struct smtp_params *p = &sc->p;
+
+	if (!strcmp(k, "tls"))
+		p->tls = !strcmp(v, "off") ? SMTP_TLS_OFF :
+			 !strcmp(v, "implicit") ? SMTP_TLS_IMPLICIT : SMTP_TLS_STARTTLS;
+	else if (!strcmp(k, "auth"))
+		p->auth = !strcmp(v, "off") ? AUTH_OFF : !strcmp(v, "on") ? AUTH_ON :
+			  !strcmp(v, "plain") ? AUTH_PLAIN : AUTH_LOGIN;
+	else if (!strcmp(k, "auth-without-tls"))
+		p->auth_without_tls = !strcmp(v, "yes");
+	else if (!strcmp(k, "user"))
+		p->user = keep(sc, v);
+	else if (!strcmp(k, "password"))
+		p->password = keep(sc, v);
+	else if (!strcmp(k, "ehlo"))
+		p->ehlo_name = keep(sc, v);
+	else if (!strcmp(k, "from"))
+		p->from = keep(sc, v);
+	else if (!strcmp(k, "rcpt"))
+		strvec_push(&sc->rcpts, v);
+	else if (!strcmp(k, "size"))
+		p->size = strtoull(v, NULL, 10);
+	else if (!strcmp(k, "eightbit"))
+		p->eightbit = !strcmp(v, "yes");
+	else if (!strcmp(k, "verify"))
+		p->verify_only = !strcmp(v, "yes");
+	else {
+		printf("# %s:%d: unknown param %s\n", sc->name, lineno, k);
+		sc->bad = 1;
+	}
+}
+
+static int load(struct scenario *sc, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+	int lineno = 0;
+
+	if (!f)
+		return -1;
+	sc->p.ehlo_name = "client.example";
+	sc->p.from = "";
+	sc->p.tls = SMTP_TLS_STARTTLS;
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strcspn(line, "\n");
+		struct item *it;
+		char *sp;
+
+		lineno++;
+		line[len] = '\0';
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (!len || line[0] == '#')
+			continue;
+		if (!strcmp(line, "-")) {
+			add_item(sc, K_SEP, lineno);
+		} else if (!strncmp(line, "S: ", 3) || !strcmp(line, "S:")) {
+			it = add_item(sc, K_S, lineno);
+			unescape(line + (len > 2 ? 3 : 2), &it->text);
+			buf_add(&it->text, "\r\n", 2);
+		} else if (!strncmp(line, "S. ", 3)) {
+			it = add_item(sc, K_SRAW, lineno);
+			unescape(line + 3, &it->text);
+		} else if (!strncmp(line, "C: ", 3)) {
+			it = add_item(sc, K_C, lineno);
+			unescape(line + 3, &it->text);
+			buf_add(&it->text, "\r\n", 2);
+		} else if (!strncmp(line, "E: ", 3)) {
+			it = add_item(sc, K_E, lineno);
+			it->key = xstrdup(line + 3);
+		} else if (!strncmp(line, "param ", 6)) {
+			sp = strchr(line + 6, ' ');
+			if (!sp) {
+				printf("# %s:%d: param without value\n", sc->name, lineno);
+				sc->bad = 1;
+				continue;
+			}
+			*sp = '\0';
+			param(sc, line + 6, sp + 1, lineno);
+		} else {
+			it = add_item(sc, K_CHECK, lineno);
+			sp = strchr(line, ' ');
+			if (sp)
+				*sp++ = '\0';
+			it->key = xstrdup(line);
+			buf_adds(&it->text, sp ? sp : "");
+		}
+	}
+	fclose(f);
+	sc->p.rcpts = (const char *const *)sc->rcpts.v;
+	sc->p.nrcpts = sc->rcpts.n;
+	return 0;
+}
+
+static void scenario_release(struct scenario *sc)
+{
+	for (size_t i = 0; i < sc->n; i++) {
+		free(sc->items[i].key);
+		buf_release(&sc->items[i].text);
+	}
+	free(sc->items);
+	strvec_release(&sc->rcpts);
+	strvec_release(&sc->strs);
+}
+
+/* bytes with line ends made visible, for diagnostics */
+static void show(const char *p, size_t len, struct buf *out)
+{
+	buf_add(out, "", 0);
+	for (size_t i = 0; i < len; i++)
+		buf_adds(out, p[i] == '\r' ? "\\r" : p[i] == '\n' ? "\\n" :
+			 (char[2]){ p[i], 0 });
+}
+
+static void trace_cb(void *ctx, char dir, const char *line, size_t len)
+{
+	struct buf *t = ctx;
+
+	buf_add(t, &dir, 1);
+	buf_add(t, " ", 1);
+	/* a line end inside a traced line would be a bug: show it */
+	show(line, len, t);
+	buf_add(t, "\n", 1);
+}
+
+static const char *want_name(enum smtp_want w)
+{
+	static const char *const n[] = { "read", "write", "tls", "body", "close" };
+
+	return (unsigned)w < 5 ? n[w] : "?";
+}
+
+static int class_of(const char *name, enum error_class *cls)
+{
+	static const struct { const char *n; enum error_class c; } map[] = {
+		{ "ok", ERR_NONE }, { "temp", ERR_TEMP }, { "nouser", ERR_NOUSER },
+		{ "unavailable", ERR_UNAVAILABLE }, { "protocol", ERR_PROTOCOL },
+		{ "tls", ERR_TLS }, { "auth", ERR_AUTH }, { "data", ERR_DATA },
+		{ "usage", ERR_USAGE }, { "config", ERR_CONFIG },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i].n, name)) {
+			*cls = map[i].c;
+			return 0;
+		}
+	return -1;
+}
+
+/* Play the dialogue; returns 0 or -1 with why in diag. */
+static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, size_t dsize)
+{
+	size_t i = 0;
+
+	while (i < sc->n) {
+		struct item *it = &sc->items[i];
+		enum smtp_want w = smtp_next(s);
+
+		if (it->kind == K_SEP) {
+			i++;
+		} else if (it->kind == K_S || it->kind == K_SRAW) {
+			struct buf chunk = BUF_INIT;
+			int line = it->lineno;
+
+			while (i < sc->n && (sc->items[i].kind == K_S || sc->items[i].kind == K_SRAW)) {
+				buf_add(&chunk, sc->items[i].text.data, sc->items[i].text.len);
+				i++;
+			}
+			/* injection tests feed while the engine waits for TLS */
+			if (w != SMTP_WANT_READ && w != SMTP_WANT_TLS && w != SMTP_WANT_BODY) {
+				snprintf(diag, dsize, "line %d: server speaks, but engine wants %s "
+					 "(state %s)", line, want_name(w), smtp_state_name(s));
+				buf_release(&chunk);
+				return -1;
+			}
+			if (bytewise)
+				for (size_t k = 0; k < chunk.len; k++)
+					smtp_input(s, chunk.data + k, 1);
+			else
+				smtp_input(s, chunk.data, chunk.len);
+			buf_release(&chunk);
+		} else if (it->kind == K_C) {
+			struct buf want = BUF_INIT;
+			const char *out;
+			size_t olen;
+			int line = it->lineno;
+
+			while (i < sc->n && sc->items[i].kind == K_C) {
+				buf_add(&want, sc->items[i].text.data, sc->items[i].text.len);
+				i++;
+			}
+			if (w != SMTP_WANT_WRITE) {
+				snprintf(diag, dsize, "line %d: expected the client to write [%.*s], "
+					 "engine wants %s (state %s)", line, (int)strcspn(want.data, "\r"),
+					 want.data, want_name(w), smtp_state_name(s));
+				buf_release(&want);
+				return -1;
+			}
+			out = smtp_output(s, &olen);
+			if (olen != want.len || memcmp(out, want.data, olen)) {
+				struct buf g = BUF_INIT, w2 = BUF_INIT;
+
+				show(out, olen, &g);
+				show(want.data, want.len, &w2);
+				snprintf(diag, dsize, "line %d: flight differs:\n#     got  [%s]\n"
+					 "#     want [%s]", line, g.data, w2.data);
+				buf_release(&g);
+				buf_release(&w2);
+				buf_release(&want);
+				return -1;
+			}
+			buf_release(&want);
+			smtp_output_done(s);
+			if (smtp_output(s, &olen), olen != 0) {
+				snprintf(diag, dsize, "line %d: output not cleared", line);
+				return -1;
+			}
+		} else if (it->kind == K_E) {
+			enum smtp_want need;
+
+			if (!strcmp(it->key, "abort")) {
+				struct error e;
+
+				error_set(&e, ERR_TEMP, "timeout");
+				smtp_abort(s, &e);
+				i++;
+				continue;
+			}
+			need = !strcmp(it->key, "tls") ? SMTP_WANT_TLS :
+			       !strcmp(it->key, "body") ? SMTP_WANT_BODY : SMTP_WANT_CLOSE;
+			if (w != need) {
+				snprintf(diag, dsize, "line %d: expected want %s, engine wants %s "
+					 "(state %s)", it->lineno, it->key, want_name(w),
+					 smtp_state_name(s));
+				return -1;
+			}
+			if (need == SMTP_WANT_TLS)
+				smtp_tls_done(s);
+			else if (need == SMTP_WANT_BODY)
+				smtp_body_done(s);
+			i++;
+		} else {
+			i++;	/* checks are done after the dialogue */
+		}
+	}
+	if (smtp_next(s) != SMTP_WANT_CLOSE) {
+		snprintf(diag, dsize, "end of script, engine wants %s (state %s)",
+			 want_name(smtp_next(s)), smtp_state_name(s));
+		return -1;
+	}
+	return 0;
+}
+
+static void secret_forms(const struct smtp_params *p, struct strvec *out)
+{
+	struct buf raw = BUF_INIT, enc = BUF_INIT;
+
+	if (!p->password || !*p->password)
+		return;
+	strvec_push(out, p->password);
+	b64_encode(p->password, strlen(p->password), &enc);
+	strvec_push(out, enc.data);
+	buf_reset(&enc);
+	buf_add(&raw, "", 1);
+	buf_adds(&raw, p->user ? p->user : "");
+	buf_add(&raw, "", 1);
+	buf_adds(&raw, p->password);
+	b64_encode(raw.data, raw.len, &enc);
+	strvec_push(out, enc.data);
+	buf_release(&raw);
+	buf_release(&enc);
+}
+
+static void run(struct scenario *sc, int bytewise)
+{
+	const char *mode = bytewise ? "bytewise" : "whole";
+	struct buf trace = BUF_INIT;
+	struct strvec secrets = STRVEC_INIT;
+	struct smtp s;
+	struct error e;
+	char diag[2048] = "";
+	int rc, played;
+
+	smtp_init(&s, &sc->p, trace_cb, &trace);
+	played = play(sc, &s, bytewise, diag, sizeof(diag));
+	if (!ok(played == 0, "%s [%s]: dialogue", sc->name, mode)) {
+		printf("#   %s\n", diag);
+		smtp_result(&s, &e);
+		printf("#   engine error: %s: %s\n", error_class_name(e.cls), e.msg);
+		printf("#   trace:\n");
+		for (char *l = trace.data; l && *l;) {
+			size_t n = strcspn(l, "\n");
+
+			printf("#     %.*s\n", (int)n, l);
+			l += n + (l[n] == '\n');
+		}
+	}
+	error_clear(&e);
+	rc = smtp_result(&s, &e);
+	for (size_t i = 0; i < sc->n; i++) {
+		struct item *it = &sc->items[i];
+		const char *arg = it->text.data ? it->text.data : "";
+
+		if (it->kind != K_CHECK)
+			continue;
+		if (!strcmp(it->key, "result")) {
+			enum error_class cls;
+			char cname[32];
+			int want_deliv = strstr(arg, " delivered") != NULL;
+
+			snprintf(cname, sizeof(cname), "%.*s", (int)strcspn(arg, " "), arg);
+			if (class_of(cname, &cls) < 0) {
+				ok(0, "%s: line %d: unknown result %s", sc->name, it->lineno, cname);
+				continue;
+			}
+			if (cls == ERR_NONE) {
+				if (!ok(rc == 0, "%s [%s]: result ok", sc->name, mode))
+					printf("#   got %s: %s\n", error_class_name(e.cls), e.msg);
+				want_deliv = !sc->p.verify_only;
+			} else if (!ok(rc == -1 && e.cls == cls, "%s [%s]: result %s", sc->name, mode,
+				       cname)) {
+				printf("#   got %s: %s\n", rc ? error_class_name(e.cls) : "ok", e.msg);
+			}
+			ok(smtp_delivered(&s) == want_deliv, "%s [%s]: delivered is %d", sc->name,
+			   mode, want_deliv);
+		} else if (!strcmp(it->key, "message")) {
+			if (!ok(rc == -1 && strstr(e.msg, arg), "%s [%s]: message has \"%s\"",
+				sc->name, mode, arg))
+				printf("#   message: %s\n", e.msg);
+		} else if (!strcmp(it->key, "code")) {
+			if (!ok(e.smtp_code == atoi(arg), "%s [%s]: smtp code %s", sc->name, mode, arg))
+				printf("#   got %d\n", e.smtp_code);
+		} else if (!strcmp(it->key, "enhanced")) {
+			if (!ok(!strcmp(e.enhanced, arg), "%s [%s]: enhanced code %s", sc->name, mode,
+				arg))
+				printf("#   got [%s]\n", e.enhanced);
+		} else if (!strcmp(it->key, "rcpt")) {
+			size_t idx = strtoul(arg, NULL, 10);
+			const char *c = strchr(arg, ' ');
+
+			if (idx < sc->p.nrcpts && c)
+				ok(s.rcpt[idx].code == atoi(c + 1), "%s [%s]: rcpt %zu code %s",
+				   sc->name, mode, idx, c + 1);
+			else
+				ok(0, "%s: line %d: bad rcpt check", sc->name, it->lineno);
+		} else if (!strcmp(it->key, "caps-auth")) {
+			if (!ok(!strcmp(s.caps.auth, arg), "%s [%s]: AUTH list \"%s\"", sc->name,
+				mode, arg))
+				printf("#   got [%s]\n", s.caps.auth);
+		} else if (!strcmp(it->key, "caps-size")) {
+			ok(s.caps.size && s.caps.size_max == strtoull(arg, NULL, 10),
+			   "%s [%s]: SIZE %s", sc->name, mode, arg);
+		} else if (!strcmp(it->key, "trace-absent")) {
+			ok(!strstr(trace.data ? trace.data : "", arg), "%s [%s]: trace lacks \"%s\"",
+			   sc->name, mode, arg);
+		} else if (!strcmp(it->key, "trace-has")) {
+			ok(strstr(trace.data ? trace.data : "", arg) != NULL,
+			   "%s [%s]: trace has \"%s\"", sc->name, mode, arg);
+		} else {
+			ok(0, "%s: line %d: unknown check %s", sc->name, it->lineno, it->key);
+		}
+	}
+	secret_forms(&sc->p, &secrets);
+	for (size_t i = 0; i < secrets.n; i++)
+		ok(!strstr(trace.data ? trace.data : "", secrets.v[i]),
+		   "%s [%s]: secret form %zu not in trace", sc->name, mode, i);
+	strvec_release(&secrets);
+	smtp_release(&s);
+	buf_release(&trace);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(void)
+{
+	const char *dir = getenv("TRANSCRIPT_DIR");
+	struct strvec files = STRVEC_INIT;
+	char *fallback = NULL;
+	struct dirent *de;
+	DIR *d;
+
+	if (!dir) {
+		const char *top = getenv("top_srcdir");
+
+		fallback = xasprintf("%s/tests/transcripts", top ? top : ".");
+		dir = fallback;
+	}
+	d = opendir(dir);
+	if (!d && !getenv("TRANSCRIPT_DIR")) {
+		dir = "tests/transcripts";
+		d = opendir(dir);
+	}
+	if (!ok(d != NULL, "open scenario directory %s", dir))
+		goto out;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 2 && !strcmp(de->d_name + n - 2, ".t"))
+			strvec_push_take(&files, xasprintf("%s/%s", dir, de->d_name));
+	}
+	closedir(d);
+	if (files.n)
+		qsort(files.v, files.n, sizeof(*files.v), cmp);
+	ok(files.n >= 20, "found %zu scenarios", files.n);
+	for (size_t i = 0; i < files.n; i++) {
+		struct scenario sc;
+		const char *base = strrchr(files.v[i], '/');
+
+		memset(&sc, 0, sizeof(sc));
+		sc.name = base ? base + 1 : files.v[i];
+		if (!ok(load(&sc, files.v[i]) == 0 && !sc.bad, "%s: parses", sc.name)) {
+			scenario_release(&sc);
+			continue;
+		}
+		run(&sc, 0);
+		run(&sc, 1);
+		scenario_release(&sc);
+	}
+out:
+	strvec_release(&files);
+	free(fallback);
+	return tap_done();
+}

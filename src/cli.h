@@ -1,0 +1,47 @@
+/* cli.h - the sendmail command line.  Every flag that real callers pass is
+ * accepted: used where it means something to postern, otherwise ignored on
+ * purpose (and named in the -v output).  An unknown flag is a usage error
+ * that names it. */
+#ifndef POSTERN_CLI_H
+#define POSTERN_CLI_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "util.h"
+
+enum cli_mode {
+	CLI_SEND = 0,		/* read a message and submit it (-bm) */
+	CLI_LIST_QUEUE,		/* -bp, or invoked as mailq */
+	CLI_RUN_QUEUE,		/* -q */
+	CLI_NOOP,		/* -bi / newaliases: nothing to do for postern */
+	CLI_VERSION,		/* --version */
+	CLI_HELP,		/* --help */
+};
+
+struct cli {
+	enum cli_mode mode;
+	const char *account;	/* -a */
+	const char *config;	/* -C */
+	const char *from;	/* -f / -r */
+	const char *fullname;	/* -F */
+	int read_recipients;	/* -t */
+	int dot_ends;		/* 1 unless -i / -oi */
+	int verbose;		/* -v */
+	struct strvec rcpts;	/* the bare words, as given */
+	struct strvec ignored;	/* flags accepted and ignored, for -v */
+};
+
+void cli_init(struct cli *c);
+void cli_release(struct cli *c);
+
+/* Parse argv (argv[0] decides: "mailq" lists the queue, "newaliases" does
+ * nothing).  Options may come before, between or after recipients, until
+ * "--".  Returns 0, or -1 with ERR_USAGE naming the bad option.  The
+ * strings in c point into argv. */
+int cli_parse(struct cli *c, int argc, char **argv, struct error *e);
+
+/* The --help text. */
+extern const char cli_usage[];
+
+#endif

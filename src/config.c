@@ -1,0 +1,557 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* inih as packaged by Debian silently truncates longer lines; refuse them. */
+#define CONFIG_LINE_MAX 199
+#define CONFIG_FILE_MAX (256 * 1024)
+
+enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t off;
+};
+
+#define KEY(n, t, field) { n, t, offsetof(struct account, field) }
+static const struct key keys[] = {
+	KEY("host", K_STR, host),
+	KEY("port", K_PORT, port),
+	KEY("tls", K_TLS, tls),
+	KEY("auth", K_AUTH, auth),
+	KEY("auth_without_tls", K_BOOL, auth_without_tls),
+	KEY("user", K_STR, user),
+	KEY("password", K_SECRET, password),
+	KEY("from", K_STR, from),
+	KEY("tls_ca_file", K_STR, tls_ca_file),
+	KEY("timeout", K_TIMEOUT, timeout),
+	KEY("ehlo_name", K_STR, ehlo_name),
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Parser state handed to the inih callback. */
+struct parse {
+	struct config *c;
+	const char *label;
+	struct account *cur;	/* section being read; NULL before any */
+	int in_defaults;
+	int line;		/* current line, counted by ourselves */
+	unsigned char seen[NKEYS];	/* keys set in the current section */
+	int seen_default_account;
+	struct error err;	/* first error */
+};
+
+static void account_init(struct account *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->auth_without_tls = -1;
+}
+
+static void account_release(struct account *a)
+{
+	free(a->name);
+	free(a->host);
+	free(a->user);
+	if (a->password) {
+		OPENSSL_cleanse(a->password, strlen(a->password));
+		free(a->password);
+	}
+	free(a->from);
+	free(a->tls_ca_file);
+	free(a->ehlo_name);
+	account_init(a);
+}
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	account_init(&c->defaults);
+}
+
+void config_release(struct config *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		account_release(&c->acc[i]);
+	free(c->acc);
+	account_release(&c->defaults);
+	free(c->default_account);
+	free(c->path);
+	config_init(c);
+}
+
+const char *config_tls_name(enum smtp_tls t)
+{
+	switch (t) {
+	case SMTP_TLS_OFF: return "off";
+	case SMTP_TLS_STARTTLS: return "starttls";
+	case SMTP_TLS_IMPLICIT: return "implicit";
+	}
+	return "?";
+}
+
+static int perr(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Record the first error at the current line; returns 0 (inih's "failed"). */
+static int perr(struct parse *p, const char *fmt, ...)
+{
+	char msg[ERROR_MSG_MAX - 64];
+	va_list ap;
+
+	if (p->err.cls != ERR_NONE)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_set(&p->err, ERR_CONFIG, "%s:%d: %s", p->label, p->line, msg);
+	return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = { "yes", "on", "true", "1" };
+	static const char *const no[] = { "no", "off", "false", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i]))
+			return *out = 1, 0;
+		if (!strcasecmp(v, no[i]))
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+static int parse_uint(const char *v, unsigned long min, unsigned long max, unsigned *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int set_key(struct parse *p, struct account *a, const struct key *k, const char *v)
+{
+	char *field = (char *)a + k->off;
+
+	switch (k->type) {
+	case K_STR:
+	case K_SECRET:
+		if (!*v && k->type == K_STR)
+			return perr(p, "%s is empty; give a value or remove the line", k->name);
+		for (const char *s = v; *s; s++)
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				return perr(p, "%s contains a control character", k->name);
+		*(char **)field = xstrdup(v);
+		if (k->type == K_SECRET)
+			a->password_line = p->line;
+		return 1;
+	case K_PORT:
+		if (parse_uint(v, 1, 65535, (unsigned *)field))
+			return perr(p, "port = %s is not a port number (1-65535); use 587 (STARTTLS) or 465 (implicit TLS)", v);
+		return 1;
+	case K_TIMEOUT:
+		if (parse_uint(v, 1, 3600, (unsigned *)field))
+			return perr(p, "timeout = %s is not a number of seconds between 1 and 3600", v);
+		return 1;
+	case K_BOOL:
+		if (parse_bool(v, (int *)field))
+			return perr(p, "%s = %s is not yes or no", k->name, v);
+		return 1;
+	case K_TLS:
+		if (!strcasecmp(v, "starttls"))
+			a->tls = SMTP_TLS_STARTTLS;
+		else if (!strcasecmp(v, "implicit") || !strcasecmp(v, "on"))
+			a->tls = SMTP_TLS_IMPLICIT;
+		else if (!strcasecmp(v, "off"))
+			a->tls = SMTP_TLS_OFF;
+		else
+			return perr(p, "tls = %s is not one of starttls, implicit, off", v);
+		a->tls_set = 1;
+		return 1;
+	case K_AUTH:
+		if (!strcasecmp(v, "on"))
+			a->auth = AUTH_ON;
+		else if (!strcasecmp(v, "off"))
+			a->auth = AUTH_OFF;
+		else if (!strcasecmp(v, "plain"))
+			a->auth = AUTH_PLAIN;
+		else if (!strcasecmp(v, "login"))
+			a->auth = AUTH_LOGIN;
+		else
+			return perr(p, "auth = %s is not one of on, off, plain, login", v);
+		a->auth_set = 1;
+		return 1;
+	}
+	return perr(p, "internal error on key %s", k->name);
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	size_t i;
+
+	(void)section;
+	if (p->err.cls != ERR_NONE)
+		return 0;
+	if (!p->cur)
+		return perr(p, "%s = ... comes before any [section]; put it under [defaults] or an account", name);
+	if (p->in_defaults && !strcasecmp(name, "default_account")) {
+		if (p->seen_default_account)
+			return perr(p, "default_account is set twice");
+		p->seen_default_account = 1;
+		p->c->default_account = xstrdup(value);
+		return 1;
+	}
+	for (i = 0; i < NKEYS; i++)
+		if (!strcasecmp(name, keys[i].name))
+			break;
+	if (i == NKEYS) {
+		if (!strcasecmp(name, "default_account"))
+			return perr(p, "default_account belongs in [defaults], not in an account");
+		return perr(p, "unknown key \"%s\"; see postern.ini(5) for the keys", name);
+	}
+	if (p->seen[i])
+		return perr(p, "%s is set twice in this section (an indented line continues the one before it)", name);
+	p->seen[i] = 1;
+	return set_key(p, p->cur, &keys[i], value);
+}
+
+static int valid_section_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Called by our line splitter when a "[name]" line is seen, before inih. */
+static int on_section(struct parse *p, const char *name)
+{
+	struct config *c = p->c;
+
+	memset(p->seen, 0, sizeof(p->seen));
+	if (!strcasecmp(name, "defaults")) {
+		if (p->in_defaults || c->defaults.name)
+			return perr(p, "[defaults] appears twice");
+		p->in_defaults = 1;
+		c->defaults.name = xstrdup("defaults");
+		c->defaults.line = p->line;
+		p->cur = &c->defaults;
+		return 1;
+	}
+	p->in_defaults = 0;
+	if (!valid_section_name(name))
+		return perr(p, "[%s] is not a valid account name (no spaces or control characters)", name);
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->acc[i].name, name))
+			return perr(p, "account [%s] is defined twice", name);
+	c->acc = xrealloc(c->acc, (c->n + 1) * sizeof(*c->acc));
+	p->cur = &c->acc[c->n++];
+	account_init(p->cur);
+	p->cur->name = xstrdup(name);
+	p->cur->line = p->line;
+	return 1;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Fill what an account leaves unset from [defaults], then built-in defaults,
+ * then check that the result makes sense. */
+static int finish_account(struct parse *p, struct account *a)
+{
+	const struct account *d = &p->c->defaults;
+	char where[PATH_MAX + 64];
+
+	snprintf(where, sizeof(where), "%s:%d: account [%s]", p->label, a->line, a->name);
+	if (!a->host) a->host = dup_or_null(d->host);
+	if (!a->port) a->port = d->port;
+	if (!a->tls_set && d->tls_set) a->tls = d->tls, a->tls_set = 1;
+	if (!a->auth_set && d->auth_set) a->auth = d->auth, a->auth_set = 1;
+	if (a->auth_without_tls < 0) a->auth_without_tls = d->auth_without_tls;
+	if (!a->user) a->user = dup_or_null(d->user);
+	if (!a->password && d->password) {
+		a->password = xstrdup(d->password);
+		a->password_line = d->password_line;
+	}
+	if (!a->from) a->from = dup_or_null(d->from);
+	if (!a->tls_ca_file) a->tls_ca_file = dup_or_null(d->tls_ca_file);
+	if (!a->timeout) a->timeout = d->timeout;
+	if (!a->ehlo_name) a->ehlo_name = dup_or_null(d->ehlo_name);
+
+	if (a->auth_without_tls < 0)
+		a->auth_without_tls = 0;
+	if (!a->timeout)
+		a->timeout = 60;
+	if (!a->tls_set)
+		a->tls = a->port == 465 ? SMTP_TLS_IMPLICIT : SMTP_TLS_STARTTLS;
+	if (!a->port)
+		a->port = a->tls == SMTP_TLS_IMPLICIT ? 465 : 587;
+	if (!a->auth_set)
+		a->auth = a->user ? AUTH_ON : AUTH_OFF;
+
+	if (!a->host)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s has no host; add host = your provider's submission server (e.g. smtp.example.org)",
+				 where);
+	if (a->auth != AUTH_OFF && !a->user)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: auth is on but user is not set; add user = your login, or auth = off",
+				 where);
+	if (a->tls == SMTP_TLS_OFF && a->auth != AUTH_OFF && !a->auth_without_tls)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: tls = off with auth would send your password in cleartext; "
+				 "use tls = starttls (port 587) or tls = implicit (port 465), "
+				 "or, only on a network you trust, add auth_without_tls = yes",
+				 where);
+	if (a->tls == SMTP_TLS_IMPLICIT && a->port == 587)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: tls = implicit on port 587; port 587 speaks STARTTLS: use tls = starttls, or port = 465",
+				 where);
+	if (a->tls == SMTP_TLS_STARTTLS && a->port == 465)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: tls = starttls on port 465; port 465 is implicit TLS: use tls = implicit, or port = 587",
+				 where);
+	return 0;
+}
+
+int config_parse_string(struct config *c, const char *label, const char *text,
+			struct error *e)
+{
+	struct parse p;
+	struct buf line = BUF_INIT;
+	const char *s = text, *nl;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	p.label = label;
+	error_clear(&p.err);
+	if (!c->path)
+		c->path = xstrdup(label);
+
+	/* Feed inih one line at a time: we count lines ourselves (Debian's inih
+	 * has no line numbers in the callback), see section headers first, and
+	 * refuse lines it would silently truncate. */
+	for (; *s && p.err.cls == ERR_NONE; s = nl ? nl + 1 : s + strlen(s)) {
+		const char *b, *end;
+		size_t n;
+
+		nl = strchr(s, '\n');
+		n = nl ? (size_t)(nl - s) : strlen(s);
+		p.line++;
+		if (n && s[n - 1] == '\r')
+			n--;
+		if (n > CONFIG_LINE_MAX) {
+			perr(&p, "line is longer than 199 characters; shorten it");
+			break;
+		}
+		for (b = s; b < s + n && (*b == ' ' || *b == '\t'); b++)
+			;
+		if (b == s + n || *b == ';' || *b == '#')
+			continue;
+		if (b != s) {
+			perr(&p, "line starts with blanks; continuation lines are not supported, remove the indentation");
+			break;
+		}
+		if (*b == '[') {
+			end = memchr(b, ']', n - (size_t)(b - s));
+			if (!end) {
+				perr(&p, "section header has no closing ']'");
+				break;
+			}
+			buf_reset(&line);
+			buf_add(&line, b + 1, (size_t)(end - b - 1));
+			on_section(&p, line.data);
+			continue;
+		}
+		if (!memchr(s, '=', n)) {
+			perr(&p, "expected key = value");
+			break;
+		}
+		buf_reset(&line);
+		buf_add(&line, s, n);
+		buf_adds(&line, "\n");
+		if (ini_parse_string(line.data, on_entry, &p) != 0 && p.err.cls == ERR_NONE)
+			perr(&p, "cannot parse this line; expected key = value");
+	}
+	buf_wipe_release(&line);
+	if (p.err.cls != ERR_NONE)
+		goto out;
+	if (c->n == 0) {
+		error_set(&p.err, ERR_CONFIG,
+			  "%s: no account; add a section such as [work] with host = ...", label);
+		goto out;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (finish_account(&p, &c->acc[i]))
+			goto out;
+	if (c->default_account) {
+		size_t i;
+		for (i = 0; i < c->n; i++)
+			if (!strcmp(c->acc[i].name, c->default_account))
+				break;
+		if (i == c->n) {
+			error_set(&p.err, ERR_CONFIG,
+				  "%s: default_account = %s, but there is no section [%s]",
+				  label, c->default_account, c->default_account);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc && e)
+		*e = p.err;
+	return rc;
+}
+
+static int config_holds_password(const struct config *c)
+{
+	if (c->defaults.password)
+		return 1;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->acc[i].password)
+			return 1;
+	return 0;
+}
+
+int config_load(struct config *c, const char *path, struct error *e)
+{
+	struct buf text = BUF_INIT;
+	struct stat st;
+	char chunk[8192];
+	ssize_t n;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		error_set(e, ERR_CONFIG, "cannot read the configuration %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		error_set(e, ERR_CONFIG, "%s is not a regular file", path);
+		goto out;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error_set(e, ERR_CONFIG, "reading %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (text.len + (size_t)n > CONFIG_FILE_MAX) {
+			error_set(e, ERR_CONFIG, "%s is larger than 256 KiB; is it the right file?", path);
+			goto out;
+		}
+		buf_add(&text, chunk, (size_t)n);
+	}
+	if (memchr(text.data ? text.data : "", '\0', text.len)) {
+		error_set(e, ERR_CONFIG, "%s contains a NUL byte; is it a text file?", path);
+		goto out;
+	}
+	free(c->path);
+	c->path = xstrdup(path);
+	if (config_parse_string(c, path, text.data ? text.data : "", e))
+		goto out;
+	/* A password in a file someone else can read or write is a leak waiting
+	 * to happen: refuse it, naming the fix. */
+	if (config_holds_password(c)) {
+		if (st.st_uid != geteuid()) {
+			error_set(e, ERR_CONFIG,
+				  "%s holds a password but belongs to another user (uid %u); "
+				  "keep passwords only in your own file (chown it to yourself, chmod 600)",
+				  path, (unsigned)st.st_uid);
+			goto out;
+		}
+		if (st.st_mode & 077) {
+			error_set(e, ERR_CONFIG,
+				  "%s holds a password but others can read it (mode %04o); run: chmod 600 %s",
+				  path, (unsigned)(st.st_mode & 07777), path);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_wipe_release(&text);
+	return rc;
+}
+
+char *config_find(const char *explicit_path, struct error *e)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	char *p;
+
+	if (explicit_path)
+		return xstrdup(explicit_path);
+	if (xdg && *xdg == '/')
+		p = xasprintf("%s/postern/config.ini", xdg);
+	else if (home && *home)
+		p = xasprintf("%s/.config/postern/config.ini", home);
+	else
+		p = NULL;
+	if (p && access(p, F_OK) == 0)
+		return p;
+	free(p);
+	if (access(SYSCONFDIR "/postern.ini", F_OK) == 0)
+		return xstrdup(SYSCONFDIR "/postern.ini");
+	error_set(e, ERR_CONFIG,
+		  "no configuration found: create ~/.config/postern/config.ini "
+		  "(or " SYSCONFDIR "/postern.ini, or name one with -C FILE); see postern.ini(5)");
+	return NULL;
+}
+
+const struct account *config_select(const struct config *c, const char *name,
+				    const char *sender, struct error *e)
+{
+	if (name) {
+		for (size_t i = 0; i < c->n; i++)
+			if (!strcmp(c->acc[i].name, name))
+				return &c->acc[i];
+		error_set(e, ERR_CONFIG, "no account [%s] in %s", name, c->path ? c->path : "the configuration");
+		return NULL;
+	}
+	if (sender && *sender)
+		for (size_t i = 0; i < c->n; i++)
+			if (c->acc[i].from && !strcasecmp(c->acc[i].from, sender))
+				return &c->acc[i];
+	if (c->default_account)
+		return config_select(c, c->default_account, NULL, e);
+	if (c->n == 1)
+		return &c->acc[0];
+	error_set(e, ERR_CONFIG,
+		  "%s has several accounts and none was chosen: pass -a ACCOUNT, or set default_account = NAME in [defaults]",
+		  c->path ? c->path : "the configuration");
+	return NULL;
+}

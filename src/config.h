@@ -1,0 +1,71 @@
+/* config.h - the INI configuration (inih): [defaults] and one section per
+ * account, which inherits every key it does not set from [defaults].
+ * Errors name "file:line" and what to change (class ERR_CONFIG).  A
+ * validated struct account is read-only for the rest of the program. */
+#ifndef POSTERN_CONFIG_H
+#define POSTERN_CONFIG_H
+
+#include <stddef.h>
+
+#include "auth.h"
+#include "error.h"
+#include "smtp.h"
+
+/* Account keys, also allowed in [defaults]. */
+struct account {
+	char *name;		/* section name */
+	int line;		/* line of the section header */
+	char *host;
+	unsigned port;		/* 0 = not set */
+	enum smtp_tls tls;
+	int tls_set;
+	enum auth_mode auth;
+	int auth_set;
+	int auth_without_tls;	/* -1 = not set */
+	char *user;
+	char *password;		/* secret: wiped on release */
+	int password_line;
+	char *from;
+	char *tls_ca_file;
+	unsigned timeout;	/* seconds; 0 = not set */
+	char *ehlo_name;
+};
+
+struct config {
+	char *path;		/* the file read */
+	char *default_account;
+	struct account defaults;
+	struct account *acc;
+	size_t n;
+};
+
+void config_init(struct config *c);
+/* Frees everything; the passwords are wiped first. */
+void config_release(struct config *c);
+
+/* The file to read: explicit (from -C) if not NULL, else
+ * $XDG_CONFIG_HOME/postern/config.ini (~/.config/... without XDG), else the
+ * system file.  Returns a new string (caller frees), or NULL with ERR_CONFIG
+ * when none exists. */
+char *config_find(const char *explicit_path, struct error *e);
+
+/* Read and validate a file.  Refuses (ERR_CONFIG) a file holding a password
+ * that is not the caller's own or that others may read, naming the chmod
+ * that fixes it.  Unknown keys, bad values and duplicate keys are errors. */
+int config_load(struct config *c, const char *path, struct error *e);
+
+/* The same from text already in memory (label names it in messages); no
+ * permission check.  text is untrusted (a fuzz target). */
+int config_parse_string(struct config *c, const char *label, const char *text,
+			struct error *e);
+
+/* Pick the account: by name (from -a) if not NULL; else the first whose
+ * `from` equals sender (case-insensitive; sender may be NULL); else
+ * default_account; else the only account.  Returns NULL with ERR_CONFIG. */
+const struct account *config_select(const struct config *c, const char *name,
+				    const char *sender, struct error *e);
+
+/* "starttls", "implicit", "off". */
+const char *config_tls_name(enum smtp_tls t);
+
+#endif

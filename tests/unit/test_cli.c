@@ -1,0 +1,111 @@
+/* The sendmail command line as real callers pass it (see FACTS.md). */
+#include <string.h>
+
+#include "cli.h"
+#include "tap.h"
+
+static int run(struct cli *c, struct error *e, const char **argv)
+{
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	cli_init(c);
+	error_clear(e);
+	return cli_parse(c, argc, (char **)argv, e);
+}
+
+#define ARGV(...) ((const char *[]){ __VA_ARGS__, NULL })
+
+int main(void)
+{
+	struct cli c;
+	struct error e;
+
+	/* PHP mail(): sendmail -t -i, plus -f as 5th argument, attached. */
+	is_int(run(&c, &e, ARGV("sendmail", "-t", "-i", "-fwww@example.org")), 0, "PHP mail()");
+	ok(c.read_recipients && !c.dot_ends, "PHP: -t and -i");
+	is_str(c.from, "www@example.org", "PHP: -faddr attached");
+	cli_release(&c);
+
+	/* Debian cron */
+	is_int(run(&c, &e, ARGV("sendmail", "-FCronDaemon", "-i", "-B8BITMIME", "-oem", "root")), 0, "Debian cron");
+	is_str(c.fullname, "CronDaemon", "cron: -FCronDaemon");
+	is_int((long long)c.rcpts.n, 1, "cron: one recipient");
+	is_str(c.rcpts.v[0], "root", "cron: bare local name");
+	ok(strvec_find_icase(&c.ignored, "-B8BITMIME") >= 0 && strvec_find_icase(&c.ignored, "-oem") >= 0,
+	   "cron: -B8BITMIME and -oem ignored on purpose");
+	cli_release(&c);
+
+	/* Order varies: recipient before options. */
+	is_int(run(&c, &e, ARGV("sendmail", "root", "-oem", "-FCronDaemon", "-i")), 0, "cron, other order");
+	ok(c.rcpts.n == 1 && !c.dot_ends && c.fullname && !strcmp(c.fullname, "CronDaemon"), "options after recipient");
+	cli_release(&c);
+
+	/* cronie */
+	is_int(run(&c, &e, ARGV("sendmail", "-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "cron@x")), 0,
+	       "cronie");
+	ok(c.read_recipients && c.from && !strcmp(c.from, "cron@x"), "cronie: -t and -f separate");
+	cli_release(&c);
+
+	/* mutt */
+	is_int(run(&c, &e, ARGV("sendmail", "-oem", "-oi", "-B8BITMIME", "-f", "me@x", "-N", "failure,delay",
+				"-R", "hdrs", "--", "a@x", "-b@x")), 0, "mutt with --");
+	is_int((long long)c.rcpts.n, 2, "mutt: two recipients after --");
+	is_str(c.rcpts.v[1], "-b@x", "after --, a word starting with - is a recipient (refused later)");
+	cli_release(&c);
+
+	/* git send-email, bsd-mailx */
+	is_int(run(&c, &e, ARGV("sendmail", "-i", "-m", "-v", "-f", "me@x", "--", "a@x")), 0, "mailx");
+	ok(c.verbose && !c.dot_ends, "mailx: -v -i");
+	cli_release(&c);
+
+	/* Grouped flags, as getopt allows. */
+	is_int(run(&c, &e, ARGV("sendmail", "-ti", "a@x")), 0, "grouped -ti");
+	ok(c.read_recipients && !c.dot_ends, "-ti = -t -i");
+	cli_release(&c);
+
+	/* The table of flags that must be accepted. */
+	is_int(run(&c, &e, ARGV("sendmail", "-oi", "-odi", "-odb", "-oem", "-oep", "-om", "-o7", "-o8",
+				"-Ox=y", "-B", "7BIT", "-bm", "-G", "-U", "-L", "tag", "-h", "5", "-n", "-m",
+				"-Am", "-Ac", "-C", "/tmp/c.ini", "-X", "/tmp/log", "-p", "smtp", "-N", "never",
+				"-R", "full", "-V", "envid", "-r", "r@x", "a@x")), 0, "every flag in FACTS.md");
+	is_str(c.config, "/tmp/c.ini", "-C FILE");
+	is_str(c.from, "r@x", "-r addr");
+	ok(strvec_find_icase(&c.ignored, "-X/tmp/log") >= 0, "-X is ignored (never written)");
+	is_int(c.mode, CLI_SEND, "-bm sends");
+	cli_release(&c);
+
+	is_int(run(&c, &e, ARGV("sendmail", "-bp")), 0, "-bp");
+	is_int(c.mode, CLI_LIST_QUEUE, "-bp lists the queue");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("/usr/bin/mailq")), 0, "mailq");
+	is_int(c.mode, CLI_LIST_QUEUE, "invoked as mailq");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "-q")), 0, "-q");
+	is_int(c.mode, CLI_RUN_QUEUE, "-q runs the queue");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "-q30m")), 0, "-q30m");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("newaliases")), 0, "newaliases");
+	is_int(c.mode, CLI_NOOP, "newaliases does nothing");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "-a", "work", "--version")), 0, "--version");
+	ok(c.mode == CLI_VERSION && c.account && !strcmp(c.account, "work"), "-a and --version");
+	cli_release(&c);
+
+	/* Errors name the option. */
+	ok(run(&c, &e, ARGV("sendmail", "-k", "a@x")) == -1 && e.cls == ERR_USAGE && strstr(e.msg, "-k"),
+	   "unknown option named");
+	cli_release(&c);
+	ok(run(&c, &e, ARGV("sendmail", "--frobnicate")) == -1 && strstr(e.msg, "--frobnicate"),
+	   "unknown long option named");
+	cli_release(&c);
+	ok(run(&c, &e, ARGV("sendmail", "-f")) == -1 && strstr(e.msg, "-f needs a value"), "-f without value");
+	cli_release(&c);
+	ok(run(&c, &e, ARGV("sendmail", "-bs")) == -1 && strstr(e.msg, "-bs"), "-bs refused clearly");
+	cli_release(&c);
+	ok(run(&c, &e, ARGV("sendmail", "-bd")) == -1 && strstr(e.msg, "-bd"), "-bd refused");
+	cli_release(&c);
+	return tap_done();
+}

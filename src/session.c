@@ -1,0 +1,181 @@
+#include "session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "conn.h"
+#include "dotstuff.h"
+#include "log.h"
+#include "smtp.h"
+#include "tls.h"
+
+#define BODY_CHUNK (64 * 1024)
+/* RFC 5321 4.5.3.2.6: wait at least 10 minutes for the reply to the final dot. */
+#define FINAL_DOT_WAIT_MS (600u * 1000u)
+
+void session_report_init(struct session_report *r)
+{
+	r->delivered = 0;
+	strvec_init(&r->refused);
+}
+
+void session_report_release(struct session_report *r)
+{
+	strvec_release(&r->refused);
+}
+
+/* Stream the spool file through the dot-stuffer, flushing every ~64 KiB;
+ * the terminator rides in the last write. */
+static int send_body(struct conn *c, struct spool *sp, struct error *e)
+{
+	struct dotstuff ds;
+	struct buf out = BUF_INIT;
+	char chunk[BODY_CHUNK];
+	ssize_t n;
+	int rc = -1;
+
+	if (spool_rewind(sp, e))
+		return -1;
+	dotstuff_init(&ds);
+	while ((n = read(sp->fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error_set(e, ERR_IO, "reading the spooled message: %s", strerror(errno));
+			goto out;
+		}
+		dotstuff_feed(&ds, chunk, (size_t)n, &out);
+		if (out.len >= BODY_CHUNK) {
+			if (conn_write(c, out.data, out.len, e))
+				goto out;
+			buf_reset(&out);
+		}
+	}
+	dotstuff_finish(&ds, &out);
+	if (conn_write(c, out.data, out.len, e))
+		goto out;
+	rc = 0;
+out:
+	buf_release(&out);
+	return rc;
+}
+
+static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
+		      const struct account *a, struct spool *sp)
+{
+	char in[16384];
+	unsigned timeout_ms = a->timeout * 1000;
+	int body_sent = 0;
+	struct error e;
+
+	error_clear(&e);
+	for (;;) {
+		const char *out;
+		size_t len;
+		ssize_t n;
+
+		switch (smtp_next(s)) {
+		case SMTP_WANT_WRITE:
+			out = smtp_output(s, &len);
+			if (conn_write(c, out, len, &e)) {
+				smtp_abort(s, &e);
+				break;
+			}
+			smtp_output_done(s);
+			break;
+		case SMTP_WANT_READ:
+			conn_quickack(c);
+			n = conn_read(c, in, sizeof(in),
+				      body_sent && timeout_ms < FINAL_DOT_WAIT_MS ? FINAL_DOT_WAIT_MS : timeout_ms,
+				      &e);
+			if (n < 0) {
+				smtp_abort(s, &e);
+			} else if (n == 0) {
+				error_set(&e, ERR_TEMP, "%s port %u closed the connection unexpectedly (during %s)",
+					  a->host, a->port, smtp_state_name(s));
+				smtp_abort(s, &e);
+			} else {
+				smtp_input(s, in, (size_t)n);
+			}
+			OPENSSL_cleanse(in, sizeof(in));
+			break;
+		case SMTP_WANT_TLS:
+			if (tls_start(tls, c, a->host, timeout_ms, &e))
+				smtp_abort(s, &e);
+			else
+				smtp_tls_done(s);
+			break;
+		case SMTP_WANT_BODY:
+			if (send_body(c, sp, &e)) {
+				smtp_abort(s, &e);
+				break;
+			}
+			body_sent = 1;
+			smtp_body_done(s);
+			break;
+		case SMTP_WANT_CLOSE:
+			return 0;
+		}
+	}
+}
+
+int session_send(const struct account *a, const char *password, const char *ehlo_name,
+		 const struct envelope *env, struct spool *sp, struct session_report *r,
+		 struct error *e)
+{
+	struct tls_ctx tls;
+	struct conn c;
+	struct smtp s;
+	struct smtp_params p;
+	int have_tls = 0, have_engine = 0, rc = -1;
+
+	conn_init(&c);
+	memset(&tls, 0, sizeof(tls));
+	if (a->tls != SMTP_TLS_OFF) {
+		if (tls_ctx_init(&tls, a->tls_ca_file, e))
+			goto out;
+		have_tls = 1;
+	}
+	log_info("connecting to %s port %u (%s)", a->host, a->port, config_tls_name(a->tls));
+	if (conn_connect(&c, a->host, a->port, a->timeout, e))
+		goto out;
+	c.timeout_ms = a->timeout * 1000;
+	if (a->tls == SMTP_TLS_IMPLICIT && tls_start(&tls, &c, a->host, c.timeout_ms, e))
+		goto out;
+
+	memset(&p, 0, sizeof(p));
+	p.ehlo_name = ehlo_name;
+	p.tls = a->tls;
+	p.auth = a->auth;
+	p.auth_without_tls = a->auth_without_tls;
+	p.user = a->user;
+	p.password = password;
+	p.from = env->from;
+	p.rcpts = (const char *const *)env->rcpts.v;
+	p.nrcpts = env->rcpts.n;
+	p.size = env->size;
+	p.eightbit = env->eightbit;
+	smtp_init(&s, &p, log_trace, NULL);
+	have_engine = 1;
+	run_engine(&s, &c, &tls, a, sp);
+
+	r->delivered = smtp_delivered(&s);
+	for (size_t i = 0; i < env->rcpts.n; i++)
+		if (s.rcpt[i].code >= 400)
+			strvec_push_take(&r->refused, xasprintf("%s: %s", env->rcpts.v[i],
+								s.rcpt[i].reply ? s.rcpt[i].reply : "refused"));
+	rc = smtp_result(&s, e);
+	if (rc && e && !strstr(e->msg, a->host))
+		error_prefix(e, "%s port %u", a->host, a->port);
+out:
+	if (have_engine)
+		smtp_release(&s);
+	conn_close(&c);
+	if (have_tls)
+		tls_ctx_release(&tls);
+	return rc;
+}

@@ -1,0 +1,282 @@
+#include "tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "util.h"
+
+/* What the verify callback saw about the server's own certificate. */
+struct verify_info {
+	int err;		/* first verification error, 0 if none */
+	int depth;
+	char names[512];	/* subjectAltNames of the leaf, "DNS:a, IP:b" */
+	char subject[256];
+	char issuer[256];
+	char not_after[64];
+};
+
+static int verify_index = -1;
+
+int tls_ctx_init(struct tls_ctx *t, const char *ca_file, struct error *e)
+{
+	const char *dir;
+	struct stat st;
+
+	memset(t, 0, sizeof(*t));
+	if (verify_index < 0)
+		verify_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	t->ctx = SSL_CTX_new(TLS_client_method());
+	if (!t->ctx)
+		return error_set(e, ERR_TLS, "cannot create a TLS context");
+	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (ca_file) {
+		t->ca_file = xstrdup(ca_file);
+		if (SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
+			ERR_clear_error();
+			error_set(e, ERR_CONFIG,
+				  "cannot load CA certificates from tls_ca_file = %s: %s",
+				  ca_file, access(ca_file, R_OK) ? strerror(errno) : "not PEM certificates");
+			tls_ctx_release(t);
+			return -1;
+		}
+		return 0;
+	}
+	/* The hashed directory is searched lazily, certificate by certificate;
+	 * loading the whole bundle file would parse ~150 certificates on every
+	 * start, and postern starts once per message. */
+	dir = getenv(X509_get_default_cert_dir_env());
+	if (!dir)
+		dir = X509_get_default_cert_dir();
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (SSL_CTX_load_verify_dir(t->ctx, dir) == 1)
+			return 0;
+	}
+	if (SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
+		ERR_clear_error();
+		error_set(e, ERR_TLS, "cannot load the system's CA certificates; install ca-certificates "
+			  "or set tls_ca_file");
+		tls_ctx_release(t);
+		return -1;
+	}
+	return 0;
+}
+
+void tls_ctx_release(struct tls_ctx *t)
+{
+	SSL_CTX_free(t->ctx);
+	free(t->ca_file);
+	memset(t, 0, sizeof(*t));
+}
+
+static void describe_names(X509 *cert, char *out, size_t len)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && o + 8 < len; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		char ip[INET6_ADDRSTRLEN];
+
+		if (g->type == GEN_DNS) {
+			const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
+			o += (size_t)snprintf(out + o, len - o, "%sDNS:%.*s", o ? ", " : "",
+					      ASN1_STRING_length(g->d.dNSName), (const char *)s);
+		} else if (g->type == GEN_IPADD) {
+			int n = ASN1_STRING_length(g->d.iPAddress);
+			const unsigned char *s = ASN1_STRING_get0_data(g->d.iPAddress);
+			if ((n == 4 && inet_ntop(AF_INET, s, ip, sizeof(ip))) ||
+			    (n == 16 && inet_ntop(AF_INET6, s, ip, sizeof(ip))))
+				o += (size_t)snprintf(out + o, len - o, "%sIP:%s", o ? ", " : "", ip);
+		}
+		if (o >= len)
+			o = len - 1;
+	}
+	GENERAL_NAMES_free(gens);
+	if (!out[0])
+		snprintf(out, len, "no subjectAltName");
+}
+
+static void name_line(X509_NAME *n, char *out, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int got;
+
+	out[0] = '\0';
+	if (!b)
+		return;
+	X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+	got = BIO_read(b, out, (int)len - 1);
+	out[got > 0 ? got : 0] = '\0';
+	BIO_free(b);
+}
+
+static int verify_cb(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct verify_info *vi = ssl ? SSL_get_ex_data(ssl, verify_index) : NULL;
+	X509 *cert;
+
+	if (ok || !vi || vi->err)
+		return ok;
+	vi->err = X509_STORE_CTX_get_error(store);
+	vi->depth = X509_STORE_CTX_get_error_depth(store);
+	/* Describe the server's own certificate, whatever depth failed. */
+	cert = sk_X509_value(X509_STORE_CTX_get0_chain(store), 0);
+	if (!cert)
+		cert = X509_STORE_CTX_get0_cert(store);
+	if (cert) {
+		const ASN1_TIME *na = X509_get0_notAfter(cert);
+		struct tm tm;
+
+		describe_names(cert, vi->names, sizeof(vi->names));
+		name_line(X509_get_subject_name(cert), vi->subject, sizeof(vi->subject));
+		name_line(X509_get_issuer_name(cert), vi->issuer, sizeof(vi->issuer));
+		if (na && ASN1_TIME_to_tm(na, &tm))
+			strftime(vi->not_after, sizeof(vi->not_after), "%Y-%m-%d %H:%M UTC", &tm);
+	}
+	return 0;
+}
+
+static int explain(const struct tls_ctx *t, const struct conn *c, const char *host,
+		   const struct verify_info *vi, struct error *e)
+{
+	const char *store = t->ca_file ? t->ca_file : "the system's CA store";
+
+	switch (vi->err) {
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return error_set(e, ERR_TLS,
+				 "certificate name mismatch: %s port %u presented a certificate for %s, not for %s; "
+				 "set host = to a name the certificate covers (your provider documents it), "
+				 "or this connection is being intercepted",
+				 host, c->port, vi->names, host);
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return error_set(e, ERR_TLS,
+				 "the certificate of %s (%s) expired on %s; the server's operator must renew it "
+				 "(or your clock is wrong)", host, vi->names, vi->not_after);
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return error_set(e, ERR_TLS,
+				 "the certificate of %s (%s) is not valid yet; check this machine's clock",
+				 host, vi->names);
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return error_set(e, ERR_TLS,
+				 "the certificate of %s (%s, issued by %s) is not signed by a CA in %s; "
+				 "if this is your own server, set tls_ca_file = the CA certificate that signed it",
+				 host, vi->names, vi->issuer[0] ? vi->issuer : "an unknown issuer", store);
+	default:
+		return error_set(e, ERR_TLS, "the certificate of %s (%s) was refused: %s",
+				 host, vi->names, X509_verify_cert_error_string(vi->err));
+	}
+}
+
+static int is_ip_literal(const char *host)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
+}
+
+int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned timeout_ms,
+	      struct error *e)
+{
+	struct verify_info vi;
+	SSL *ssl;
+	struct timespec start, now;
+
+	memset(&vi, 0, sizeof(vi));
+	ssl = SSL_new(t->ctx);
+	if (!ssl)
+		return error_set(e, ERR_TLS, "cannot create a TLS session");
+	SSL_set_ex_data(ssl, verify_index, &vi);
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, verify_cb);
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (is_ip_literal(host)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) != 1)
+			goto fail_setup;
+	} else {
+		if (SSL_set1_host(ssl, host) != 1 || SSL_set_tlsext_host_name(ssl, host) != 1)
+			goto fail_setup;
+	}
+	if (SSL_set_fd(ssl, c->fd) != 1)
+		goto fail_setup;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd pfd = { .fd = c->fd };
+		long elapsed;
+		int r, err;
+
+		ERR_clear_error();
+		errno = 0;
+		r = SSL_connect(ssl);
+		if (r == 1)
+			break;
+		err = SSL_get_error(ssl, r);
+		if (err == SSL_ERROR_WANT_READ)
+			pfd.events = POLLIN;
+		else if (err == SSL_ERROR_WANT_WRITE)
+			pfd.events = POLLOUT;
+		else {
+			int saved = errno;
+			long vr = SSL_get_verify_result(ssl);
+			if (vi.err || vr != X509_V_OK) {
+				if (!vi.err)
+					vi.err = (int)vr;
+				explain(t, c, host, &vi, e);
+			} else if (err == SSL_ERROR_SSL) {
+				unsigned long code = ERR_get_error();
+				char buf[256];
+				ERR_error_string_n(code, buf, sizeof(buf));
+				error_set(e, ERR_TLS,
+					  "TLS handshake with %s port %u failed: %s%s", host, c->port, buf,
+					  ERR_GET_REASON(code) == SSL_R_WRONG_VERSION_NUMBER
+					  ? " (the server does not speak TLS here: port 587 needs tls = starttls, "
+					    "port 465 tls = implicit)"
+					  : ERR_GET_REASON(code) == SSL_R_UNSUPPORTED_PROTOCOL
+					  ? " (the server offers only TLS older than 1.2)" : "");
+			} else {
+				error_set(e, ERR_TEMP, "TLS handshake with %s port %u failed: %s",
+					  host, c->port, saved ? strerror(saved) : "the server closed the connection");
+			}
+			ERR_clear_error();
+			SSL_free(ssl);
+			return -1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (elapsed >= (long)timeout_ms || (r = poll(&pfd, 1, (int)(timeout_ms - elapsed))) == 0) {
+			SSL_free(ssl);
+			return error_set(e, ERR_TEMP, "TLS handshake with %s port %u timed out after %u s",
+					 host, c->port, timeout_ms / 1000);
+		}
+		if (r < 0 && errno != EINTR) {
+			SSL_free(ssl);
+			return error_set(e, ERR_TEMP, "TLS handshake with %s: %s", host, strerror(errno));
+		}
+	}
+	SSL_set_ex_data(ssl, verify_index, NULL);
+	c->ssl = ssl;
+	return 0;
+
+fail_setup:
+	ERR_clear_error();
+	SSL_free(ssl);
+	return error_set(e, ERR_TLS, "cannot set up TLS for host %s", host);
+}

@@ -1,0 +1,72 @@
+#!/bin/sh
+# The whole test suite, from a clean checkout on a fresh Debian machine (as
+# root): install the build and test dependencies, build, run `make check`
+# (unit, transcript, fuzz-corpus and integration tests against real Postfix
+# + Dovecot on loopback), then build again with ASan+UBSan and run it all
+# again, then fuzz each parser briefly with libFuzzer.
+# A skipped test fails the run: nothing is counted as passed that did not run.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "installing dependencies"
+sh tests/install-build-deps.sh
+sh tests/server/install-deps.sh
+
+step "autoreconf"
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+
+check_build() {	# dir, configure args...
+	dir=$1; shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs")
+	if ! (cd "$dir" && make -s -j"$jobs" check); then
+		find "$dir/tests" -name '*.log' ! -name 'test-suite.log' -exec grep -l -E '^(not ok|FAIL|ERROR)' {} + 2>/dev/null |
+			while read -r f; do echo "----- $f"; tail -n 40 "$f"; done
+		cat "$dir/test-suite.log" 2>/dev/null | tail -n 60
+		echo "make check failed in $dir" >&2
+		exit 1
+	fi
+	if grep -q '^# SKIP: *[1-9]' "$dir/test-suite.log"; then
+		echo "tests were skipped in $dir; a skip is not a pass:" >&2
+		grep -h '^SKIP' "$dir"/tests/*/*.log "$dir/test-suite.log" 2>/dev/null >&2 || true
+		exit 1
+	fi
+	sed -n '/^# TOTAL/,/^# ERROR/p' "$dir/test-suite.log"
+}
+
+step "build and make check"
+check_build build
+
+step "ASan + UBSan build and make check"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	check_build build-asan --enable-sanitizers
+
+step "libFuzzer: ${FUZZ_SECONDS}s per parser"
+rm -rf build-fuzz && mkdir build-fuzz
+(cd build-fuzz && "$top/configure" -q --enable-fuzzers --enable-sanitizers CC=clang-14 &&
+	make -s -j"$jobs" tests/fuzz/fuzz_addr tests/fuzz/fuzz_header tests/fuzz/fuzz_reply tests/fuzz/fuzz_config)
+for f in fuzz_addr fuzz_header fuzz_reply fuzz_config; do
+	work=$(mktemp -d)
+	cp "$top/tests/fuzz/corpus/$f"/* "$work/"
+	if ! (cd build-fuzz && ./tests/fuzz/$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 \
+		-timeout=10 -rss_limit_mb=2048 "$work" >"$f.log" 2>&1); then
+		tail -n 40 "build-fuzz/$f.log"
+		echo "$f found a crash; the input is in build-fuzz/" >&2
+		exit 1
+	fi
+	echo "$f: $(grep -o 'Done [0-9]* runs' "build-fuzz/$f.log" | tail -n 1) in ${FUZZ_SECONDS}s, no crash"
+	rm -rf "$work"
+done
+
+step "all passed"
+# automake counts test programs; count the checks inside them (TAP lines).
+passed=$(cat build/tests/*/*.log build-asan/tests/*/*.log 2>/dev/null | grep -c '^ok ' || true)
+failed=$(cat build/tests/*/*.log build-asan/tests/*/*.log 2>/dev/null | grep -c '^not ok ' || true)
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,316 @@
+/* input.c - stdin to spool file: line ends normalised, long lines broken,
+ * the header section parsed and edited, the body streamed through.
+ *
+ * Memory stays bounded: the body is never held, and even one line is
+ * buffered at most INPUT_LINE_MAX octets at a time (a longer line leaves in
+ * pieces).  Only the header section (capped by MESSAGE_HEADER_MAX) is kept
+ * in memory, in struct message. */
+#include "input.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_CHUNK (64 * 1024)
+#define WRITE_CHUNK (64 * 1024)
+
+int spool_create(struct spool *sp, const char *dir, struct error *e)
+{
+	char *path = xasprintf("%s/postern.XXXXXX", dir);
+	int fd, ret = -1;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->fd = -1;
+	fd = mkstemp(path);
+	if (fd < 0) {
+		error_set(e, ERR_IO, "creating a spool file in %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	/* mkstemp's mode is 0600 on current systems, not on all old ones. */
+	if (fchmod(fd, 0600) < 0) {
+		error_set(e, ERR_IO, "setting the mode of the spool file %s: %s",
+			  path, strerror(errno));
+		unlink(path);
+		close(fd);
+		goto out;
+	}
+	sp->fd = fd;
+	sp->path = path;
+	path = NULL;
+	ret = 0;
+out:
+	free(path);
+	return ret;
+}
+
+void spool_release(struct spool *sp)
+{
+	if (sp->fd >= 0)
+		close(sp->fd);
+	sp->fd = -1;
+	if (sp->path) {
+		unlink(sp->path);
+		free(sp->path);
+		sp->path = NULL;
+	}
+}
+
+int spool_rewind(struct spool *sp, struct error *e)
+{
+	if (lseek(sp->fd, 0, SEEK_SET) == (off_t)-1)
+		return error_set(e, ERR_IO, "rewinding the spool file %s: %s",
+				 sp->path ? sp->path : "(unlinked)", strerror(errno));
+	return 0;
+}
+
+enum phase {
+	PH_FIRST,	/* nothing seen yet: an mbox "From " line may come */
+	PH_HEADER,	/* lines go to struct message */
+	PH_BODY,	/* lines go to the spool */
+	PH_RAW,		/* the header section overflowed: everything to the spool */
+};
+
+struct reader {
+	const struct input_opts *o;
+	struct message *m;
+	input_headers_fn cb;
+	void *ctx;
+	struct spool *sp;
+	struct error *e;
+
+	enum phase phase;
+	struct buf cur;		/* the output line being assembled, <= INPUT_LINE_MAX */
+	uint64_t pieces;	/* pieces of the current input line already given out */
+	int skip;		/* dropping the current input line (mbox "From ") */
+	int pending_cr;		/* a CR ended the last line; an LF next belongs to it */
+	int done;		/* the lone dot was seen */
+	int failed;		/* I/O failed: r->e is set and everything stops */
+	int overflow;		/* the header section was too large: ov_err */
+	int cb_failed;		/* cb failed: cb_err */
+	struct error ov_err, cb_err;
+	struct buf out;		/* spool writes are batched */
+};
+
+static void S_flush(struct reader *r)
+{
+	const char *p = r->out.data;
+	size_t n = r->out.len;
+	ssize_t w;
+
+	while (n && !r->failed) {
+		w = write(r->sp->fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			error_set(r->e, ERR_IO, "writing the spool file %s: %s",
+				  r->sp->path ? r->sp->path : "(unlinked)",
+				  w < 0 ? strerror(errno) : "nothing was written");
+			r->failed = 1;
+			break;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	buf_reset(&r->out);
+}
+
+/* Append to the spool, keeping the counts the sender needs (SIZE=, 8BITMIME). */
+static void S_put(struct reader *r, const char *p, size_t n)
+{
+	struct spool *sp = r->sp;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\n')
+			sp->lines++;
+		else if (c == '\0')
+			sp->has_nul = 1;
+		else if (c >= 0x80)
+			sp->eightbit = 1;
+	}
+	sp->bytes += n;
+	buf_add(&r->out, p, n);
+	if (r->out.len >= WRITE_CHUNK)
+		S_flush(r);
+}
+
+static void S_put_line(struct reader *r, const char *p, size_t n)
+{
+	S_put(r, p, n);
+	S_put(r, "\n", 1);
+}
+
+/* The header section is complete: let cb edit it, then spool it. */
+static void S_end_headers(struct reader *r)
+{
+	struct buf hdr = BUF_INIT;
+
+	r->m->ended = 1;
+	r->phase = PH_BODY;
+	if (r->cb && r->cb(r->ctx, r->m, &r->cb_err) < 0)
+		r->cb_failed = 1;
+	message_write(r->m, &hdr);
+	S_put(r, hdr.data, hdr.len);
+	buf_release(&hdr);
+}
+
+/* The header section is too large to parse: spool what was parsed as it
+ * was read, and from now on everything unparsed, so nothing is lost. */
+static void S_overflow(struct reader *r)
+{
+	r->overflow = 1;
+	r->phase = PH_RAW;
+	for (size_t i = 0; i < r->m->n; i++)
+		S_put(r, r->m->h[i].raw.data, r->m->h[i].raw.len);
+}
+
+/* One output line (at most INPUT_LINE_MAX octets, no line end); last says
+ * whether it ends its input line. */
+static void S_line(struct reader *r, const char *p, size_t n, int last)
+{
+	int rc;
+
+	if (r->phase == PH_FIRST) {
+		r->phase = PH_HEADER;
+		r->skip = n >= 5 && !memcmp(p, "From ", 5);
+	}
+	if (r->skip) {
+		r->skip = !last;
+		return;
+	}
+	if (r->phase != PH_HEADER) {
+		S_put_line(r, p, n);
+		return;
+	}
+	rc = message_push_line(r->m, p, n, &r->ov_err);
+	if (rc < 0) {
+		S_overflow(r);
+		S_put_line(r, p, n);
+	} else if (rc == MESSAGE_END_BLANK) {
+		S_end_headers(r);
+	} else if (rc == MESSAGE_END_BODY) {
+		S_end_headers(r);
+		S_put_line(r, p, n);
+	}
+}
+
+/* Content octets (no line end) of the current input line. */
+static void S_content(struct reader *r, const char *p, size_t n)
+{
+	size_t limit, take;
+
+	while (n && !r->failed) {
+		/* A line starting with '.' gains one octet from dot-stuffing;
+		 * a continuation starts with the inserted blank. */
+		limit = (r->cur.len ? r->cur.data[0] : p[0]) == '.' ?
+			INPUT_LINE_MAX - 1 : INPUT_LINE_MAX;
+		if (r->cur.len >= limit) {
+			/* Full, and more follows: break here, as Postfix does. */
+			S_line(r, r->cur.data, r->cur.len, 0);
+			if (r->pieces++ == 0)
+				r->sp->broken_lines++;
+			buf_reset(&r->cur);
+			buf_add(&r->cur, " ", 1);
+			continue;
+		}
+		take = limit - r->cur.len < n ? limit - r->cur.len : n;
+		buf_add(&r->cur, p, take);
+		p += take;
+		n -= take;
+	}
+}
+
+static void S_eol(struct reader *r)
+{
+	/* sendmail's rule: only a line that is exactly "." ends the input;
+	 * the input is not dot-stuffed, so ".." is data. */
+	if (r->o && r->o->dot_ends && r->pieces == 0 && r->cur.len == 1 &&
+	    r->cur.data[0] == '.') {
+		r->done = 1;
+		return;
+	}
+	S_line(r, r->cur.data ? r->cur.data : "", r->cur.len, 1);
+	r->pieces = 0;
+	buf_reset(&r->cur);
+}
+
+static void S_feed(struct reader *r, const char *p, size_t n)
+{
+	size_t i = 0, j;
+
+	while (i < n && !r->done && !r->failed) {
+		if (r->pending_cr) {
+			r->pending_cr = 0;
+			if (p[i] == '\n') {
+				i++;
+				continue;
+			}
+		}
+		if (p[i] == '\r' || p[i] == '\n') {
+			r->pending_cr = p[i] == '\r';
+			i++;
+			S_eol(r);
+			continue;
+		}
+		for (j = i; j < n && p[j] != '\r' && p[j] != '\n'; j++)
+			;
+		S_content(r, p + i, j - i);
+		i = j;
+	}
+}
+
+int input_read(int fd, const struct input_opts *o, struct message *m,
+	       input_headers_fn cb, void *ctx, struct spool *sp, struct error *e)
+{
+	struct reader r;
+	char *chunk = xmalloc(READ_CHUNK);
+	ssize_t n;
+	int ret = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.m = m;
+	r.cb = cb;
+	r.ctx = ctx;
+	r.sp = sp;
+	r.e = e;
+	r.phase = PH_FIRST;
+	error_clear(&r.ov_err);
+	error_clear(&r.cb_err);
+	while (!r.done && !r.failed) {
+		n = read(fd, chunk, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set(e, ERR_IO, "reading the message: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		S_feed(&r, chunk, (size_t)n);
+	}
+	/* A last line without a line end is still a line. */
+	if (!r.done && !r.failed && (r.cur.len || r.pieces))
+		S_eol(&r);
+	/* No blank line before the end: the whole input was header. */
+	if (!r.failed && (r.phase == PH_FIRST || r.phase == PH_HEADER))
+		S_end_headers(&r);
+	if (!r.failed)
+		S_flush(&r);
+	if (r.failed)
+		goto out;
+	if (r.overflow || r.cb_failed) {
+		if (e)
+			*e = r.overflow ? r.ov_err : r.cb_err;
+		goto out;
+	}
+	ret = 0;
+out:
+	free(chunk);
+	buf_release(&r.cur);
+	buf_release(&r.out);
+	return ret;
+}

@@ -1,0 +1,57 @@
+/* input.h - read a message from a file descriptor (stdin) into a private
+ * spool file, never holding the body in memory.
+ *
+ * On the way in: line ends are normalised to LF (CRLF, LF and a bare CR all
+ * end a line), the header section is fed to a struct message, and lines
+ * longer than the SMTP limit are broken the way Postfix breaks them
+ * (smtp_line_length_limit): "\n " is inserted so that no line, even after
+ * dot-stuffing, exceeds 998 octets.  A leading mbox "From " line is dropped.
+ * Without -i, a line holding a single "." ends the input (sendmail's rule). */
+#ifndef POSTERN_INPUT_H
+#define POSTERN_INPUT_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "message.h"
+
+/* Longest line sent, without its line end (RFC 5321 4.5.3.1.6). */
+#define INPUT_LINE_MAX 998
+
+struct spool {
+	int fd;			/* open read/write, positioned anywhere */
+	char *path;		/* owned; NULL once unlinked */
+	uint64_t bytes;		/* octets in the file (LF line ends) */
+	uint64_t lines;		/* line ends in the file */
+	int eightbit;		/* some octet >= 0x80 occurs */
+	int has_nul;		/* a NUL octet occurs (SMTP forbids it) */
+	uint64_t broken_lines;	/* long lines that were broken */
+};
+
+/* Create an empty spool file (mode 0600) in dir with mkstemp. */
+int spool_create(struct spool *sp, const char *dir, struct error *e);
+/* Close and, if still named, unlink the spool file. */
+void spool_release(struct spool *sp);
+/* Rewind so the whole file can be read again from the start. */
+int spool_rewind(struct spool *sp, struct error *e);
+
+struct input_opts {
+	int dot_ends;		/* a lone "." line ends input (no -i) */
+};
+
+/* Called once, when the header section is complete, before any of it is
+ * written: it may edit m (remove Bcc, add Date, ...).  Returning -1 stops
+ * nothing: its error is kept and returned by input_read after all of the
+ * input has been spooled, so the message can still be kept. */
+typedef int (*input_headers_fn)(void *ctx, struct message *m, struct error *e);
+
+/* Read fd to its end (or to the lone dot), writing the header section (as
+ * edited by cb) and then the body into sp.  m receives the header section.
+ * Errors: ERR_IO for read/write failures (e.g. disk full: sp then holds
+ * what was written), ERR_DATA when the header section is too large (the
+ * rest is then spooled unparsed, so nothing is lost), or cb's error.
+ * Everything read is untrusted. */
+int input_read(int fd, const struct input_opts *o, struct message *m,
+	       input_headers_fn cb, void *ctx, struct spool *sp, struct error *e);
+
+#endif

@@ -1,0 +1,512 @@
+/* test_message.c - header parsing, -t recipients, edits, Date, Message-ID. */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "message.h"
+#include "tap.h"
+
+/* Push a text of "\n"-separated lines; returns the last push result, and
+ * the index of the line that ended the section in *end_at (-1 if none). */
+static int push_text(struct message *m, const char *text, int *end_at)
+{
+	struct error e;
+	int r = MESSAGE_MORE, i = 0;
+	const char *p = text, *nl;
+
+	*end_at = -1;
+	while (*p) {
+		nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		r = message_push_line(m, p, len, &e);
+		if (r != MESSAGE_MORE) {
+			*end_at = i;
+			return r;
+		}
+		i++;
+		p += len + (nl ? 1 : 0);
+	}
+	return r;
+}
+
+static char *written(const struct message *m)
+{
+	struct buf b = BUF_INIT;
+
+	message_write(m, &b);
+	return buf_detach(&b);
+}
+
+static char *recips(const struct message *m, int *rc)
+{
+	struct strvec sv = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	struct error e;
+
+	error_clear(&e);
+	*rc = message_recipients(m, &sv, &e);
+	if (*rc < 0)
+		buf_addf(&b, "ERROR %s: %s", error_class_name(e.cls), e.msg);
+	for (size_t i = 0; i < sv.n; i++)
+		buf_addf(&b, "%s%s", i ? "|" : "", sv.v[i]);
+	strvec_release(&sv);
+	return buf_detach(&b);
+}
+
+static void recips_is(const char *text, const char *want, const char *name)
+{
+	struct message m;
+	int end, rc;
+	char *got;
+
+	message_init(&m);
+	push_text(&m, text, &end);
+	got = recips(&m, &rc);
+	is_str(got, want, name);
+	free(got);
+	message_release(&m);
+}
+
+static int max_line(const char *s)
+{
+	int max = 0, cur = 0;
+
+	for (; *s; s++) {
+		if (*s == '\n') {
+			if (cur > max)
+				max = cur;
+			cur = 0;
+		} else {
+			cur++;
+		}
+	}
+	return cur > max ? cur : max;
+}
+
+/* Unfold a raw field: drop every "\n" (RFC 5322 2.2.3). */
+static char *unfold(const char *raw)
+{
+	struct buf b = BUF_INIT;
+
+	for (; *raw; raw++)
+		if (*raw != '\n')
+			buf_add(&b, raw, 1);
+	return buf_detach(&b);
+}
+
+static void test_parse(void)
+{
+	struct message m;
+	struct error e;
+	int end, r;
+	char *w;
+
+	message_init(&m);
+	r = push_text(&m, "From: a@x\nto: b@y\nSubject:   hello  world  \n\nbody\n", &end);
+	is_int(r, MESSAGE_END_BLANK, "blank line ends the section");
+	is_int(end, 3, "at the 4th line");
+	is_int(m.n, 3, "three fields");
+	is_str(message_get(&m, "TO"), "b@y", "get is case-insensitive");
+	is_str(m.h[1].name, "to", "name kept as written");
+	is_str(message_get(&m, "subject"), "hello  world", "value trimmed, inner runs kept");
+	ok(message_get(&m, "Cc") == NULL, "absent field is NULL");
+	ok(m.ended, "ended is set");
+	is_int(message_push_line(&m, "X: y", 4, &e), MESSAGE_END_BODY, "after the end every line is body");
+	is_int(m.n, 3, "and is not taken");
+	w = written(&m);
+	is_str(w, "From: a@x\nto: b@y\nSubject:   hello  world  \n\n", "write keeps raw lines exactly, adds the blank line");
+	free(w);
+	message_release(&m);
+
+	/* Folding. */
+	message_init(&m);
+	push_text(&m, "Subject: a\n\t b  \n  c\nX-Empty:\nX-Blank:   \n   \n\nbody", &end);
+	is_str(message_get(&m, "Subject"), "a\t b    c", "unfolded: line ends removed, runs kept as is");
+	is_str(m.h[0].raw.data, "Subject: a\n\t b  \n  c\n", "raw keeps the folded lines");
+	is_str(message_get(&m, "X-Empty"), "", "empty value is \"\"");
+	is_str(message_get(&m, "X-Blank"), "", "blank-only folded value is \"\"");
+	is_str(m.h[2].raw.data, "X-Blank:   \n   \n", "blank continuation line kept in raw");
+	message_release(&m);
+
+	message_init(&m);
+	push_text(&m, "Subject:\n  first\n  \n\t\n second  \n", &end);
+	is_str(message_get(&m, "Subject"), "first  \t second", "blank-only lines between words unfold exactly");
+	message_release(&m);
+
+	/* What ends the section. */
+	message_init(&m);
+	r = push_text(&m, "Subject: x\nThis is not a header\nTo: a@b", &end);
+	is_int(r, MESSAGE_END_BODY, "non-header line: END_BODY");
+	is_int(end, 1, "at that line");
+	message_release(&m);
+
+	message_init(&m);
+	r = push_text(&m, " continued first line\nTo: a@b", &end);
+	is_int(r, MESSAGE_END_BODY, "continuation as the first line is body");
+	is_int(m.n, 0, "no field taken");
+	message_release(&m);
+
+	message_init(&m);
+	r = push_text(&m, "\nTo: a@b", &end);
+	is_int(r, MESSAGE_END_BLANK, "empty first line: no header at all");
+	message_release(&m);
+
+	{
+		static const char *const bodies[] = {
+			"Bad Name: x", ": no name", "\x80x: y", "Nocolon", "From a@b Mon Jan 1",
+			"na\x7fme: x", "tab\tname: x",
+		};
+
+		for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+			message_init(&m);
+			r = message_push_line(&m, bodies[i], strlen(bodies[i]), &e);
+			ok(r == MESSAGE_END_BODY && m.n == 0, "not a field: [%s]", bodies[i]);
+			message_release(&m);
+		}
+	}
+	{
+		static const char *const fields[] = {
+			"X:", "a:b", "!#$%&'*+-/=?^_`{|}~;<>\"[].,@\\:v", "Subject : obsolete", "Subject\t: x",
+		};
+
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			message_init(&m);
+			r = message_push_line(&m, fields[i], strlen(fields[i]), &e);
+			ok(r == MESSAGE_MORE && m.n == 1, "a field: [%s]", fields[i]);
+			message_release(&m);
+		}
+	}
+	message_init(&m);
+	message_push_line(&m, "Subject : obsolete", 18, &e);
+	is_str(m.h[0].name, "Subject", "blanks before the colon are not part of the name");
+	is_str(m.h[0].value, "obsolete", "obsolete form's value");
+	message_release(&m);
+
+	/* Octets a header may hold. */
+	message_init(&m);
+	r = message_push_line(&m, "X: a\0b\xff", 7, &e);
+	ok(r == MESSAGE_MORE && m.h[0].raw.len == 8 && !memcmp(m.h[0].raw.data, "X: a\0b\xff\n", 8),
+	   "NUL and 8-bit octets kept in raw");
+	message_release(&m);
+}
+
+static void test_cap(void)
+{
+	struct message m;
+	struct error e;
+	char line[1000];
+	size_t pushed = 0;
+	int r = MESSAGE_MORE;
+
+	memset(line, 'x', sizeof(line));
+	memcpy(line, "X-Fill: ", 8);
+	message_init(&m);
+	while (r == MESSAGE_MORE && pushed < 2 * MESSAGE_HEADER_MAX) {
+		error_clear(&e);
+		r = message_push_line(&m, line, sizeof(line), &e);
+		pushed += sizeof(line) + 1;
+	}
+	is_int(r, -1, "header cap enforced");
+	is_int(e.cls, ERR_DATA, "as ERR_DATA");
+	ok(strstr(e.msg, "header section") != NULL, "message says why: %s", e.msg);
+	ok(m.bytes <= MESSAGE_HEADER_MAX, "bytes stay within the cap");
+	is_int(m.n, MESSAGE_HEADER_MAX / 1001, "the refused line was not taken");
+	ok(!m.ended, "not marked ended");
+	message_release(&m);
+
+	/* Linear time with very many continuation lines (a 1 MiB field of
+	 * two-octet lines, and of blank-only lines). */
+	{
+		clock_t t0 = clock();
+
+		message_init(&m);
+		message_push_line(&m, "Subject: x", 10, &e);
+		for (int i = 0; i < 300000; i++)
+			message_push_line(&m, i % 2 ? " y" : "  ", 2, &e);
+		ok(strlen(message_get(&m, "Subject")) > 400000, "long folded field unfolded");
+		ok((double)(clock() - t0) / CLOCKS_PER_SEC < 5.0, "in linear time");
+		message_release(&m);
+	}
+}
+
+static void test_recipients(void)
+{
+	recips_is("To: a@x\nCc: b@y\nBcc: c@z\nFrom: f@f\n\n", "a@x|b@y|c@z", "To, Cc, Bcc");
+	recips_is("To: a@x\nTo: b@y, A@X\ncc: B@y\nbcc: c@z, a@x\n\n", "a@x|b@y|c@z",
+		  "all occurrences, deduplicated case-insensitively, first kept");
+	recips_is("To: Alice <a@x>,\n Bob <b@y>\n\n", "a@x|b@y", "folded To");
+	recips_is("To: team: a@x, b@y;, c@z\n\n", "a@x|b@y|c@z", "group syntax");
+	recips_is("To: undisclosed-recipients:;\nBcc: hidden@x\n\n", "hidden@x", "empty group plus Bcc");
+	recips_is("To: a@x (Alice), \"b, c\" <bc@y> (comma in quotes)\n\n", "a@x|bc@y", "comments and quotes");
+	recips_is("To: root\n\n", "root", "bare local name");
+	recips_is("Subject: none\n\n", "", "no recipient fields");
+	recips_is("To: a@x\nResent-To: r@x\nResent-Cc: s@y\nResent-Bcc: t@z\nCc: b@y\n\n",
+		  "r@x|s@y|t@z", "Resent-* replace To/Cc/Bcc");
+	recips_is("To: a@x\nResent-Date: Mon, 1 Jan 2024 00:00:00 +0000\n\n", "",
+		  "any Resent- field switches to Resent-To/Cc/Bcc");
+	recips_is("To: a@x\nRESENT-TO: r@x\nresent-to: R@X, q@x\n\n", "r@x|q@x",
+		  "Resent- matched case-insensitively, all occurrences");
+	recips_is("X-Resent-To: nope@x\nTo: a@x\n\n", "a@x", "X-Resent-To is not a resent field");
+	recips_is("Too: a@x\nTo-: b@x\nTo: c@x\n\n", "c@x", "only exact field names");
+	{
+		struct message m;
+		int end, rc;
+		char *got;
+
+		message_init(&m);
+		push_text(&m, "To: a@x\nCc: <broken@x\n\n", &end);
+		got = recips(&m, &rc);
+		is_int(rc, -1, "malformed list fails");
+		ok(strncmp(got, "ERROR data: Cc: ", 16) == 0, "error names the field: %s", got);
+		ok(strchr(got, '|') == NULL && !strstr(got, "a@x|"), "nothing appended on error");
+		free(got);
+		message_release(&m);
+	}
+	{
+		struct message m;
+		struct strvec sv = STRVEC_INIT;
+		struct error e;
+		int end;
+
+		message_init(&m);
+		push_text(&m, "To: cmd@x, new@y\n\n", &end);
+		strvec_push(&sv, "CMD@x");
+		ok(message_recipients(&m, &sv, &e) == 0 && sv.n == 2 && !strcmp(sv.v[1], "new@y"),
+		   "appends after, and deduplicates against, what out holds");
+		strvec_release(&sv);
+		message_release(&m);
+	}
+	{
+		/* Many distinct recipients: no quadratic blow-up. */
+		struct message m;
+		struct strvec sv = STRVEC_INIT;
+		struct buf line = BUF_INIT;
+		struct error e;
+		clock_t t0 = clock();
+
+		message_init(&m);
+		buf_adds(&line, "To: ");
+		for (int i = 0; i < 100000; i++)
+			buf_addf(&line, "u%d@x,", i % 50000);
+		message_push_line(&m, line.data, line.len, &e);
+		ok(message_recipients(&m, &sv, &e) == 0 && sv.n == 50000, "50000 distinct of 100000");
+		ok(!strcmp(sv.v[49999], "u49999@x"), "order kept");
+		ok((double)(clock() - t0) / CLOCKS_PER_SEC < 5.0, "quickly");
+		strvec_release(&sv);
+		buf_release(&line);
+		message_release(&m);
+	}
+}
+
+static void test_edits(void)
+{
+	struct message m;
+	int end;
+	char *w;
+
+	message_init(&m);
+	push_text(&m, "From: f@x\nBcc: secret@x,\n other@y\nTo: t@x\nbcc: more@z\nBCC:\nSubject: s\n\n", &end);
+	message_remove(&m, "Bcc");
+	w = written(&m);
+	is_str(w, "From: f@x\nTo: t@x\nSubject: s\n\n", "every Bcc removed, folded lines too");
+	free(w);
+	message_remove(&m, "X-Absent");
+	is_int(m.n, 3, "removing an absent field changes nothing");
+	message_add(&m, "Date", "Mon, 23 Nov 2026 12:46:09 +0100");
+	w = written(&m);
+	is_str(w, "From: f@x\nTo: t@x\nSubject: s\nDate: Mon, 23 Nov 2026 12:46:09 +0100\n\n",
+	       "add appends at the end");
+	free(w);
+	is_str(message_get(&m, "date"), "Mon, 23 Nov 2026 12:46:09 +0100", "added value readable");
+	message_remove(&m, "from");
+	message_remove(&m, "TO");
+	message_remove(&m, "subject");
+	message_remove(&m, "Date");
+	is_int(m.n, 0, "all removed");
+	w = written(&m);
+	is_str(w, "\n", "empty section writes the blank line only");
+	free(w);
+	message_release(&m);
+
+	/* Folding long values. */
+	{
+		struct buf v = BUF_INIT;
+		char *uf;
+
+		for (int i = 0; i < 60; i++)
+			buf_addf(&v, "word%d ", i);
+		buf_adds(&v, "  two  blanks\tand tab");
+		message_init(&m);
+		message_add(&m, "X-Long", v.data);
+		w = m.h[0].raw.data;
+		ok(max_line(w) <= 78, "folded to 78 (longest %d)", max_line(w));
+		ok(strchr(w, '\n') < w + strlen(w) - 1, "really folded");
+		uf = unfold(w);
+		ok(!strncmp(uf, "X-Long: ", 8) && !strcmp(uf + 8, message_get(&m, "X-Long")),
+		   "unfolding gives back the value");
+		is_str(message_get(&m, "X-Long"), v.data, "value kept as given");
+		free(uf);
+		message_release(&m);
+		buf_release(&v);
+	}
+	{
+		struct buf v = BUF_INIT;
+
+		for (int i = 0; i < 2500; i++)
+			buf_add(&v, "a", 1);
+		buf_adds(&v, " short ");
+		for (int i = 0; i < 100; i++)
+			buf_add(&v, "b", 1);
+		message_init(&m);
+		message_add(&m, "References", v.data);
+		w = m.h[0].raw.data;
+		ok(max_line(w) <= 998, "an unbreakable word is still cut at 998 (longest %d)", max_line(w));
+		ok(w[strlen(w) - 1] == '\n', "ends with a line end");
+		{
+			int cont_ok = 1;
+
+			for (const char *p = strchr(w, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+				if (p[1] != ' ' && p[1] != '\t')
+					cont_ok = 0;
+			ok(cont_ok, "every further line is a continuation");
+		}
+		message_release(&m);
+		buf_release(&v);
+	}
+	message_init(&m);
+	message_add(&m, "X-Inject", "a\r\nBcc: evil@x\nmore");
+	w = written(&m);
+	is_str(w, "X-Inject: a  Bcc: evil@x more\n\n", "CR/LF in an added value cannot start a field");
+	free(w);
+	message_add(&m, "X-Empty", "");
+	is_str(m.h[1].raw.data, "X-Empty:\n", "empty added value");
+	is_str(message_get(&m, "X-Empty"), "", "empty added value reads as \"\"");
+	message_add(&m, "X-Short", "  padded  ");
+	is_str(m.h[2].raw.data, "X-Short: padded\n", "added value trimmed");
+	message_release(&m);
+	message_init(&m);
+	message_add(&m, "Subject", "0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 012");
+	is_str(m.h[0].raw.data,
+	       "Subject: 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 012\n",
+	       "exactly 78 octets: not folded");
+	message_release(&m);
+	message_init(&m);
+	message_add(&m, "Subject", "0123456789 0123456789 0123456789 0123456789 0123456789 0123456789 0123");
+	is_str(m.h[0].raw.data,
+	       "Subject: 0123456789 0123456789 0123456789 0123456789 0123456789 0123456789\n 0123\n",
+	       "79 octets: folded before the last word");
+	message_release(&m);
+}
+
+static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char *const mons[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+/* Parse our own Date format back to a time_t (UTC); -1 if malformed. */
+static long long parse_date(const char *s, int *zone)
+{
+	char wd[8], mon[8], sign;
+	int d, y, hh, mm, ss, zh, zm, n = 0, mi = -1, wi = -1;
+	long long days;
+
+	if (sscanf(s, "%3s, %d %3s %d %d:%d:%d %c%2d%2d%n", wd, &d, mon, &y, &hh, &mm, &ss,
+		   &sign, &zh, &zm, &n) != 10 || s[n] || (sign != '+' && sign != '-'))
+		return -1;
+	if (strlen(s) < 31 || s[3] != ',')
+		return -1;
+	for (int i = 0; i < 12; i++)
+		if (!strcmp(mon, mons[i]))
+			mi = i;
+	for (int i = 0; i < 7; i++)
+		if (!strcmp(wd, wdays[i]))
+			wi = i;
+	if (mi < 0 || wi < 0)
+		return -1;
+	/* days from civil (Howard Hinnant) */
+	{
+		int yy = y - (mi + 1 <= 2);
+		int era = (yy >= 0 ? yy : yy - 399) / 400;
+		int yoe = yy - era * 400;
+		int mp = (mi + 1 + 9) % 12;
+		int doy = (153 * mp + 2) / 5 + d - 1;
+		int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+		days = (long long)era * 146097 + doe - 719468;
+	}
+	if ((days % 7 + 11) % 7 != wi)	/* 1970-01-01 was a Thursday */
+		return -1;
+	*zone = (sign == '-' ? -1 : 1) * (zh * 60 + zm);
+	return days * 86400 + hh * 3600 + mm * 60 + ss - *zone * 60LL;
+}
+
+static void date_in(const char *tz, int want_zone)
+{
+	char *d;
+	int zone = 9999;
+	long long t;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	d = message_date_now();
+	t = parse_date(d, &zone);
+	ok(t != -1, "TZ=%s: well-formed date [%s]", tz, d);
+	is_int(zone, want_zone, "zone offset in minutes");
+	ok(t != -1 && llabs(t - (long long)time(NULL)) <= 5, "date is now");
+	free(d);
+}
+
+static void test_date_id(void)
+{
+	char *d, *id, *id2;
+	struct strvec seen = STRVEC_INIT;
+	int dup = 0, fmt = 1;
+
+	/* Whatever LC_TIME says, the names are English. */
+	setlocale(LC_ALL, "");
+	if (!setlocale(LC_TIME, "de_DE.UTF-8") && !setlocale(LC_TIME, "fr_FR.UTF-8"))
+		tap_diag("no German or French locale installed; LC_TIME check is weaker");
+	date_in("UTC0", 0);
+	date_in("EST5", -300);
+	date_in("<+0530>-5:30", 330);
+	date_in("<-0930>9:30", -570);
+	setlocale(LC_ALL, "C");
+	unsetenv("TZ");
+	tzset();
+	d = message_date_now();
+	ok(strlen(d) >= 30 && strlen(d) <= 31, "length of [%s]", d);
+	free(d);
+
+	id = message_id_new("example.org");
+	id2 = message_id_new(NULL);
+	ok(id[0] == '<' && strlen(id) > 40, "Message-ID shape [%s]", id);
+	ok(strspn(id + 1, "abcdefghijklmnopqrstuvwxyz234567") == 24 && id[25] == '.',
+	   "24 base32 characters then a dot");
+	ok(strspn(id + 26, "0123456789") >= 10 && !strcmp(id + 26 + strspn(id + 26, "0123456789"), "@example.org>"),
+	   "then the time and @domain>");
+	ok(strstr(id2, "@localhost>") != NULL, "NULL domain gives localhost: %s", id2);
+	free(id);
+	free(id2);
+	for (int i = 0; i < 2000; i++) {
+		id = message_id_new("x");
+		if (strlen(id) < 30 || id[0] != '<')
+			fmt = 0;
+		if (strvec_find_icase(&seen, id) >= 0)
+			dup = 1;
+		strvec_push_take(&seen, id);
+	}
+	ok(fmt && !dup, "2000 Message-IDs, all distinct");
+	strvec_release(&seen);
+}
+
+int main(void)
+{
+	test_parse();
+	test_cap();
+	test_recipients();
+	test_edits();
+	test_date_id();
+	return tap_done();
+}

@@ -182,6 +182,7 @@ static int tls_fail(struct conn *c, const char *what, struct error *e)
 
 static int io_fail(struct conn *c, const char *what, unsigned timeout_ms, struct error *e)
 {
+	c->timed_out = errno == ETIMEDOUT;
 	if (errno == ETIMEDOUT)
 		return error_set(e, ERR_TEMP, "%s %s port %u timed out after %u s: the server stopped answering",
 				 what, c->host, c->port, timeout_ms / 1000);

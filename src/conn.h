@@ -19,6 +19,7 @@ struct conn {
 	unsigned port;
 	char addr[64];		/* numeric address connected to */
 	unsigned timeout_ms;
+	int timed_out;		/* the last failed read or write timed out */
 };
 
 void conn_init(struct conn *c);

@@ -93,6 +93,13 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 				      body_sent && timeout_ms < FINAL_DOT_WAIT_MS ? FINAL_DOT_WAIT_MS : timeout_ms,
 				      &e);
 			if (n < 0) {
+				/* A silent server on a STARTTLS account is usually an
+				 * implicit-TLS port waiting for our TLS hello. */
+				if (c->timed_out && a->tls != SMTP_TLS_IMPLICIT &&
+				    !strcmp(smtp_state_name(s), "GREETING"))
+					snprintf(e.msg + strlen(e.msg), sizeof(e.msg) - strlen(e.msg),
+						 "; it sent no greeting: if this port expects TLS at once "
+						 "(like 465), set tls = implicit");
 				smtp_abort(s, &e);
 			} else if (n == 0) {
 				error_set(&e, ERR_TEMP, "%s port %u closed the connection unexpectedly (during %s)",

@@ -25,7 +25,8 @@ check_build() {	# dir, configure args...
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs")
-	if ! (cd "$dir" && make -s -j"$jobs" check); then
+	if ! (cd "$dir" && make -s -j"$jobs" check >check.log 2>&1); then
+		grep -E '^(FAIL|ERROR|XPASS)' "$dir/check.log" || true
 		find "$dir/tests" -name '*.log' ! -name 'test-suite.log' -exec grep -l -E '^(not ok|FAIL|ERROR)' {} + 2>/dev/null |
 			while read -r f; do echo "----- $f"; tail -n 40 "$f"; done
 		cat "$dir/test-suite.log" 2>/dev/null | tail -n 60

@@ -112,13 +112,9 @@ int deadletter_append(const char *path, const char *sender, struct spool *sp, st
 	/* asctime format, in the C locale, as mbox "From " lines use. */
 	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", gmtime(&now));
 	buf_addf(&out, "From %s %s\n", sender && *sender ? sender : "MAILER-DAEMON", date);
-	while ((n = read(sp->fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			error_set(e, ERR_IO, "reading the spooled message: %s", strerror(errno));
+	while ((n = spool_read(sp, chunk, sizeof(chunk), e)) != 0) {
+		if (n < 0)
 			goto out;
-		}
 		quote_feed(&q, chunk, (size_t)n, &out);
 		last_nl = chunk[n - 1] == '\n';
 		if (out.len >= sizeof(chunk)) {

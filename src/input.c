@@ -65,6 +65,18 @@ int spool_rewind(struct spool *sp, struct error *e)
 	return 0;
 }
 
+ssize_t spool_read(struct spool *sp, char *buf, size_t len, struct error *e)
+{
+	for (;;) {
+		ssize_t n = read(sp->fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return error_set(e, ERR_IO, "reading the spool file %s: %s",
+					 sp->path ? sp->path : "(unlinked)", strerror(errno));
+	}
+}
+
 enum phase {
 	PH_FIRST,	/* nothing seen yet: an mbox "From " line may come */
 	PH_HEADER,	/* lines go to struct message */

@@ -11,6 +11,7 @@
 #define POSTERN_INPUT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "message.h"
@@ -34,6 +35,9 @@ int spool_create(struct spool *sp, const char *dir, struct error *e);
 void spool_release(struct spool *sp);
 /* Rewind so the whole file can be read again from the start. */
 int spool_rewind(struct spool *sp, struct error *e);
+/* Read up to len bytes from the current position (across EINTR).  Returns
+ * the count, 0 at the end, or -1 with ERR_IO. */
+ssize_t spool_read(struct spool *sp, char *buf, size_t len, struct error *e);
 
 struct input_opts {
 	int dot_ends;		/* a lone "." line ends input (no -i) */

@@ -41,13 +41,9 @@ static int send_body(struct conn *c, struct spool *sp, struct error *e)
 	if (spool_rewind(sp, e))
 		return -1;
 	dotstuff_init(&ds);
-	while ((n = read(sp->fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			error_set(e, ERR_IO, "reading the spooled message: %s", strerror(errno));
+	while ((n = spool_read(sp, chunk, sizeof(chunk), e)) != 0) {
+		if (n < 0)
 			goto out;
-		}
 		dotstuff_feed(&ds, chunk, (size_t)n, &out);
 		if (out.len >= BODY_CHUNK) {
 			if (conn_write(c, out.data, out.len, e))

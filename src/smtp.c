@@ -132,19 +132,11 @@ static void S_cmd(struct smtp *s, int cmd, const char *fmt, ...)
 {
 	size_t start = s->out.len;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	buf_vaddf(&s->out, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	buf_grow(&s->out, (size_t)n + 2);
-	va_start(ap, fmt);
-	vsnprintf(s->out.data + start, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	s->out.len += (size_t)n;
-	S_trace(s, '>', s->out.data + start, (size_t)n);
+	S_trace(s, '>', s->out.data + start, s->out.len - start);
 	buf_add(&s->out, "\r\n", 2);
 	S_push(s, cmd);
 }

@@ -5,6 +5,7 @@
 #ifndef POSTERN_UTIL_H
 #define POSTERN_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void *xmalloc(size_t n);
@@ -30,6 +31,7 @@ void buf_grow(struct buf *b, size_t extra);	/* room for extra more bytes */
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_adds(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_reset(struct buf *b);			/* length 0, memory kept */
 void buf_consume(struct buf *b, size_t n);	/* drop n bytes from the front */
 /* Hand the string to the caller (who frees it); b is left empty. */

@@ -1,0 +1,95 @@
+#!/bin/sh
+# Install what postern's integration tests need (Debian/Ubuntu, as root).
+# Idempotent and fast when everything is already installed: dpkg-query first,
+# apt-get only if something is missing, `apt-get update` only when needed.
+# Never leaves a package-started Postfix/Dovecot running.
+#
+# Usage: tests/server/install-deps.sh [--check]
+#   --check   only report; exit 0 if all present, 1 if something is missing.
+# Env: POSTERN_EXTRA_DEPS="pkg ..." to add packages.
+set -eu
+
+PKGS="postfix dovecot-core swaks libnet-ssleay-perl libio-socket-ssl-perl
+libauthen-sasl-perl libdigest-hmac-perl msmtp openssl python3 ca-certificates
+procps util-linux ${POSTERN_EXTRA_DEPS:-}"
+
+missing() {
+    # one dpkg-query for all; unknown packages are reported on stderr only
+    have=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PKGS 2>/dev/null |
+           awk '$2 == "installed" { print $1 }')
+    out=
+    for p in $PKGS; do
+        case " $(echo $have) " in
+        *" $p "*) ;;
+        *) out="$out $p" ;;
+        esac
+    done
+    echo "$out"
+}
+
+miss=$(missing)
+if [ -z "$miss" ]; then
+    exit 0
+fi
+if [ "${1:-}" = --check ]; then
+    echo "missing:$miss" >&2
+    exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: missing packages:$miss (need root to install)" >&2
+    exit 1
+fi
+
+# Tests run in parallel: let one of them install, the others wait and recheck.
+lock=/run/lock/postern-install-deps.lock
+[ -d /run/lock ] || lock=/tmp/postern-install-deps.lock
+exec 9>"$lock"
+flock -w 900 9 || { echo "install-deps: could not take $lock" >&2; exit 1; }
+miss=$(missing)
+[ -n "$miss" ] || exit 0
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing$miss" >&2
+echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+echo "postfix postfix/mailname string localhost" | debconf-set-selections
+
+# Make sure nothing gets started by maintainer scripts, even where no
+# policy-rc.d exists. Only remove the file if we created it.
+made_policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+fi
+cleanup() { [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d; }
+trap cleanup EXIT
+
+apt_install() {
+    apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $miss
+}
+lists_empty() { ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; }
+
+if lists_empty; then
+    apt-get update -q
+fi
+if ! apt_install; then
+    apt-get update -q
+    apt_install
+fi
+
+# Stop any system instance that a maintainer script may have started; the
+# tests run their own private instances only.
+if [ -x /usr/sbin/postfix ] && /usr/sbin/postfix status >/dev/null 2>&1; then
+    /usr/sbin/postfix stop >/dev/null 2>&1 || true
+fi
+if [ -f /run/dovecot/master.pid ] && kill -0 "$(cat /run/dovecot/master.pid)" 2>/dev/null; then
+    /usr/sbin/dovecot stop >/dev/null 2>&1 || kill "$(cat /run/dovecot/master.pid)" 2>/dev/null || true
+fi
+
+miss=$(missing)
+if [ -n "$miss" ]; then
+    echo "install-deps: still missing:$miss" >&2
+    exit 1
+fi
+exit 0

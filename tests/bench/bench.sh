@@ -16,6 +16,7 @@ POSTERN=${POSTERN:-$top/build/postern}
 command -v msmtp >/dev/null || { echo "msmtp is not installed (tests/server/install-deps.sh)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/postern-bench.XXXXXX)
+chmod 755 "$work"	# Postfix and Dovecot drop privileges and must reach it
 proxies=""
 cleanup() {
 	for p in $proxies; do kill "$p" 2>/dev/null || true; done

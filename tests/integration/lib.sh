@@ -1,109 +1,510 @@
-# lib.sh - sourced by the integration tests (bash).  TAP on stdout for
+# shellcheck shell=bash disable=SC2034
+# lib.sh - sourced by postern's integration tests (bash).  TAP on stdout for
 # automake's tap-driver; diagnostics as "# " lines.  A missing dependency is
-# a failure, never a skip counted as a pass.
+# a failure (Bail out!), never a skip counted as a pass.
+#
+#     . "${top_srcdir:-.}/tests/integration/lib.sh"
 #
 # Environment from `make check`: top_srcdir, top_builddir, POSTERN, PYTHON3.
+# Do not `set -e` in tests: a failing check must be reported, not end the
+# script (an unexpected exit leaves no plan, which the driver reports as an
+# error -- never as a pass).  Prefer at_exit over your own `trap ... EXIT`
+# (a trap of your own replaces the library's cleanup of servers and peers).
+#
+# Knobs:  POSTERN_ALLOW_SKIP=1  no root / missing deps -> skip instead of Bail out!
+#         POSTERN_KEEP_TMP=1    keep $TEST_TMPDIR (it is kept anyway when a check failed)
+#         POSTERN_TEST_TIMEOUT  seconds for each `capture` (default 60)
+#
+# TAP:      ok VALUE NAME (pass if VALUE is non-empty and not 0),
+#           check_status STATUS NAME (pass if STATUS is 0), is, isnt, like,
+#           unlike, check NAME CMD..., check_fails, check_exit WANT NAME CMD...,
+#           skip, diag, tap_plan_later, tap_done, bail / bail_out
+# Needs:    require_root_and_deps (root + packages + $POSTERN), require_servers
+#           (root + packages), require_root, require_deps, require_postern
+# Servers:  server_start DIR|NAME [CERT|VAR=VALUE...], server_env, server_stop,
+#           wait_for_mail N [S], mail_count, last_mail, mail_files, clear_maildir
+# Configs:  mk_config FILE LINE... | mk_config FILE - (stdin),
+#           mk_account_config FILE [KEY=VALUE...]
+# Peers:    peer_start NAME SCENARIO... [-- OPTS], peer_wait, peer_transcript,
+#           proxy_start TARGET_PORT DELAY_MS, free_port, capture CMD...
+
+# Tests are bash scripts, but `make check` may run them with /bin/sh:
+# re-run the sourcing script under bash (dash executes this line before
+# parsing the rest of the file).
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${POSTERN:=$top_builddir/postern}"
 : "${PYTHON3:=python3}"
+export top_srcdir top_builddir POSTERN PYTHON3
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
+SERVER_SH=$top_srcdir/tests/server/mailserver.sh
+INSTALL_DEPS_SH=$top_srcdir/tests/server/install-deps.sh
+MKCERTS_SH=$top_srcdir/tests/server/mkcerts.sh
+SMTP_PEER=$top_srcdir/tests/peer/smtp-peer.py
+DELAY_PROXY=$top_srcdir/tests/peer/delay-proxy.py
+SCENARIOS=$top_srcdir/tests/peer/scenarios
+
+# ------------------------------------------------------------------ TAP
 _tap_n=0
 _tap_failed=0
+_tap_plan_printed=
 
-# ok VALUE NAME: passes when VALUE is non-empty and not 0.
+# tap_plan_later: the plan (1..N) comes at the end, from tap_done.
+tap_plan_later() { :; }
+
+# diag TEXT...: each line as a "# " comment
+diag() { local l; printf '%s\n' "$@" | while IFS= read -r l; do printf '# %s\n' "$l"; done; }
+note() { diag "$@"; }
+
+_pass() { _tap_n=$((_tap_n + 1)); printf 'ok %d - %s\n' "$_tap_n" "$1"; return 0; }
+_fail() {
+    _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
+    printf 'not ok %d - %s\n' "$_tap_n" "$1"; return 1
+}
+
+# ok VALUE NAME: passes when VALUE is non-empty and not 0
+#   ok "$([ -n "$f" ] && echo 1)" "delivered"
 ok() {
-	_tap_n=$((_tap_n + 1))
-	if [ -n "$1" ] && [ "$1" != 0 ]; then
-		echo "ok $_tap_n - $2"
-	else
-		echo "not ok $_tap_n - $2"
-		_tap_failed=$((_tap_failed + 1))
-	fi
+    if [ -n "$1" ] && [ "$1" != 0 ]; then _pass "$2"; else _fail "$2"; fi
 }
 
-# check_status STATUS NAME: passes when STATUS is 0 (use after a command).
+# check_status STATUS NAME: passes when STATUS (an exit status) is 0
+#   cmp -s a b; check_status $? "same bytes"
 check_status() {
-	if [ "$1" -eq 0 ]; then ok 1 "$2"; else ok 0 "$2"; echo "#   status $1"; fi
+    [ "$1" = 0 ] && { _pass "$2"; return 0; }
+    _fail "$2"; diag "  status $1"; return 1
+}
+ok_status() { check_status "$@"; }
+
+# check NAME CMD ARGS...: passes when the command exits 0; its output is
+# shown as diagnostics when it fails.
+check() {
+    local name=$1 out st; shift
+    out=$("$@" 2>&1); st=$?
+    [ "$st" = 0 ] && { _pass "$name"; return 0; }
+    _fail "$name"; diag "command: $*" "exit status: $st"; [ -z "$out" ] || diag "$out"
+    return 1
 }
 
+# check_fails NAME CMD ARGS...: passes when the command exits non-zero.
+check_fails() {
+    local name=$1 out st; shift
+    out=$("$@" 2>&1); st=$?
+    [ "$st" != 0 ] && { _pass "$name"; return 0; }
+    _fail "$name"; diag "command: $*" "unexpectedly succeeded"; [ -z "$out" ] || diag "$out"
+    return 1
+}
+
+# check_exit WANT NAME CMD ARGS...: passes when the command exits with WANT.
+check_exit() {
+    local want=$1 name=$2 out st; shift 2
+    out=$("$@" 2>&1); st=$?
+    [ "$st" = "$want" ] && { _pass "$name"; return 0; }
+    _fail "$name"; diag "command: $*" "exit status: $st, wanted $want"; [ -z "$out" ] || diag "$out"
+    return 1
+}
+
+# is GOT WANT NAME / isnt GOT UNWANTED NAME
 is() {
-	if [ "$1" = "$2" ]; then ok 1 "$3"; else ok 0 "$3"; echo "#   got  [$1]"; echo "#   want [$2]"; fi
+    [ "$1" = "$2" ] && { _pass "$3"; return 0; }
+    _fail "$3"; diag "  got  [$1]" "  want [$2]"; return 1
+}
+isnt() {
+    [ "$1" != "$2" ] && { _pass "$3"; return 0; }
+    _fail "$3"; diag "  got  [$1]" "  want anything else"; return 1
 }
 
-# like TEXT REGEX NAME (extended regex, any line or across lines)
+# like TEXT ERE NAME: passes when a line of TEXT matches, or TEXT with its
+# newlines turned into spaces does (so /EHLO.*STARTTLS.*EHLO/ spans lines).
 like() {
-	if printf '%s\n' "$1" | grep -Eq -- "$2" || printf '%s' "$1" | tr '\n' ' ' | grep -Eq -- "$2"; then
-		ok 1 "$3"
-	else
-		ok 0 "$3"
-		echo "#   no match for /$2/ in:"
-		printf '%s\n' "$1" | head -n 30 | sed 's/^/#     /'
-	fi
+    if printf '%s\n' "$1" | grep -Eq -- "$2" ||
+       printf '%s' "$1" | tr '\n' ' ' | grep -Eq -- "$2"; then
+        _pass "$3"; return 0
+    fi
+    _fail "$3"; diag "  no match for /$2/ in:"; diag "$(printf '%s\n' "$1" | head -n 30)"
+    return 1
 }
 
+# unlike TEXT PATTERN NAME: passes when PATTERN occurs in TEXT neither as a
+# fixed string nor as an extended regex (safe for passwords with & or .).
 unlike() {
-	if printf '%s\n' "$1" | grep -Fq -- "$2" || printf '%s\n' "$1" | grep -Eq -- "$2" 2>/dev/null; then
-		ok 0 "$3"
-		echo "#   unexpected /$2/"
-	else
-		ok 1 "$3"
-	fi
+    if printf '%s\n' "$1" | grep -Fq -- "$2" ||
+       printf '%s\n' "$1" | grep -Eq -- "$2" 2>/dev/null; then
+        _fail "$3"; diag "  unexpected /$2/"; return 1
+    fi
+    _pass "$3"
 }
 
+# skip REASON [N]: N skipped checks with POSTERN_ALLOW_SKIP=1, otherwise N
+# failures (a skip must never pass unnoticed).
+skip() {
+    local why=$1 n=${2:-1} i
+    for ((i = 0; i < n; i++)); do
+        if [ -n "${POSTERN_ALLOW_SKIP:-}" ]; then
+            _tap_n=$((_tap_n + 1)); printf 'ok %d # SKIP %s\n' "$_tap_n" "$why"
+        else
+            _fail "$why (skipping is not allowed: set POSTERN_ALLOW_SKIP=1)"
+        fi
+    done
+}
+
+# bail REASON: abort the whole test file (the driver reports an error).
+bail() { printf 'Bail out! %s\n' "$*"; exit 1; }
+bail_out() { bail "$@"; }
+
+# tap_done: print the plan and exit (1 if a check failed or none ran).
 tap_done() {
-	echo "1..$_tap_n"
-	[ "$_tap_n" -gt 0 ] || { echo "# no checks ran"; exit 1; }
-	[ "$_tap_failed" -eq 0 ] || exit 1
-	exit 0
+    [ "$_tap_n" -gt 0 ] || _fail "no checks ran"
+    printf '1..%d\n' "$_tap_n"
+    _tap_plan_printed=1
+    [ "$_tap_failed" = 0 ] && exit 0
+    exit 1
 }
 
-bail() { echo "Bail out! $*"; exit 1; }
+# --------------------------------------------------------------- cleanup
+_cleanups=()
+_servers=()
+_bg_pids=()
 
-# The tests start servers and need root; the packages are installed here if
-# missing (tests/server/install-deps.sh), so a fresh machine needs nothing.
-require_root_and_deps() {
-	[ "$(id -u)" -eq 0 ] || bail "integration tests need root (they start Postfix and Dovecot)"
-	[ -x "$POSTERN" ] || bail "no postern binary at $POSTERN"
-	sh "$top_srcdir/tests/server/install-deps.sh" >/dev/null 2>&1 ||
-		bail "could not install the test servers (tests/server/install-deps.sh)"
+# at_exit "shell command": run at exit (last registered runs first).
+at_exit() { _cleanups+=("$1"); }
+
+_lib_cleanup() {
+    local st=$? i d p
+    trap - EXIT INT TERM HUP
+    for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
+    for p in "${_bg_pids[@]}"; do
+        kill "$p" 2>/dev/null && { sleep 0.1; kill -9 "$p" 2>/dev/null; }
+        wait "$p" 2>/dev/null
+    done
+    for d in "${_servers[@]}"; do
+        sh "$SERVER_SH" stop "$d" >/dev/null 2>&1 || true
+    done
+    if [ -n "${TEST_TMPDIR:-}" ] && [ -d "$TEST_TMPDIR" ]; then
+        if [ -n "${POSTERN_KEEP_TMP:-}" ] || [ "$_tap_failed" != 0 ] || [ -z "$_tap_plan_printed" ]; then
+            printf '# test files kept in %s\n' "$TEST_TMPDIR"
+        else
+            rm -rf "$TEST_TMPDIR"
+        fi
+    fi
+    exit $st
+}
+trap _lib_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# test_tmpdir: the per-test temp dir (created on first use) -> $TEST_TMPDIR
+test_tmpdir() {
+    if [ -z "${TEST_TMPDIR:-}" ]; then
+        TEST_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/postern-$(basename "$0" .sh).XXXXXX") ||
+            bail "cannot create a temp dir"
+        chmod 755 "$TEST_TMPDIR"   # Postfix (user postfix) must reach the servers in it
+        export TEST_TMPDIR
+    fi
 }
 
-free_port() {
-	"$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# ------------------------------------------------------------ requirements
+# require_deps: packages from tests/server/install-deps.sh, installed if
+# missing and root; otherwise bail out (or skip all with POSTERN_ALLOW_SKIP).
+require_deps() {
+    local out
+    if out=$(sh "$INSTALL_DEPS_SH" --check 2>&1); then return 0; fi
+    if [ "$(id -u)" = 0 ]; then
+        out=$(sh "$INSTALL_DEPS_SH" 2>&1) && return 0
+        diag "$out"
+        bail_out "tests/server/install-deps.sh failed"
+    fi
+    _skip_all_or_bail "test dependencies missing and not root ($out)"
 }
 
-# server_start DIR [CERT]: a private Postfix + Dovecot; sources DIR/env
-# (SUBMISSION_PORT SMTPS_PORT PLAIN_PORT CA_FILE MAILDIR TEST_USER TEST_PASS ...).
+# require_root: the servers need root (Postfix drops privileges itself).
+require_root() {
+    [ "$(id -u)" = 0 ] && return 0
+    _skip_all_or_bail "integration tests with servers must run as root"
+}
+
+# require_servers: what server_start needs (root and the packages).
+require_servers() { require_root; require_deps; }
+
+# require_root_and_deps: root, the packages and the postern binary.
+require_root_and_deps() { require_root; require_deps; require_postern; }
+
+# require_postern: the binary under test must exist.
+require_postern() {
+    [ -x "$POSTERN" ] || bail_out "postern binary not found at $POSTERN (build it first)"
+}
+
+_skip_all_or_bail() {
+    if [ -n "${POSTERN_ALLOW_SKIP:-}" ]; then
+        printf '1..0 # SKIP %s\n' "$*"
+        _tap_plan_printed=1
+        exit 0
+    fi
+    bail_out "$* (set POSTERN_ALLOW_SKIP=1 to skip instead)"
+}
+
+# ---------------------------------------------------------------- servers
+# Certificates shared by every server and peer that this test starts through
+# the library, so that one CA_FILE trusts them all: $CERTS_DIR, by default
+# certs/ beside the first server's DIR, or $TEST_TMPDIR/certs.
+ensure_certs() {
+    if [ -z "${CERTS_DIR:-}" ]; then
+        test_tmpdir
+        CERTS_DIR=$TEST_TMPDIR/certs
+    fi
+    export CERTS_DIR
+    [ -f "$CERTS_DIR/.done" ] || sh "$MKCERTS_SH" "$CERTS_DIR" >/dev/null 2>&1 ||
+        bail "tests/server/mkcerts.sh $CERTS_DIR failed"
+}
+
+# _server_dir DIR|NAME: sets _sd (not in a subshell: test_tmpdir must stick)
+_server_dir() {
+    case $1 in
+    */*) _sd=$1 ;;
+    *) test_tmpdir; _sd=$TEST_TMPDIR/server-$1 ;;
+    esac
+}
+
+# server_start [DIR|NAME] [CERT | VAR=VALUE ...]: a private Postfix + Dovecot
+# in DIR (a path) or $TEST_TMPDIR/server-NAME (default NAME: main), on free
+# ports unless given; CERT (good wrongname expired selfsigned unknownca) or
+# VAR=VALUE settings for mailserver.sh:
+#     server_start "$t/srv"            server_start bad CERT=expired
+#     server_start "$t/wrong" wrongname
+# Then its env is loaded: SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT
+# DISCARD_PORT DISCARD_SMTPS_PORT CA_FILE CERTS_DIR MAILDIR TEST_USER
+# TEST_PASS TEST_USER2 TEST_PASS2 POSTFIX_LOG DOVECOT_LOG SERVER_DIR.
+# Servers started here are stopped at exit (unless the test replaced the
+# library's EXIT trap: then stop them yourself).
 server_start() {
-	# Postfix and Dovecot drop privileges: they must be able to reach DIR.
-	mkdir -p "$(dirname "$1")" && chmod 755 "$(dirname "$1")"
-	CERT=${2:-good} sh "$top_srcdir/tests/server/mailserver.sh" start "$1" >"$1.start.log" 2>&1 || {
-		sed 's/^/# /' "$1.start.log"
-		bail "could not start the test mail server in $1"
-	}
-	. "$1/env"
+    local dir out
+    _server_dir "${1:-main}"; dir=$_sd
+    [ $# -gt 0 ] && shift
+    local -a settings=()
+    if [ $# -gt 0 ] && [ "${1#*=}" = "$1" ]; then settings=("CERT=$1"); shift; fi
+    settings+=("$@")
+    [ -n "${CERTS_DIR:-}" ] || { mkdir -p "$(dirname "$dir")"; CERTS_DIR=$(dirname "$dir")/certs; }
+    ensure_certs
+    # Postfix and Dovecot drop privileges: they must be able to reach DIR.
+    mkdir -p "$(dirname "$dir")" && chmod go+x "$(dirname "$dir")"
+    _servers+=("$dir")
+    if ! out=$(env -u SUBMISSION_PORT -u SMTPS_PORT -u PLAIN_PORT -u OPEN_PORT \
+                   -u DISCARD_PORT -u DISCARD_SMTPS_PORT -u CERT \
+                   CERTS_DIR="$CERTS_DIR" "${settings[@]}" \
+                   sh "$SERVER_SH" start "$dir" </dev/null 2>&1); then
+        diag "$out"
+        bail "could not start the test mail server in $dir"
+    fi
+    server_env "$dir"
 }
 
+# server_env [DIR|NAME]: load a started server's env (to switch between two).
+server_env() {
+    local f
+    _server_dir "${1:-main}"; f=$_sd/env
+    [ -f "$f" ] || bail "no server started in ${f%/env}"
+    # shellcheck disable=SC1090
+    . "$f"
+}
+
+# server_stop [DIR|NAME]
 server_stop() {
-	sh "$top_srcdir/tests/server/mailserver.sh" stop "$1" >/dev/null 2>&1 || true
+    _server_dir "${1:-main}"
+    sh "$SERVER_SH" stop "$_sd" >/dev/null 2>&1 || true
 }
 
-# wait_for_mail N: until the sink Maildir holds at least N messages (10 s).
+# mail_count: files in the current server's Maildir new/
+mail_count() {
+    local n
+    n=$(find "$MAILDIR/new" -maxdepth 1 -type f 2>/dev/null | wc -l)
+    echo $((n))
+}
+
+# wait_for_mail N [SECONDS]: until the Maildir holds at least N messages
+# (default 20 s).  Returns 1 on timeout (with a diagnostic).
 wait_for_mail() {
-	local i=0
-	while [ "$(ls "$MAILDIR/new" 2>/dev/null | wc -l)" -lt "$1" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+    local want=$1 limit=${2:-20} end
+    end=$(($(date +%s) + limit))
+    while [ "$(mail_count)" -lt "$want" ]; do
+        if [ "$(date +%s)" -ge "$end" ]; then
+            diag "wait_for_mail: $(mail_count) of $want messages after ${limit}s in $MAILDIR"
+            [ -f "${POSTFIX_LOG:-}" ] && diag "$(tail -n 15 "$POSTFIX_LOG")"
+            return 1
+        fi
+        sleep 0.05
+    done
+    return 0
 }
 
-# mk_config FILE LINE...: a postern configuration, mode 0600.
+# last_mail: path of the newest message in the Maildir (empty if none)
+last_mail() {
+    ls -t "$MAILDIR/new" 2>/dev/null | head -n 1 | sed "s|^|$MAILDIR/new/|"
+}
+
+# mail_files: every message file in the Maildir, oldest first
+mail_files() {
+    ls -tr "$MAILDIR/new" 2>/dev/null | sed "s|^|$MAILDIR/new/|"
+}
+
+# clear_maildir: forget delivered messages (between checks)
+clear_maildir() {
+    find "$MAILDIR/new" "$MAILDIR/cur" -maxdepth 1 -type f -delete 2>/dev/null
+}
+
+# ----------------------------------------------------------------- config
+# mk_config FILE LINE...: a postern configuration made of these lines, mode 0600.
+#     mk_config "$t/a.ini" "[a]" "host = localhost" "port = $SUBMISSION_PORT"
+# mk_config FILE - : the configuration from stdin (mode 0600).
 mk_config() {
-	local f=$1
-	shift
-	(umask 077; printf '%s\n' "$@" > "$f")
-	chmod 600 "$f"
+    local f=$1
+    shift
+    if [ "$#" = 1 ] && [ "$1" = - ]; then
+        (umask 077; cat > "$f")
+    else
+        (umask 077; printf '%s\n' "$@" > "$f")
+    fi
+    chmod 600 "$f"
+}
+
+# mk_account_config FILE [KEY=VALUE ...]: a complete configuration for the
+# current server (mode 0600): [defaults] default_account = work,
+# tls_ca_file = $CA_FILE, timeout = 30; [work] host = localhost,
+# port = $SUBMISSION_PORT, tls = starttls, auth = on, user/password/from
+# = $TEST_USER/$TEST_PASS/$TEST_USER.  KEY=VALUE sets a key of [work]
+# (defaults.KEY=VALUE: of [defaults]); KEY= (empty) leaves the key out.
+#     mk_account_config "$t/c.ini" port=$SMTPS_PORT tls=implicit
+#     mk_account_config "$t/c.ini" port=$PLAIN_PORT tls=off password=wrong
+mk_account_config() {
+    local file=$1 kv key val k; shift
+    local -A D=() W=()
+    local -a dorder=(default_account tls_ca_file timeout) worder=(host port tls auth user password from)
+    D[default_account]=work
+    D[tls_ca_file]=${CA_FILE:-${CERTS_DIR:-.}/ca.pem}
+    D[timeout]=30
+    W[host]=localhost
+    W[port]=${SUBMISSION_PORT:-587}
+    W[tls]=starttls
+    W[auth]=on
+    W[user]=${TEST_USER:-alice@example.org}
+    W[password]=${TEST_PASS:-Tr0ub4dor&3 horse}
+    W[from]=${TEST_USER:-alice@example.org}
+    for kv in "$@"; do
+        key=${kv%%=*}; val=${kv#*=}
+        [ "$key" != "$kv" ] || bail "mk_account_config: not KEY=VALUE: $kv"
+        if [ "${key#defaults.}" != "$key" ]; then
+            k=${key#defaults.}
+            [ -n "${D[$k]+x}" ] || dorder+=("$k")
+            if [ -z "$val" ]; then unset "D[$k]"; else D[$k]=$val; fi
+        else
+            [ -n "${W[$key]+x}" ] || worder+=("$key")
+            if [ -z "$val" ]; then unset "W[$key]"; else W[$key]=$val; fi
+        fi
+    done
+    (
+        umask 077
+        {
+            echo "[defaults]"
+            for k in "${dorder[@]}"; do [ -z "${D[$k]+x}" ] || echo "$k = ${D[$k]}"; done
+            echo
+            echo "[${D[default_account]:-work}]"
+            for k in "${worder[@]}"; do [ -z "${W[$k]+x}" ] || echo "$k = ${W[$k]}"; done
+        } > "$file"
+    )
+    chmod 600 "$file"
+}
+
+# ---------------------------------------------------------------- running
+# free_port: a port on 127.0.0.1 that nobody listens on (now)
+free_port() {
+    "$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# capture CMD ARGS...: run with a time limit (POSTERN_TEST_TIMEOUT, default
+# 60 s), stdin passed through; sets CAP_RC, CAP_OUT (stdout), CAP_ERR
+# (stderr).  Never fails itself.
+capture() {
+    test_tmpdir
+    local o=$TEST_TMPDIR/capture.out e=$TEST_TMPDIR/capture.err
+    timeout -k 5 "${POSTERN_TEST_TIMEOUT:-60}" "$@" >"$o" 2>"$e"
+    CAP_RC=$?
+    CAP_OUT=$(cat "$o")
+    CAP_ERR=$(cat "$e")
+    [ "$CAP_RC" = 124 ] && diag "capture: timed out: $*"
+    return 0
+}
+
+# ------------------------------------------------------------------ peers
+# peer_start NAME SCENARIO... [-- extra smtp-peer.py options]: start a
+# scripted SMTP server on a free port.  SCENARIO is a file or a name in
+# tests/peer/scenarios (without .scn).  Sets PEER_PORT PEER_PID PEER_LOG
+# PEER_DATA.  It serves one connection (pass -- --count N for more).
+peer_start() {
+    local name=$1 s pf i; shift
+    local -a scen=() extra=()
+    while [ $# -gt 0 ]; do
+        if [ "$1" = -- ]; then shift; extra=("$@"); break; fi
+        s=$1; [ -f "$s" ] || s=$SCENARIOS/$1.scn
+        [ -f "$s" ] || bail "peer_start: no scenario $1"
+        scen+=("$s"); shift
+    done
+    ensure_certs
+    pf=$TEST_TMPDIR/peer-$name.port
+    PEER_LOG=$TEST_TMPDIR/peer-$name.log
+    PEER_DATA=$TEST_TMPDIR/peer-$name.data
+    rm -f "$pf" "$PEER_LOG" "$PEER_DATA"
+    "$PYTHON3" "$SMTP_PEER" --port-file "$pf" --log "$PEER_LOG" --data-file "$PEER_DATA" \
+        --certs-dir "$CERTS_DIR" "${extra[@]}" "${scen[@]}" \
+        </dev/null >>"$TEST_TMPDIR/peer-$name.out" 2>&1 &
+    PEER_PID=$!
+    _bg_pids+=("$PEER_PID")
+    for ((i = 0; i < 200; i++)); do
+        [ -s "$pf" ] && break
+        kill -0 "$PEER_PID" 2>/dev/null || break
+        sleep 0.025
+    done
+    [ -s "$pf" ] || { diag "$(cat "$TEST_TMPDIR/peer-$name.out" 2>/dev/null)"; bail "peer $name did not start"; }
+    PEER_PORT=$(cat "$pf")
+}
+
+# peer_wait [SECONDS]: wait for the last started peer to finish (default
+# 30 s; killed after that) and return its exit status (0 = scenario ran to
+# the end, 1 = a step failed, 3 = nobody connected).  Sets PEER_RC.
+peer_wait() {
+    local limit=${1:-30} i
+    for ((i = 0; i < limit * 20; i++)); do
+        kill -0 "$PEER_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$PEER_PID" 2>/dev/null; then
+        kill "$PEER_PID" 2>/dev/null
+        diag "peer_wait: peer still running after ${limit}s, killed"
+    fi
+    wait "$PEER_PID" 2>/dev/null
+    PEER_RC=$?
+    return $PEER_RC
+}
+
+# peer_transcript: the last peer's transcript, as diagnostics
+peer_transcript() { diag "--- peer transcript ($PEER_LOG)"; diag "$(cat "$PEER_LOG" 2>/dev/null)"; }
+
+# proxy_start TARGET_PORT DELAY_MS: a delay proxy in front of TARGET_PORT
+# (one-way delay DELAY_MS, so RTT + 2*DELAY_MS).  Sets PROXY_PORT PROXY_PID.
+proxy_start() {
+    test_tmpdir
+    local pf=$TEST_TMPDIR/proxy.$$.$RANDOM.port i
+    "$PYTHON3" "$DELAY_PROXY" 0 "$1" "$2" --port-file "$pf" --quiet \
+        </dev/null >>"$TEST_TMPDIR/proxy.out" 2>&1 &
+    PROXY_PID=$!
+    _bg_pids+=("$PROXY_PID")
+    for ((i = 0; i < 200; i++)); do
+        [ -s "$pf" ] && break
+        kill -0 "$PROXY_PID" 2>/dev/null || break
+        sleep 0.025
+    done
+    [ -s "$pf" ] || bail "delay proxy did not start"
+    PROXY_PORT=$(cat "$pf")
 }

@@ -256,7 +256,16 @@ class Session:
         if self.tls and self.sock.pending():
             return True
         r, _, _ = select.select([self.sock], [], [], 0.05)
-        return bool(r)
+        if not r:
+            return False
+        # Readable may mean EOF: a client that closes right after QUIT has
+        # sent nothing more.  Read what is there to tell the two apart.
+        try:
+            self.fill()
+        except PeerClosed:
+            self.closed_early = True
+            return False
+        return bool(self.buf)
 
     def read_exact(self, n):
         while len(self.buf) < n:

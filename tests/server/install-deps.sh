@@ -11,7 +11,7 @@ set -eu
 
 PKGS="postfix dovecot-core swaks libnet-ssleay-perl libio-socket-ssl-perl
 libauthen-sasl-perl libdigest-hmac-perl msmtp openssl python3 ca-certificates
-procps util-linux ${POSTERN_EXTRA_DEPS:-}"
+procps util-linux iproute2 ${POSTERN_EXTRA_DEPS:-}"
 
 missing() {
     # one dpkg-query for all; unknown packages are reported on stderr only

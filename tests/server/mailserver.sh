@@ -29,6 +29,15 @@
 # SCRAM-SHA-1, SCRAM-SHA-256 all work):
 #   alice@example.org / "Tr0ub4dor&3 horse"     bob@example.org / bob-pass
 #
+# Ports are on 127.0.0.1 only (not ::1: a client given "localhost" may try
+# ::1 first and must fall back).  No port 25.  message_size_limit is 50 MB.
+# A failed AUTH is answered after up to 0.5 s (Dovecot flushes failures on a
+# 500 ms timer even with auth_failure_delay = 0); its per-IP auth penalty is
+# switched off, so a wrong-password test does not slow the tests after it.
+# Restarting an instance keeps the mail already in its Maildir.
+# Logs: DIR/log/postfix.log, DIR/log/dovecot.log.  MAILSERVER_DEBUG=1 times
+# the steps.
+#
 # After a successful start DIR/env is a shell-sourceable file with
 # SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT DISCARD_PORT DISCARD_SMTPS_PORT
 # CA_FILE MAILDIR TEST_USER TEST_PASS TEST_USER2 TEST_PASS2 SERVER_CERT
@@ -54,6 +63,7 @@ logdir=$dir/log
 sink=$dir/mail/sink
 
 log() { echo "mailserver: $*" >&2; }
+getv() { eval "printf '%s' \"\${$1:-}\""; }   # value of the variable named $1
 dbg() { [ -z "${MAILSERVER_DEBUG:-}" ] || echo "mailserver: $(date +%s.%N | cut -c7-14) $*" >&2; }
 
 # This instance's Postfix master: the pid in its pid file, if that process
@@ -74,32 +84,32 @@ dovecot_pid() {
     echo "$p"
 }
 
-# kill_tree PID STEPS: TERM the process and its direct children, wait up to
-# STEPS*50 ms for it to exit, then KILL what is left.
-kill_tree() {
-    kids=$(pgrep -P "$1" 2>/dev/null || true)
-    kill -TERM "$1" $kids 2>/dev/null || true
-    i=0
-    while kill -0 "$1" 2>/dev/null && [ $i -lt "$2" ]; do sleep 0.05; i=$((i+1)); done
-    kids2=$(pgrep -P "$1" 2>/dev/null || true)
-    kill -KILL "$1" $kids $kids2 2>/dev/null || true
-}
-
 do_stop() {
-    dbg stop postfix
-    # Postfix: this instance's master, by its own pid file.
-    if p=$(postfix_pid); then
-        # What "postfix stop" does (SIGTERM to the master, which terminates
-        # its children), without its 1 s polling interval and without the
-        # master's wait for its own last log line: TERM master and children.
-        kill_tree "$p" 6
-    fi
-    dbg stop dovecot
-    # Dovecot: its master pid from this instance's base_dir. `dovecot stop`
-    # waits seconds for a graceful shutdown; TERM master and children, then
-    # KILL. It serves only SASL to this instance, so nothing is lost.
-    if p=$(dovecot_pid); then
-        kill_tree "$p" 6
+    dbg stop
+    # This instance's two masters, found by their own pid files (and checked
+    # to be this instance's: never another one's).  "postfix stop" would
+    # SIGTERM the master and poll once a second; "dovecot stop" waits
+    # seconds for a graceful shutdown.  Neither is needed here: TERM both
+    # masters and their children at once, wait up to 0.3 s, then KILL what
+    # is left (Dovecot serves only SASL; Postfix's master lingers trying to
+    # log its exit to the postlogd it just stopped).
+    pids=
+    if p=$(postfix_pid); then pids="$pids $p"; fi
+    if p=$(dovecot_pid); then pids="$pids $p"; fi
+    if [ -n "$pids" ]; then
+        kids=
+        for p in $pids; do kids="$kids $(pgrep -P "$p" 2>/dev/null | tr '\n' ' ')"; done
+        kill -TERM $pids $kids 2>/dev/null || true
+        i=0
+        while [ $i -lt 6 ]; do
+            alive=
+            for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+            [ -n "$alive" ] || break
+            sleep 0.05; i=$((i+1))
+        done
+        kids2=
+        for p in $pids; do kids2="$kids2 $(pgrep -P "$p" 2>/dev/null | tr '\n' ' ')"; done
+        kill -KILL $pids $kids $kids2 2>/dev/null || true
     fi
     dbg stopped
     rm -f "$dcdir/run/master.pid"
@@ -111,6 +121,16 @@ do_stop() {
 free_port() {
     # Ask the kernel for a free port on 127.0.0.1 (it rarely reuses one soon).
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# listeners PORT: how many listening TCP sockets use PORT (any address).
+# Postfix sets SO_REUSEPORT on its listeners, so a second instance on a port
+# already in use starts without error and the kernel then spreads the
+# connections over both: check before and after start.
+# (reads $_ss, a snapshot taken by snap_listeners: one ss run for all ports)
+snap_listeners() { _ss=$(ss -Hltn 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }'); }
+listeners() {
+    printf '%s\n' "$_ss" | grep -cx -- "$1" || true
 }
 
 port_open() {
@@ -138,7 +158,7 @@ write_config() {
     chmod -R 700 "$sink"
 
     certdir=${CERTS_DIR:-$dir/certs}
-    [ -f "$certdir/.done" ] || "$here/mkcerts.sh" "$certdir"
+    [ -f "$certdir/.done" ] || sh "$here/mkcerts.sh" "$certdir" >/dev/null
     chmod 755 "$certdir"
     cert=${CERT:-good}
     case $cert in
@@ -320,6 +340,15 @@ service auth {
     group = postfix
   }
 }
+# No auth penalty: after a failed login Dovecot delays the next logins from
+# the same IP by up to 15 s (auth_failure_delay does not cover it), which
+# would slow down every test after a wrong-password test.  The auth process
+# (user dovecot) cannot open a mode-0 socket, so it disables penalties.
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 service stats {
   unix_listener stats-reader {
     mode = 0600
@@ -338,12 +367,17 @@ do_start() {
     [ "$(id -u)" = 0 ] || { log "must run as root"; exit 1; }
     mkdir -p "$dir"
     # Postfix (user postfix) and virtual(8) (user nobody) must traverse
-    # every directory above DIR (mktemp -d makes 0700 ones).
-    a=$(dirname "$dir")
+    # every directory above DIR.  mktemp -d makes 0700 ones: below the temp
+    # directory they get o+x (search only, no listing); elsewhere we stop.
+    tmp=$(cd "${TMPDIR:-/tmp}" 2>/dev/null && pwd -P || echo /tmp)
+    a=$(cd "$(dirname "$dir")" && pwd -P)
     while [ "$a" != / ]; do
         if [ -z "$(find "$a" -maxdepth 0 -perm -001 2>/dev/null)" ]; then
-            log "$a is not searchable by other users: chmod o+x it, or use another DIR"
-            exit 1
+            case $a in
+            "$tmp"/*|/tmp/*) chmod o+x "$a" ;;
+            *) log "$a is not searchable by other users: chmod o+x it, or use another DIR"
+               exit 1 ;;
+            esac
         fi
         a=$(dirname "$a")
     done
@@ -354,13 +388,28 @@ do_start() {
     while :; do
         tries=$((tries+1))
         auto=
+        busy=
+        snap_listeners
         for v in SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT DISCARD_PORT DISCARD_SMTPS_PORT; do
-            eval "val=\${$v:-auto}"
-            if [ "$val" = auto ] || [ -n "$(eval echo \${_auto_$v:-})" ]; then
-                eval "$v=$(free_port); _auto_$v=1"
+            val=$(getv "$v")
+            # unset/auto ports, and on a retry the ones picked last time
+            if [ -z "$val" ] || [ "$val" = auto ] || [ -n "$(getv "_auto_$v")" ]; then
+                val=$(free_port)
+                eval "$v=\$val; _auto_$v=1"
                 auto=1
             fi
+            case $val in
+            ''|*[!0-9]*) log "$v=$val is not a port number"; exit 2 ;;
+            esac
+            if [ "$(listeners "$val")" != 0 ]; then
+                log "$v: port $val is already in use"
+                if [ -n "$(getv "_auto_$v")" ]; then busy=${busy:-auto}; else busy=fixed; fi
+            fi
         done
+        if [ -n "$busy" ]; then
+            if [ "$busy" = auto ] && [ $tries -lt 3 ]; then continue; fi
+            exit 1
+        fi
         export SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT DISCARD_PORT DISCARD_SMTPS_PORT
 
         dbg write_config
@@ -390,7 +439,17 @@ do_start() {
         t0=$(date +%s)
         up=
         while :; do
-            if port_open $ports && [ -S "$spool/private/auth" ]; then up=1; break; fi
+            if port_open $ports && [ -S "$spool/private/auth" ]; then
+                up=1
+                snap_listeners
+                for p in $ports; do
+                    if [ "$(listeners "$p")" != 1 ]; then
+                        log "port $p was taken by someone else meanwhile"
+                        up=
+                    fi
+                done
+                break
+            fi
             # A port taken by someone else: master logs "bind ... Address already in use".
             if grep -q 'Address already in use' "$logdir/postfix.log" 2>/dev/null; then break; fi
             [ $(( $(date +%s) - t0 )) -lt "$timeout" ] || break

@@ -82,6 +82,10 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 				break;
 			}
 			smtp_output_done(s);
+			/* Once QUIT is on its way the outcome is known; waiting for
+			 * the 221 would cost a round trip and tell nothing. */
+			if (!strcmp(smtp_state_name(s), "QUIT"))
+				return 0;
 			break;
 		case SMTP_WANT_READ:
 			conn_quickack(c);
@@ -126,9 +130,11 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 	}
 }
 
-int session_send(const struct account *a, const char *password, const char *ehlo_name,
-		 const struct envelope *env, struct spool *sp, struct session_report *r,
-		 struct error *e)
+/* One connection: a whole submission, or (env == NULL) just EHLO, TLS and
+ * AUTH, for `postern password check`. */
+static int session_run(const struct account *a, const char *password, const char *ehlo_name,
+		       const struct envelope *env, struct spool *sp, struct session_report *r,
+		       struct error *e)
 {
 	struct tls_ctx tls;
 	struct conn c;
@@ -157,17 +163,22 @@ int session_send(const struct account *a, const char *password, const char *ehlo
 	p.auth_without_tls = a->auth_without_tls;
 	p.user = a->user;
 	p.password = password;
-	p.from = env->from;
-	p.rcpts = (const char *const *)env->rcpts.v;
-	p.nrcpts = env->rcpts.n;
-	p.size = env->size;
-	p.eightbit = env->eightbit;
+	if (env) {
+		p.from = env->from;
+		p.rcpts = (const char *const *)env->rcpts.v;
+		p.nrcpts = env->rcpts.n;
+		p.size = env->size;
+		p.eightbit = env->eightbit;
+	} else {
+		p.verify_only = 1;
+	}
 	smtp_init(&s, &p, log_trace, NULL);
 	have_engine = 1;
 	run_engine(&s, &c, &tls, a, sp);
 
-	r->delivered = smtp_delivered(&s);
-	for (size_t i = 0; i < env->rcpts.n; i++)
+	if (r)
+		r->delivered = smtp_delivered(&s);
+	for (size_t i = 0; env && r && i < env->rcpts.n; i++)
 		if (s.rcpt[i].code >= 400)
 			strvec_push_take(&r->refused, xasprintf("%s: %s", env->rcpts.v[i],
 								s.rcpt[i].reply ? s.rcpt[i].reply : "refused"));
@@ -181,4 +192,17 @@ out:
 	if (have_tls)
 		tls_ctx_release(&tls);
 	return rc;
+}
+
+int session_send(const struct account *a, const char *password, const char *ehlo_name,
+		 const struct envelope *env, struct spool *sp, struct session_report *r,
+		 struct error *e)
+{
+	return session_run(a, password, ehlo_name, env, sp, r, e);
+}
+
+int session_verify(const struct account *a, const char *password, const char *ehlo_name,
+		   struct error *e)
+{
+	return session_run(a, password, ehlo_name, NULL, NULL, NULL, e);
 }

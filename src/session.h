@@ -34,4 +34,9 @@ int session_send(const struct account *a, const char *password, const char *ehlo
 		 const struct envelope *env, struct spool *sp, struct session_report *r,
 		 struct error *e);
 
+/* Connect, EHLO, TLS and AUTH as for a message, then QUIT: whether the
+ * account's server and password work.  Returns 0, or -1 with e. */
+int session_verify(const struct account *a, const char *password, const char *ehlo_name,
+		   struct error *e);
+
 #endif

@@ -41,6 +41,7 @@ static const struct key keys[] = {
 	KEY("auth_without_tls", K_BOOL, auth_without_tls),
 	KEY("user", K_STR, user),
 	KEY("password", K_SECRET, password),
+	KEY("password_command", K_STR, password_command),
 	KEY("from", K_STR, from),
 	KEY("tls_ca_file", K_STR, tls_ca_file),
 	KEY("timeout", K_TIMEOUT, timeout),
@@ -75,6 +76,7 @@ static void account_release(struct account *a)
 		OPENSSL_cleanse(a->password, strlen(a->password));
 		free(a->password);
 	}
+	free(a->password_command);
 	free(a->from);
 	free(a->tls_ca_file);
 	free(a->ehlo_name);
@@ -96,6 +98,25 @@ void config_release(struct config *c)
 	free(c->default_account);
 	free(c->path);
 	config_init(c);
+}
+
+static const char *const auth_names[] = {
+	[AUTH_OFF] = "off",
+	[AUTH_ON] = "on",
+	[AUTH_PLAIN] = "plain",
+	[AUTH_LOGIN] = "login",
+	[AUTH_CRAM_MD5] = "cram-md5",
+	[AUTH_SCRAM_SHA_1] = "scram-sha-1",
+	[AUTH_SCRAM_SHA_256] = "scram-sha-256",
+	[AUTH_XOAUTH2] = "xoauth2",
+	[AUTH_OAUTHBEARER] = "oauthbearer",
+};
+
+const char *config_auth_name(enum auth_mode m)
+{
+	if ((unsigned)m >= sizeof(auth_names) / sizeof(auth_names[0]) || !auth_names[m])
+		return "?";
+	return auth_names[m];
 }
 
 const char *config_tls_name(enum smtp_tls t)
@@ -169,6 +190,8 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 		*(char **)field = xstrdup(v);
 		if (k->type == K_SECRET)
 			a->password_line = p->line;
+		else if (k->off == offsetof(struct account, password_command))
+			a->password_command_line = p->line;
 		return 1;
 	case K_PORT:
 		if (parse_uint(v, 1, 65535, (unsigned *)field))
@@ -193,19 +216,18 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 			return perr(p, "tls = %s is not one of starttls, implicit, off", v);
 		a->tls_set = 1;
 		return 1;
-	case K_AUTH:
-		if (!strcasecmp(v, "on"))
-			a->auth = AUTH_ON;
-		else if (!strcasecmp(v, "off"))
-			a->auth = AUTH_OFF;
-		else if (!strcasecmp(v, "plain"))
-			a->auth = AUTH_PLAIN;
-		else if (!strcasecmp(v, "login"))
-			a->auth = AUTH_LOGIN;
-		else
-			return perr(p, "auth = %s is not one of on, off, plain, login", v);
+	case K_AUTH: {
+		size_t i;
+		for (i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++)
+			if (auth_names[i] && !strcasecmp(v, auth_names[i]))
+				break;
+		if (i == sizeof(auth_names) / sizeof(auth_names[0]))
+			return perr(p, "auth = %s is not one of on, off, plain, login, scram-sha-256, "
+				    "scram-sha-1, cram-md5, xoauth2, oauthbearer", v);
+		a->auth = (enum auth_mode)i;
 		a->auth_set = 1;
 		return 1;
+	}
 	}
 	return perr(p, "internal error on key %s", k->name);
 }
@@ -303,6 +325,7 @@ static int finish_account(struct parse *p, struct account *a)
 		a->password = xstrdup(d->password);
 		a->password_line = d->password_line;
 	}
+	if (!a->password_command) a->password_command = dup_or_null(d->password_command);
 	if (!a->from) a->from = dup_or_null(d->from);
 	if (!a->tls_ca_file) a->tls_ca_file = dup_or_null(d->tls_ca_file);
 	if (!a->timeout) a->timeout = d->timeout;
@@ -434,12 +457,13 @@ out:
 	return rc;
 }
 
-static int config_holds_password(const struct config *c)
+/* Whether any section sets a password (secret = 1) or a password_command. */
+static int config_holds(const struct config *c, int secret)
 {
-	if (c->defaults.password)
+	if (secret ? c->defaults.password != NULL : c->defaults.password_command != NULL)
 		return 1;
 	for (size_t i = 0; i < c->n; i++)
-		if (c->acc[i].password)
+		if (secret ? c->acc[i].password != NULL : c->acc[i].password_command != NULL)
 			return 1;
 	return 0;
 }
@@ -482,20 +506,32 @@ int config_load(struct config *c, const char *path, struct error *e)
 	c->path = xstrdup(path);
 	if (config_parse_string(c, path, text.data ? text.data : "", e))
 		goto out;
-	/* A password in a file someone else can read or write is a leak waiting
-	 * to happen: refuse it, naming the fix. */
-	if (config_holds_password(c)) {
-		if (st.st_uid != geteuid()) {
+	/* A password in a file others can read is a leak waiting to happen, and
+	 * a command in a file others can write runs as whoever reads it. */
+	if (config_holds(c, 1) || config_holds(c, 0)) {
+		int own = st.st_uid == geteuid();
+		int sys = st.st_uid == 0;
+
+		if (!own && !sys) {
 			error_set(e, ERR_CONFIG,
-				  "%s holds a password but belongs to another user (uid %u); "
-				  "keep passwords only in your own file (chown it to yourself, chmod 600)",
+				  "%s holds a password or password_command but belongs to another user "
+				  "(uid %u); keep it in your own file (chown it to yourself, chmod 600)",
 				  path, (unsigned)st.st_uid);
 			goto out;
 		}
-		if (st.st_mode & 077) {
+		if (st.st_mode & 022) {
 			error_set(e, ERR_CONFIG,
-				  "%s holds a password but others can read it (mode %04o); run: chmod 600 %s",
-				  path, (unsigned)(st.st_mode & 07777), path);
+				  "%s holds a password or password_command but others can change it "
+				  "(mode %04o); run: chmod %s %s",
+				  path, (unsigned)(st.st_mode & 07777), own ? "600" : "640", path);
+			goto out;
+		}
+		if (config_holds(c, 1) && (own ? (st.st_mode & 077) : (st.st_mode & 007))) {
+			error_set(e, ERR_CONFIG,
+				  "%s holds a password but %s can read it (mode %04o); run: chmod %s %s%s",
+				  path, own ? "others" : "everyone", (unsigned)(st.st_mode & 07777),
+				  own ? "600" : "640", path,
+				  own ? "" : " (a system file may be readable by its group, e.g. www-data)");
 			goto out;
 		}
 	}

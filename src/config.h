@@ -25,6 +25,8 @@ struct account {
 	char *user;
 	char *password;		/* secret: wiped on release */
 	int password_line;
+	char *password_command;	/* shell command printing the password */
+	int password_command_line;
 	char *from;
 	char *tls_ca_file;
 	unsigned timeout;	/* seconds; 0 = not set */
@@ -67,5 +69,8 @@ const struct account *config_select(const struct config *c, const char *name,
 
 /* "starttls", "implicit", "off". */
 const char *config_tls_name(enum smtp_tls t);
+
+/* "on", "plain", "scram-sha-256", ... */
+const char *config_auth_name(enum auth_mode m);
 
 #endif

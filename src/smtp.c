@@ -489,12 +489,22 @@ static void S_on_starttls(struct smtp *s, const struct reply *r)
 		S_close(s);
 }
 
+/* A fresh SASL exchange with mech (the old one's state wiped). */
+static void S_sasl_start(struct smtp *s, enum sasl_mech mech)
+{
+	sasl_release(&s->sasl);
+	sasl_init(&s->sasl, mech, s->p.user, s->p.password);
+	if (s->p.sasl_nonce)
+		sasl_set_nonce(&s->sasl, s->p.sasl_nonce);
+}
+
 static void S_auth_start(struct smtp *s)
 {
 	struct error e;
 	enum sasl_mech mech;
 	struct buf raw = BUF_INIT, enc = BUF_INIT;
 	char prefix[32], shown[64];
+	int rc;
 
 	if (!s->caps.auth[0]) {
 		S_fail(s, ERR_AUTH,
@@ -510,16 +520,22 @@ static void S_auth_start(struct smtp *s)
 		S_quit(s);
 		return;
 	}
-	sasl_init(&s->sasl, mech, s->p.user, s->p.password);
+	S_sasl_start(s, mech);
 	S_set_state(s, ST_AUTH);
-	if (sasl_initial(&s->sasl, &raw)) {
+	rc = sasl_initial(&s->sasl, &raw, &e);
+	if (rc < 0) {
+		/* nothing sent yet: the user name or password cannot be used */
+		S_fail(s, e.cls, "%s", e.msg);
+		S_quit(s);
+	} else if (rc == 1) {
 		b64_encode(raw.data, raw.len, &enc);
 		if (enc.len == 0)
 			buf_adds(&enc, "=");	/* RFC 4954 4: empty initial response */
 		snprintf(prefix, sizeof(prefix), "AUTH %s ", sasl_mech_name(mech));
 		if (strlen(prefix) + enc.len + 2 > AUTH_LINE_MAX) {
-			/* too long to go inline: wait for the server's 334 */
-			sasl_init(&s->sasl, mech, s->p.user, s->p.password);
+			/* too long to go inline (long OAuth tokens): wait for
+			 * the server's 334 and answer it */
+			S_sasl_start(s, mech);
 			S_cmd(s, CMD_AUTH, "AUTH %s", sasl_mech_name(mech));
 		} else {
 			snprintf(shown, sizeof(shown), "AUTH %s <redacted>", sasl_mech_name(mech));
@@ -564,23 +580,68 @@ out:
 	buf_wipe_release(&enc);
 }
 
+/* Additional data with success (RFC 4954 4, RFC 4422 5): a 235 whose text
+ * (after the enhanced code) is one base64 word.  Decoded into data;
+ * 0 if there is none. */
+static int S_success_data(const struct reply *r, struct buf *data)
+{
+	const char *t = r->text.data ? r->text.data : "";
+	size_t n;
+
+	if (r->nlines != 1)
+		return 0;
+	if (r->enhanced[0] && !strncmp(t, r->enhanced, strlen(r->enhanced)))
+		t += strlen(r->enhanced) + (t[strlen(r->enhanced)] == ' ');
+	n = strlen(t);
+	if (n == 0 || strchr(t, ' ') || b64_decode(t, n, data) < 0 || data->len == 0)
+		return 0;
+	return 1;
+}
+
+/* AUTH succeeded as far as the server is concerned: does it as far as
+ * we are (SCRAM: the server proved it knows the password)? */
+static void S_on_auth_ok(struct smtp *s, const struct reply *r)
+{
+	struct buf data = BUF_INIT;
+	struct error e;
+	int have = S_success_data(r, &data);
+
+	error_clear(&e);
+	if (sasl_finish(&s->sasl, have ? (const unsigned char *)data.data : NULL,
+			have ? data.len : 0, &e) < 0) {
+		buf_release(&data);
+		sasl_release(&s->sasl);
+		S_fail(s, e.cls, "%s", e.msg);
+		S_quit(s);
+		return;
+	}
+	buf_release(&data);
+	sasl_release(&s->sasl);
+	if (s->p.verify_only) {
+		s->ok = 1;
+		S_quit(s);
+	} else {
+		S_txn_start(s);
+	}
+}
+
 static void S_on_auth(struct smtp *s, const struct reply *r)
 {
-	char q[QUOTE_MAX];
+	char q[QUOTE_MAX], more[160] = "";
 	const char *user = s->p.user ? s->p.user : "";
+	const char *detail = sasl_error_detail(&s->sasl);
+	int oauth = s->sasl.mech == SASL_XOAUTH2 || s->sasl.mech == SASL_OAUTHBEARER;
 
 	if (s->auth_cancelled) {
 		S_quit(s);
 		return;
 	}
+	if (detail)
+		snprintf(more, sizeof(more), "; the OAuth error said %s: the access token "
+			 "was refused (expired, or without the mail scope?)", detail);
 	switch (r->code / 100) {
 	case 2:
-		if (s->p.verify_only) {
-			s->ok = 1;
-			S_quit(s);
-		} else {
-			S_txn_start(s);
-		}
+		S_on_auth_ok(s, r);
 		return;
 	case 3:
 		if (r->code == 334) {
@@ -590,15 +651,16 @@ static void S_on_auth(struct smtp *s, const struct reply *r)
 		break;
 	case 4:
 		S_quote(r, q, sizeof(q));
-		S_fail(s, ERR_TEMP, "authentication failed temporarily for %.100s: %s; "
-		       "try again later", user, q);
+		S_fail(s, ERR_TEMP, "authentication failed temporarily for %.100s: %s%s; "
+		       "try again later", user, q, more);
 		S_fail_codes(s, r);
 		S_quit(s);
 		return;
 	case 5:
 		S_quote(r, q, sizeof(q));
-		S_fail(s, ERR_AUTH, "authentication failed for %.100s: %s; "
-		       "check user and password", user, q);
+		S_fail(s, ERR_AUTH, "authentication failed for %.100s: %s%s; %s", user, q, more,
+		       oauth ? "check the user and get a fresh access token (password_command)" :
+		       "check user and password");
 		S_fail_codes(s, r);
 		S_quit(s);
 		return;
@@ -1008,6 +1070,7 @@ void smtp_release(struct smtp *s)
 	reply_parser_release(&s->rp);
 	reply_release(&s->reply);
 	buf_wipe_release(&s->out);
+	sasl_release(&s->sasl);
 	free(s->fifo);
 	s->fifo = NULL;
 	if (s->rcpt)

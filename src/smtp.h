@@ -48,6 +48,7 @@ struct smtp_params {
 	uint64_t size;			/* octets of the message on the wire (SIZE=) */
 	int eightbit;			/* declare BODY=8BITMIME when offered */
 	int verify_only;		/* stop after AUTH (password check, doctor) */
+	const char *sasl_nonce;		/* tests only: fixed SCRAM client nonce; NULL = random */
 };
 
 enum smtp_want {

@@ -177,6 +177,21 @@ static void test_file_permissions(void)
 	is_int(config_load(&c, path, &e), 0, "0644 file without a password is accepted");
 	config_release(&c);
 
+	/* A password_command in a file others may change runs their command. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ok(write(fd, "[a]\nhost = x\npassword_command = pass show mail\n", 47) == 47, "rewrite with password_command");
+	close(fd);
+	chmod(path, 0644);
+	config_init(&c);
+	is_int(config_load(&c, path, &e), 0, "a readable file with password_command is fine");
+	is_str(c.n ? c.acc[0].password_command : NULL, "pass show mail", "password_command kept");
+	config_release(&c);
+	chmod(path, 0664);
+	config_init(&c);
+	ok(config_load(&c, path, &e) == -1 && strstr(e.msg, "others can change it") && strstr(e.msg, "chmod 600"),
+	   "a group-writable file with password_command is refused");
+	config_release(&c);
+
 	config_init(&c);
 	ok(config_load(&c, "/nonexistent/postern.ini", &e) == -1 && strstr(e.msg, "/nonexistent/postern.ini"),
 	   "missing file named");
@@ -207,11 +222,35 @@ static void test_find(void)
 	}
 }
 
+/* The shipped example must stay valid. */
+static void test_example(void)
+{
+	const char *top = getenv("top_srcdir");
+	char path[1024], text[8192];
+	struct config c;
+	struct error e;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/contrib/postern.ini.example", top ? top : ".");
+	f = fopen(path, "r");
+	if (!ok(f != NULL, "contrib/postern.ini.example is readable"))
+		return;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	is_int(parse(&c, text, &e), 0, "contrib/postern.ini.example parses");
+	if (e.cls != ERR_NONE)
+		printf("#   %s\n", e.msg);
+	config_release(&c);
+}
+
 int main(void)
 {
 	test_defaults_and_inheritance();
 	test_errors();
 	test_file_permissions();
 	test_find();
+	test_example();
 	return tap_done();
 }

@@ -4,9 +4,11 @@
  * fed one byte at a time, to catch buffering bugs.
  *
  * Scenario format, one item per line (blank lines and # comments ignored):
- *   param KEY VALUE   tls off|starttls|implicit, auth off|on|plain|login,
+ *   param KEY VALUE   tls off|starttls|implicit, auth off|on|plain|login|
+ *                     cram-md5|scram-sha-1|scram-sha-256|xoauth2|oauthbearer,
  *                     auth-without-tls, user, password, ehlo, from,
- *                     rcpt (repeatable), size, eightbit, verify
+ *                     rcpt (repeatable), size, eightbit, verify,
+ *                     nonce (the SCRAM client nonce, instead of a random one)
  *   S: text           server line, CRLF appended; consecutive S lines are
  *                     one chunk (one read)
  *   S. text           server bytes with no line end appended
@@ -108,9 +110,25 @@ static void param(struct scenario *sc, const char *k, const char *v, int lineno)
 	if (!strcmp(k, "tls"))
 		p->tls = !strcmp(v, "off") ? SMTP_TLS_OFF :
 			 !strcmp(v, "implicit") ? SMTP_TLS_IMPLICIT : SMTP_TLS_STARTTLS;
-	else if (!strcmp(k, "auth"))
-		p->auth = !strcmp(v, "off") ? AUTH_OFF : !strcmp(v, "on") ? AUTH_ON :
-			  !strcmp(v, "plain") ? AUTH_PLAIN : AUTH_LOGIN;
+	else if (!strcmp(k, "auth")) {
+		static const struct { const char *n; enum auth_mode m; } modes[] = {
+			{ "off", AUTH_OFF }, { "on", AUTH_ON }, { "plain", AUTH_PLAIN },
+			{ "login", AUTH_LOGIN }, { "cram-md5", AUTH_CRAM_MD5 },
+			{ "scram-sha-1", AUTH_SCRAM_SHA_1 }, { "scram-sha-256", AUTH_SCRAM_SHA_256 },
+			{ "xoauth2", AUTH_XOAUTH2 }, { "oauthbearer", AUTH_OAUTHBEARER },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(modes) / sizeof(modes[0]) && strcmp(v, modes[i].n); i++)
+			;
+		if (i == sizeof(modes) / sizeof(modes[0])) {
+			printf("# %s:%d: unknown auth %s\n", sc->name, lineno, v);
+			sc->bad = 1;
+		} else {
+			p->auth = modes[i].m;
+		}
+	} else if (!strcmp(k, "nonce"))
+		p->sasl_nonce = keep(sc, v);
 	else if (!strcmp(k, "auth-without-tls"))
 		p->auth_without_tls = !strcmp(v, "yes");
 	else if (!strcmp(k, "user"))

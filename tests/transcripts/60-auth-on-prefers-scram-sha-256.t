@@ -1,0 +1,31 @@
+# auth = on after TLS: SCRAM-SHA-256 beats SCRAM-SHA-1, PLAIN, LOGIN and
+# CRAM-MD5 whatever the order (RFC 7677 vector: user/pencil, fixed nonce)
+param tls starttls
+param auth on
+param user user
+param password pencil
+param nonce rOprNGfwEbeRWgbNEkqO
+param verify yes
+S: 220 mx.example ESMTP
+C: EHLO client.example
+S: 250-mx.example
+S: 250-PIPELINING
+S: 250 STARTTLS
+C: STARTTLS
+S: 220 2.0.0 go ahead
+E: tls
+C: EHLO client.example
+S: 250-mx.example
+S: 250 AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256
+C: AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=
+S: 334 cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyVodllEcFdVYTJSYVRDQWZ1eEZJbGopaE5sRiRrMCxzPVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTQwOTY=
+C: Yz1iaXdzLHI9ck9wck5HZndFYmVSV2diTkVrcU8laHZZRHBXVWEyUmFUQ0FmdXhGSWxqKWhObEYkazAscD1kSHpiWmFwV0lrNGpVaE4rVXRlOXl0YWc5empmTUhnc3FtbWl6N0FuZFZRPQ==
+S: 334 dj02cnJpVFJCaTIzV3BSUi93dHVwK21NaFVaVW4vZEI1bkxUSlJzamw5NUc0PQ==
+C: 
+S: 235 2.7.0 Authentication successful
+C: QUIT
+S: 221 bye
+E: close
+result ok
+trace-has > AUTH SCRAM-SHA-256 <redacted>
+trace-absent > AUTH PLAIN

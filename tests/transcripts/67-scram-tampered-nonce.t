@@ -1,0 +1,29 @@
+# server-first whose nonce does not start with ours (replay or tampering)
+param tls starttls
+param auth scram-sha-256
+param user user
+param password pencil
+param nonce rOprNGfwEbeRWgbNEkqO
+param from a@example.org
+param rcpt b@example.org
+S: 220 mx.example ESMTP
+C: EHLO client.example
+S: 250-mx.example
+S: 250-PIPELINING
+S: 250 STARTTLS
+C: STARTTLS
+S: 220 2.0.0 go ahead
+E: tls
+C: EHLO client.example
+S: 250-mx.example
+S: 250 AUTH SCRAM-SHA-256
+C: AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=
+S: 334 cj1yT3ByTkdmd0ViZVJXZ2JORWtxWCVodllEcFdVYTJSYVRDQWZ1eEZJbGopaE5sRiRrMCxzPVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTQwOTY=
+C: *
+S: 501 5.7.0 Authentication cancelled
+C: QUIT
+S: 221 bye
+E: close
+result protocol
+message nonce does not start with ours
+trace-absent MAIL FROM

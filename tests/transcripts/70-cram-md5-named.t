@@ -1,0 +1,20 @@
+# auth = cram-md5 (RFC 2195 vector)
+param tls implicit
+param auth cram-md5
+param user tim
+param password tanstaaftanstaaf
+param verify yes
+S: 220 mx.example ESMTP
+C: EHLO client.example
+S: 250-mx.example
+S: 250 AUTH PLAIN CRAM-MD5
+C: AUTH CRAM-MD5
+S: 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+
+C: dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw
+S: 235 2.7.0 ok
+C: QUIT
+S: 221 bye
+E: close
+result ok
+trace-has > AUTH CRAM-MD5
+trace-has > <redacted>

@@ -94,6 +94,12 @@ int cli_parse(struct cli *c, int argc, char **argv, struct error *e)
 			c->mode = CLI_LIST_QUEUE;
 		else if (!strcmp(name, "newaliases"))
 			c->mode = CLI_NOOP;
+		else if (!strcmp(name, "postern") && argc > 1 && !strcmp(argv[1], "password")) {
+			c->mode = CLI_PASSWORD;
+			c->sub_argc = argc - 1;
+			c->sub_argv = argv + 1;
+			return 0;
+		}
 	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;

@@ -17,6 +17,7 @@ enum cli_mode {
 	CLI_NOOP,		/* -bi / newaliases: nothing to do for postern */
 	CLI_VERSION,		/* --version */
 	CLI_HELP,		/* --help */
+	CLI_PASSWORD,		/* `postern password ...`: see password.h */
 };
 
 struct cli {
@@ -28,15 +29,21 @@ struct cli {
 	int read_recipients;	/* -t */
 	int dot_ends;		/* 1 unless -i / -oi */
 	int verbose;		/* -v */
+	int stdin_tty;		/* standard input is a terminal (set by main) */
 	struct strvec rcpts;	/* the bare words, as given */
 	struct strvec ignored;	/* flags accepted and ignored, for -v */
+	int sub_argc;		/* for a subcommand: its words, name first */
+	char **sub_argv;
 };
 
 void cli_init(struct cli *c);
 void cli_release(struct cli *c);
 
 /* Parse argv (argv[0] decides: "mailq" lists the queue, "newaliases" does
- * nothing).  Options may come before, between or after recipients, until
+ * nothing).  postern's own subcommands ("password") are recognised only as
+ * the first argument when invoked as postern; they get the rest of argv in
+ * sub_argc/sub_argv and parse it themselves.  Invoked as sendmail, or with
+ * a sendmail option first, every bare word is a recipient.  Options may come before, between or after recipients, until
  * "--".  Returns 0, or -1 with ERR_USAGE naming the bad option.  The
  * strings in c point into argv. */
 int cli_parse(struct cli *c, int argc, char **argv, struct error *e);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sysexits.h>
 
 void error_clear(struct error *e)
 {
@@ -74,4 +75,31 @@ const char *error_class_name(enum error_class cls)
 	if ((unsigned)cls >= sizeof(names) / sizeof(names[0]))
 		return "unknown";
 	return names[cls];
+}
+
+/* The one table from error classes to exit codes (see postern(1)).  Until
+ * postern has a durable queue, a temporary failure must not exit 75: PHP's
+ * mail() counts 75 as "queued", so it exits 69 and keeps the message in
+ * dead.letter instead. */
+static const int exit_codes[] = {
+	[ERR_NONE] = EX_OK,
+	[ERR_USAGE] = EX_USAGE,
+	[ERR_DATA] = EX_DATAERR,
+	[ERR_NOUSER] = EX_NOUSER,
+	[ERR_UNAVAILABLE] = EX_UNAVAILABLE,
+	[ERR_TEMP] = EX_UNAVAILABLE,
+	[ERR_TLS] = EX_UNAVAILABLE,
+	[ERR_PROTOCOL] = EX_PROTOCOL,
+	[ERR_AUTH] = EX_NOPERM,
+	[ERR_CONFIG] = EX_CONFIG,
+	[ERR_IO] = EX_IOERR,
+	[ERR_OS] = EX_OSERR,
+	[ERR_INTERNAL] = EX_SOFTWARE,
+};
+
+int error_exit_code(enum error_class cls)
+{
+	if ((unsigned)cls >= sizeof(exit_codes) / sizeof(exit_codes[0]))
+		return EX_SOFTWARE;
+	return exit_codes[cls];
 }

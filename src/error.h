@@ -45,6 +45,9 @@ int error_set(struct error *e, enum error_class cls, const char *fmt, ...)
 int error_prefix(struct error *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The sysexits.h code for a class: the one table, documented in postern(1). */
+int error_exit_code(enum error_class cls);
+
 /* A short name for the class ("config", "tls", ...), for logs and tests. */
 const char *error_class_name(enum error_class cls);
 

@@ -19,37 +19,12 @@
 #include "input.h"
 #include "log.h"
 #include "message.h"
+#include "password.h"
+#include "secret.h"
 #include "session.h"
 #include "util.h"
 
 /* PACKAGE_VERSION comes from autoconf.h, included by the build. */
-
-/* The one table from error classes to exit codes (see postern(1)).  Until
- * postern has a durable queue, a temporary failure must not exit 75: PHP's
- * mail() counts 75 as "queued", so it exits 69 and keeps the message in
- * dead.letter instead. */
-static const int exit_codes[] = {
-	[ERR_NONE] = EX_OK,
-	[ERR_USAGE] = EX_USAGE,
-	[ERR_DATA] = EX_DATAERR,
-	[ERR_NOUSER] = EX_NOUSER,
-	[ERR_UNAVAILABLE] = EX_UNAVAILABLE,
-	[ERR_TEMP] = EX_UNAVAILABLE,
-	[ERR_TLS] = EX_UNAVAILABLE,
-	[ERR_PROTOCOL] = EX_PROTOCOL,
-	[ERR_AUTH] = EX_NOPERM,
-	[ERR_CONFIG] = EX_CONFIG,
-	[ERR_IO] = EX_IOERR,
-	[ERR_OS] = EX_OSERR,
-	[ERR_INTERNAL] = EX_SOFTWARE,
-};
-
-static int exit_code(enum error_class cls)
-{
-	if ((unsigned)cls >= sizeof(exit_codes) / sizeof(exit_codes[0]))
-		return EX_SOFTWARE;
-	return exit_codes[cls];
-}
 
 /* Everything known about the message being sent. */
 struct job {
@@ -197,19 +172,6 @@ out:
 	return rc;
 }
 
-static char *ehlo_name(const struct account *a)
-{
-	char host[256];
-
-	if (a->ehlo_name)
-		return xstrdup(a->ehlo_name);
-	/* Servers may check the EHLO name; a bare host name or one with odd
-	 * characters is worse than the conventional "localhost". */
-	if (gethostname(host, sizeof(host)) == 0 && host[0] && strchr(host, '.') &&
-	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(host))
-		return xstrdup(host);
-	return xstrdup("localhost");
-}
 
 /* The message could not be sent (or not to everyone): keep it where the
  * person will find it, and say where. */
@@ -242,6 +204,7 @@ static int send_mail(const struct cli *cli)
 	struct input_opts io = { .dot_ends = cli->dot_ends };
 	struct envelope env;
 	struct session_report rep;
+	struct secret pw;
 	struct error e, cfg_err;
 	const char *tmp = getenv("TMPDIR");
 	char *cfg_path, *helo = NULL;
@@ -255,6 +218,7 @@ static int send_mail(const struct cli *cli)
 	memset(&env, 0, sizeof(env));
 	strvec_init(&env.rcpts);
 	session_report_init(&rep);
+	secret_init(&pw);
 	error_clear(&e);
 	error_clear(&cfg_err);
 
@@ -267,7 +231,7 @@ static int send_mail(const struct cli *cli)
 
 	if (spool_create(&sp, tmp && *tmp == '/' ? tmp : "/tmp", &e)) {
 		log_err("%s; the message was not read", e.msg);
-		status = exit_code(e.cls);
+		status = error_exit_code(e.cls);
 		goto out;
 	}
 	rc = input_read(STDIN_FILENO, &io, &m, on_headers, &j, &sp, &e);
@@ -290,13 +254,16 @@ static int send_mail(const struct cli *cli)
 		rc = -1;
 	if (rc == 0 && addr_check_envelope(j.sender, "envelope sender", &e))
 		rc = -1;
-	if (rc == 0 && j.acct->auth != AUTH_OFF && !j.acct->password)
-		rc = error_set(&e, ERR_CONFIG,
-			       "no password for account [%s]: add password = ... to %s "
-			       "(and chmod 600 it)", j.acct->name, j.cfg.path);
+	if (rc == 0 && j.acct->auth != AUTH_OFF) {
+		struct secret_opts so = { .allow_prompt = cli->stdin_tty };
+		if (secret_lookup(j.acct, &so, &pw, &e))
+			rc = -1;
+		else
+			log_info("password from %s", pw.desc);
+	}
 	if (rc) {
 		log_err("%s", e.msg);
-		status = exit_code(e.cls);
+		status = error_exit_code(e.cls);
 		keep_message(&sp, j.sender ? j.sender : cli->from, 0);
 		goto out;
 	}
@@ -307,18 +274,21 @@ static int send_mail(const struct cli *cli)
 	env.from = j.sender;
 	env.size = sp.bytes + sp.lines;
 	env.eightbit = sp.eightbit;
-	helo = ehlo_name(j.acct);
-	if (session_send(j.acct, j.acct->password, helo, &env, &sp, &rep, &e) == 0) {
+	helo = session_ehlo_name(j.acct);
+	rc = session_send(j.acct, pw.value, helo, &env, &sp, &rep, &e);
+	secret_release(&pw);
+	if (rc == 0) {
 		log_info("delivered to %zu recipient(s) via %s port %u", env.rcpts.n,
 			 j.acct->host, j.acct->port);
 		status = EX_OK;
 		goto out;
 	}
 	log_err("%s", e.msg);
-	status = exit_code(e.cls);
+	status = error_exit_code(e.cls);
 	keep_message(&sp, j.sender, rep.delivered);
 out:
 	free(helo);
+	secret_release(&pw);
 	session_report_release(&rep);
 	strvec_release(&env.rcpts);
 	message_release(&m);
@@ -345,9 +315,16 @@ int main(int argc, char **argv)
 	/* A set-id sendmail is how local users get other users' secrets; postern
 	 * needs no privilege, so it refuses to run with any. */
 	if (getuid() != geteuid() || getgid() != getegid()) {
-		fputs("postern: refusing to run setuid or setgid; install it without the s bit\n", stderr);
-		return EX_NOPERM;
+		static const char msg[] =
+			"postern: refusing to run setuid or setgid; install it without the s bit\n";
+		/* _exit: run nothing more (no atexit handlers) with borrowed privileges. */
+		ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+		(void)n;
+		_exit(EX_NOPERM);
 	}
+	/* No core dump or same-user ptrace may expose a password. */
+	secret_protect_process();
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: waits must end */
@@ -364,6 +341,7 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	log_verbose = cli.verbose;
+	cli.stdin_tty = isatty(STDIN_FILENO);
 	for (size_t i = 0; i < cli.ignored.n; i++)
 		log_info("ignoring %s (no meaning for a submission agent)", cli.ignored.v[i]);
 
@@ -387,6 +365,9 @@ int main(int argc, char **argv)
 	case CLI_RUN_QUEUE:
 		log_info("no queue to run");
 		status = EX_OK;
+		break;
+	case CLI_PASSWORD:
+		status = password_main(cli.sub_argc, cli.sub_argv);
 		break;
 	case CLI_SEND:
 	default:

@@ -130,6 +130,20 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 	}
 }
 
+char *session_ehlo_name(const struct account *a)
+{
+	char host[256];
+
+	if (a->ehlo_name)
+		return xstrdup(a->ehlo_name);
+	/* Servers may check the EHLO name; a bare host name or one with odd
+	 * characters is worse than the conventional "localhost". */
+	if (gethostname(host, sizeof(host)) == 0 && host[0] && strchr(host, '.') &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(host))
+		return xstrdup(host);
+	return xstrdup("localhost");
+}
+
 /* One connection: a whole submission, or (env == NULL) just EHLO, TLS and
  * AUTH, for `postern password check`. */
 static int session_run(const struct account *a, const char *password, const char *ehlo_name,

@@ -26,6 +26,10 @@ struct session_report {
 void session_report_init(struct session_report *r);
 void session_report_release(struct session_report *r);
 
+/* The name to give in EHLO: the account's ehlo_name, this machine's fully
+ * qualified name, or "localhost".  Caller frees. */
+char *session_ehlo_name(const struct account *a);
+
 /* Submit the message in sp to the account's server.  password is borrowed
  * (may be NULL when auth is off).  Returns 0 when the server accepted it
  * for every recipient; -1 with e filled otherwise (r says whether it was

@@ -5,6 +5,8 @@
 
 int log_verbose;
 
+static void vlog(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void vlog(const char *fmt, va_list ap)
 {
 	char msg[2048];

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "keyring.h"
 #include "log.h"
 #include "secret.h"
 #include "session.h"
@@ -51,7 +52,7 @@ static int do_set(const struct account *a, struct error *e)
 		error_prefix(e, "standard input");
 		goto out;
 	}
-	if (secret_keyring_store(a, pw.value, e))
+	if (keyring_store(a, pw.value, e))
 		goto out;
 	printf("stored the password for %s at %s in the keyring (schema %s); "
 	       "try it with: postern password check %s\n", a->user, a->host, SECRET_SCHEMA, a->name);
@@ -65,7 +66,7 @@ out:
 
 static int do_forget(const struct account *a, struct error *e)
 {
-	int r = secret_keyring_forget(a, e), others;
+	int r = keyring_forget(a, e), others;
 
 	if (r < 0)
 		return -1;
@@ -73,7 +74,7 @@ static int do_forget(const struct account *a, struct error *e)
 		printf("removed postern's keyring entry for %s at %s\n", a->user, a->host);
 	else
 		printf("postern has no keyring entry for %s at %s\n", a->user, a->host);
-	others = secret_keyring_others(a);
+	others = keyring_count_others(a);
 	if (others > 0)
 		printf("%d other keyring entr%s (msmtp's or secret-tool's) still match%s and would be used; "
 		       "remove with: secret-tool clear host %s service smtp user %s\n",

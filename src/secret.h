@@ -16,7 +16,9 @@
  * their own plain message (kept in struct secret_report for the final error
  * when no source answers).
  *
- * The secret is held in struct secret only; secret_release() wipes it. */
+ * Each source is its own module (pwcommand.h, keyring.h, netrc.h); this one
+ * holds the order and the prompt.  The secret is held in struct secret
+ * only; secret_release() wipes it. */
 #ifndef POSTERN_SECRET_H
 #define POSTERN_SECRET_H
 
@@ -49,6 +51,14 @@ void secret_init(struct secret *s);
 /* Wipe (OPENSSL_cleanse) and free. */
 void secret_release(struct secret *s);
 
+/* Copy p[0..n) into s (which must be empty), NUL-terminated, from src. */
+void secret_set(struct secret *s, const char *p, size_t n, enum secret_source src);
+
+/* The first line of p[0..n) (CR/LF stripped) into s (which must be empty).
+ * Returns 0, or -1 with s left empty when that line is empty or holds a NUL
+ * (not a usable password). */
+int secret_set_first_line(struct secret *s, const char *p, size_t n, enum secret_source src);
+
 /* A short name for a source: "config", "password_command", "keyring", ... */
 const char *secret_source_name(enum secret_source src);
 
@@ -64,24 +74,6 @@ struct secret_opts {
  * "postern password set x". */
 int secret_lookup(const struct account *a, const struct secret_opts *o, struct secret *s,
 		  struct error *e);
-
-/* Keyring operations for `postern password set|forget` (postern's own
- * schema, attributes host/service/user).  ERR_CONFIG / ERR_UNAVAILABLE with
- * a plain message when there is no session bus or the keyring is locked. */
-int secret_keyring_store(const struct account *a, const char *password, struct error *e);
-/* Returns 1 if something was removed, 0 if nothing was stored, -1 on error. */
-int secret_keyring_forget(const struct account *a, struct error *e);
-
-/* How many keyring entries match the account's host, service = smtp and
- * user under any schema (postern's, msmtp's, secret-tool's); 0 when the
- * keyring cannot be reached.  For `password forget`, to say that another
- * program's entry still answers. */
-int secret_keyring_others(const struct account *a);
-
-/* Whether a D-Bus session bus can be found without starting anything:
- * $DBUS_SESSION_BUS_ADDRESS is set, or $XDG_RUNTIME_DIR/bus is a socket.
- * Checked before libsecret is touched, so that cron and PHP pay nothing. */
-int secret_session_bus_present(void);
 
 /* Ask on /dev/tty with echo off; the answer (one line, CR/LF stripped, not
  * empty) goes into s (source SECRET_PROMPT).  Returns 0, or -1 with e

@@ -1,10 +1,12 @@
 #include "util.h"
 
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -198,4 +200,15 @@ long strvec_find_icase(const struct strvec *sv, const char *s)
 		if (!strcasecmp(sv->v[i], s))
 			return (long)i;
 	return -1;
+}
+
+char *home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h && *h)
+		return xstrdup(h);
+	pw = getpwuid(geteuid());
+	return pw && pw->pw_dir ? xstrdup(pw->pw_dir) : NULL;
 }

@@ -52,4 +52,9 @@ void strvec_push_take(struct strvec *sv, char *s);	/* takes ownership of s */
 /* Index of s compared case-insensitively, or -1. */
 long strvec_find_icase(const struct strvec *sv, const char *s);
 
+/* The user's home directory: $HOME when set and not empty, else the
+ * passwd entry of the effective uid.  Returns a string the caller frees,
+ * or NULL when there is none. */
+char *home_dir(void);
+
 #endif

@@ -51,8 +51,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 step "libFuzzer: ${FUZZ_SECONDS}s per parser"
 rm -rf build-fuzz && mkdir build-fuzz
 (cd build-fuzz && "$top/configure" -q --enable-fuzzers --enable-sanitizers CC=clang-14 &&
-	make -s -j"$jobs" tests/fuzz/fuzz_addr tests/fuzz/fuzz_header tests/fuzz/fuzz_reply tests/fuzz/fuzz_config)
-for f in fuzz_addr fuzz_header fuzz_reply fuzz_config; do
+	make -s -j"$jobs" tests/fuzz/fuzz_addr tests/fuzz/fuzz_header tests/fuzz/fuzz_reply tests/fuzz/fuzz_config \
+		tests/fuzz/fuzz_netrc)
+for f in fuzz_addr fuzz_header fuzz_reply fuzz_config fuzz_netrc; do
 	work=$(mktemp -d)
 	cp "$top/tests/fuzz/corpus/$f"/* "$work/"
 	if ! (cd build-fuzz && ./tests/fuzz/$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 \

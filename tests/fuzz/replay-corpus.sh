@@ -5,7 +5,7 @@
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 n=0; fail=0
-for f in fuzz_addr fuzz_header fuzz_reply fuzz_config; do
+for f in fuzz_addr fuzz_header fuzz_reply fuzz_config fuzz_netrc; do
 	n=$((n + 1))
 	bin="$top_builddir/tests/fuzz/$f"
 	corpus="$top_srcdir/tests/fuzz/corpus/$f"

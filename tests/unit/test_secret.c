@@ -1,8 +1,10 @@
 /* test_secret.c - password sources without a keyring: password_command
  * (success, exit status, empty output, timeout, CRLF, what the child gets),
- * ~/.netrc (tokens, macdef, default, permissions), the order of sources and
- * the "no session bus" message.  The keyring itself is tested for real in
- * tests/integration/keyring.sh. */
+ * ~/.netrc through the lookup (found, permissions, the message when nothing
+ * answers), the order of sources, the "no session bus" message and that
+ * without a bus libsecret is never loaded.  The .netrc parser has its own
+ * test (test_netrc.c), a missing libsecret too (test_keyring.c), and the
+ * keyring itself is tested for real in tests/integration/keyring.sh. */
 #define _GNU_SOURCE 1
 
 #include <errno.h>
@@ -19,6 +21,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "keyring.h"
 #include "secret.h"
 #include "tap.h"
 #include "util.h"
@@ -285,6 +288,16 @@ static int netrc_lookup_with(const char *text, mode_t mode, const char *user, st
 	return rc;
 }
 
+/* Whether a shared object whose path contains name is mapped. */
+static int mapped(const char *name)
+{
+	char *maps = read_file("/proc/self/maps");
+	int found = strstr(maps, name) != NULL;
+
+	free(maps);
+	return found;
+}
+
 static void test_netrc(void)
 {
 	struct secret s;
@@ -308,7 +321,7 @@ static void test_netrc(void)
 	unsetenv("DBUS_SESSION_BUS_ADDRESS");
 
 	/* No bus at all: the plain message, no GLib noise, no delay. */
-	ok(!secret_session_bus_present(), "no bus: detected without D-Bus");
+	ok(!keyring_bus_present(), "no bus: detected without D-Bus");
 	is_int(netrc_lookup_with("", 0600, NULL, &s, &e), -1, "no source answers: fails");
 	is_int(e.cls, ERR_CONFIG, "no source: ERR_CONFIG (exit 78)");
 #ifdef HAVE_LIBSECRET
@@ -323,6 +336,10 @@ static void test_netrc(void)
 	   "no source: .netrc's part named");
 	ok(strstr(e.msg, "postern password set t") != NULL, "no source: says what to do");
 	ok(strstr(e.msg, "no terminal to ask on") != NULL, "no source: no prompt without a terminal");
+	/* What cron and PHP rely on: no bus, so libsecret (and with it GLib,
+	 * GIO, gcrypt) is not even loaded. */
+	ok(!mapped("libsecret-1.so") && !mapped("libglib-2.0.so"),
+	   "no bus: libsecret and GLib were not loaded");
 
 	/* A socket at $XDG_RUNTIME_DIR/bus counts as a bus. */
 	{
@@ -332,14 +349,14 @@ static void test_netrc(void)
 		memset(&sa, 0, sizeof(sa));
 		sa.sun_family = AF_UNIX;
 		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/bus", rt);
-		ok(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && secret_session_bus_present(),
+		ok(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && keyring_bus_present(),
 		   "bus: a socket at $XDG_RUNTIME_DIR/bus is found");
 		close(fd);
 		unlink(sa.sun_path);
 		setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent", 1);
-		ok(secret_session_bus_present(), "bus: $DBUS_SESSION_BUS_ADDRESS is trusted");
+		ok(keyring_bus_present(), "bus: $DBUS_SESSION_BUS_ADDRESS is trusted");
 		unsetenv("DBUS_SESSION_BUS_ADDRESS");
-		ok(!secret_session_bus_present(), "bus: gone again");
+		ok(!keyring_bus_present(), "bus: gone again");
 	}
 
 	is_int(netrc_lookup_with(netrc, 0600, NULL, &s, &e), 0, "netrc: found");
@@ -400,6 +417,8 @@ int main(void)
 		perror("mkdtemp");
 		return 2;
 	}
+	ok(!mapped("libsecret-1.so") && !mapped("libglib-2.0.so"),
+	   "start-up: libsecret and GLib are not linked (loaded only when the keyring is asked)");
 	is_str(secret_source_name(SECRET_KEYRING), "keyring", "source name: keyring");
 	is_str(secret_source_name(SECRET_NETRC), "netrc", "source name: netrc");
 	test_command();

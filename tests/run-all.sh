@@ -48,6 +48,14 @@ step "ASan + UBSan build and make check"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	check_build build-asan --enable-sanitizers
 
+step "make distcheck (tarball complete; install with sendmail links, installcheck, uninstall)"
+(cd build && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-sendmail-link >distcheck.log 2>&1) || {
+	tail -n 60 build/distcheck.log
+	echo "make distcheck failed" >&2
+	exit 1
+}
+grep -A1 'archives ready' build/distcheck.log
+
 step "libFuzzer: ${FUZZ_SECONDS}s per parser"
 rm -rf build-fuzz && mkdir build-fuzz
 (cd build-fuzz && "$top/configure" -q --enable-fuzzers --enable-sanitizers CC=clang-14 &&

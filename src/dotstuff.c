@@ -1,4 +1,4 @@
-/* dotstuff.c - LF/CRLF/CR -> CRLF and dot-stuffing, streaming. */
+/* dotstuff.c - LF/CRLF/CR -> CRLF and dot-stuffing (or not: raw), streaming. */
 #include "dotstuff.h"
 
 void dotstuff_init(struct dotstuff *d)
@@ -6,6 +6,13 @@ void dotstuff_init(struct dotstuff *d)
 	/* As if CRLF had just been sent: a leading '.' must be doubled. */
 	d->at_line_start = 1;
 	d->pending_cr = 0;
+	d->raw = 0;
+}
+
+void dotstuff_init_raw(struct dotstuff *d)
+{
+	dotstuff_init(d);
+	d->raw = 1;
 }
 
 void dotstuff_feed(struct dotstuff *d, const char *in, size_t len, struct buf *out)
@@ -31,7 +38,7 @@ void dotstuff_feed(struct dotstuff *d, const char *in, size_t len, struct buf *o
 			i++;
 			continue;
 		}
-		if (d->at_line_start && c == '.')
+		if (d->at_line_start && c == '.' && !d->raw)
 			buf_add(out, ".", 1);
 		d->at_line_start = 0;
 		/* Copy the rest of the line in one go. */
@@ -46,7 +53,8 @@ void dotstuff_finish(struct dotstuff *d, struct buf *out)
 {
 	if (!d->at_line_start)
 		buf_add(out, "\r\n", 2);
-	buf_add(out, ".\r\n", 3);
+	if (!d->raw)
+		buf_add(out, ".\r\n", 3);
 	d->at_line_start = 1;
 	d->pending_cr = 0;
 }

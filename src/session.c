@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,35 +29,76 @@ void session_report_release(struct session_report *r)
 	strvec_release(&r->refused);
 }
 
-/* Stream the spool file through the dot-stuffer, flushing every ~64 KiB;
- * the terminator rides in the last write. */
-static int send_body(struct conn *c, struct spool *sp, struct error *e)
+/* Where send_body is: what it must send and what it has. */
+struct body_out {
+	struct buf out;		/* bytes to write: head, then body */
+	size_t head_left;	/* of out, the command flight not yet written */
+	int raw;		/* BDAT: exactly wire_size body octets */
+	uint64_t wire_size;
+	uint64_t body;		/* body octets written */
+};
+
+/* Write what is buffered.  Under BDAT the server counts octets: one more or
+ * one fewer than announced and it reads our next command as message data
+ * (or the message as commands), so a miscount is refused before it reaches
+ * the wire. */
+static int body_flush(struct conn *c, struct body_out *b, struct error *e)
 {
+	uint64_t add = b->out.len - b->head_left;
+
+	if (b->raw && b->body + add > b->wire_size)
+		return error_set(e, ERR_INTERNAL, "the message came out longer than the %"
+				 PRIu64 " octets announced in BDAT (a bug); not sent", b->wire_size);
+	if (conn_write(c, b->out.data, b->out.len, e))
+		return -1;
+	b->body += add;
+	b->head_left = 0;
+	buf_reset(&b->out);
+	return 0;
+}
+
+/* Stream the spool file to the server, flushing every ~64 KiB.  DOT mode:
+ * dot-stuffed, the terminator riding in the last write.  RAW mode (after
+ * BDAT n LAST): line ends only, exactly wire_size octets.  head (the BDAT
+ * command flight held back by the caller; may be empty) goes out in front,
+ * in the same write, so a small message costs one write in all. */
+static int send_body(struct conn *c, struct spool *sp, enum smtp_body_mode mode,
+		     uint64_t wire_size, const struct buf *head, struct error *e)
+{
+	struct body_out b = { .out = BUF_INIT, .raw = mode == SMTP_BODY_RAW,
+			      .wire_size = wire_size };
 	struct dotstuff ds;
-	struct buf out = BUF_INIT;
 	char chunk[BODY_CHUNK];
 	ssize_t n;
 	int rc = -1;
 
 	if (spool_rewind(sp, e))
-		return -1;
-	dotstuff_init(&ds);
+		goto out;
+	if (b.raw)
+		dotstuff_init_raw(&ds);
+	else
+		dotstuff_init(&ds);
+	buf_add(&b.out, head->data ? head->data : "", head->len);
+	b.head_left = head->len;
 	while ((n = spool_read(sp, chunk, sizeof(chunk), e)) != 0) {
 		if (n < 0)
 			goto out;
-		dotstuff_feed(&ds, chunk, (size_t)n, &out);
-		if (out.len >= BODY_CHUNK) {
-			if (conn_write(c, out.data, out.len, e))
-				goto out;
-			buf_reset(&out);
-		}
+		dotstuff_feed(&ds, chunk, (size_t)n, &b.out);
+		if (b.out.len >= BODY_CHUNK && body_flush(c, &b, e))
+			goto out;
 	}
-	dotstuff_finish(&ds, &out);
-	if (conn_write(c, out.data, out.len, e))
+	dotstuff_finish(&ds, &b.out);
+	if (body_flush(c, &b, e))
 		goto out;
+	if (b.raw && b.body != wire_size) {
+		/* the server still waits for the rest: only closing helps */
+		error_set(e, ERR_INTERNAL, "the message came out as %" PRIu64 " octets, not the %"
+			  PRIu64 " announced in BDAT (a bug); not sent", b.body, wire_size);
+		goto out;
+	}
 	rc = 0;
 out:
-	buf_release(&out);
+	buf_release(&b.out);
 	return rc;
 }
 
@@ -66,6 +108,7 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 	char in[16384];
 	unsigned timeout_ms = a->timeout * 1000;
 	int body_sent = 0;
+	struct buf head = BUF_INIT;	/* the BDAT flight, held for the body */
 	struct error e;
 
 	error_clear(&e);
@@ -77,6 +120,13 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 		switch (smtp_next(s)) {
 		case SMTP_WANT_WRITE:
 			out = smtp_output(s, &len);
+			if (smtp_body_follows(s)) {
+				/* MAIL, RCPT..., BDAT: no reply is read before the
+				 * body, so send them with its first bytes */
+				buf_add(&head, out, len);
+				smtp_output_done(s);
+				break;
+			}
 			if (conn_write(c, out, len, &e)) {
 				smtp_abort(s, &e);
 				break;
@@ -85,7 +135,7 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 			/* Once QUIT is on its way the outcome is known; waiting for
 			 * the 221 would cost a round trip and tell nothing. */
 			if (!strcmp(smtp_state_name(s), "QUIT"))
-				return 0;
+				goto out;
 			break;
 		case SMTP_WANT_READ:
 			conn_quickack(c);
@@ -117,17 +167,21 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 				smtp_tls_done(s);
 			break;
 		case SMTP_WANT_BODY:
-			if (send_body(c, sp, &e)) {
+			if (send_body(c, sp, smtp_body_mode(s), s->p.wire_size, &head, &e)) {
 				smtp_abort(s, &e);
 				break;
 			}
+			buf_reset(&head);
 			body_sent = 1;
 			smtp_body_done(s);
 			break;
 		case SMTP_WANT_CLOSE:
-			return 0;
+			goto out;
 		}
 	}
+out:
+	buf_release(&head);
+	return 0;
 }
 
 char *session_ehlo_name(const struct account *a)
@@ -182,6 +236,8 @@ static int session_run(const struct account *a, const char *password, const char
 		p.rcpts = (const char *const *)env->rcpts.v;
 		p.nrcpts = env->rcpts.n;
 		p.size = env->size;
+		/* the spool has LF line ends only, each line ending in one */
+		p.wire_size = sp->bytes + sp->lines;
 		p.eightbit = env->eightbit;
 	} else {
 		p.verify_only = 1;

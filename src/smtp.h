@@ -1,5 +1,5 @@
 /* smtp.h - the SMTP submission protocol engine (RFC 5321, 3207, 4954, 2920,
- * 1870, 6152).  Bytes in, bytes out, events: no sockets, no files, no argv,
+ * 1870, 6152, 3030).  Bytes in, bytes out, events: no sockets, no files, no argv,
  * no idea where the password came from.  session.c drives it; the transcript
  * tests feed it server replies directly.
  *
@@ -9,15 +9,25 @@
  *   SMTP_WANT_READ   read server bytes and pass them to smtp_input()
  *   SMTP_WANT_TLS    run the TLS handshake on the connection, then
  *                    smtp_tls_done()
- *   SMTP_WANT_BODY   send the message: the dot-stuffed body and its
- *                    terminating ".\r\n", then smtp_body_done()
+ *   SMTP_WANT_BODY   send the message in the form smtp_body_mode() names,
+ *                    then smtp_body_done()
  *   SMTP_WANT_CLOSE  finished; smtp_result() says how it went
  *
  * Policy lives here, not in the caller: STARTTLS required when asked for
  * (missing or refused means stop, never continue in cleartext); bytes
  * buffered after the 220 to STARTTLS are an injection attack; capabilities
  * learned before TLS are discarded and EHLO is sent again; no AUTH and no
- * message in cleartext unless the params say so. */
+ * message in cleartext unless the params say so.
+ *
+ * The message goes out one of two ways.  DATA: MAIL, RCPT... and DATA (one
+ * flight with PIPELINING), the 354, then the dot-stuffed body and ".\r\n".
+ * BDAT (RFC 3030), when the server offers CHUNKING and PIPELINING and the
+ * exact wire size is known: MAIL, RCPT... and "BDAT n LAST" in one flight,
+ * the n octets of the message right behind it with no reply in between,
+ * then the replies to all of them; this saves the 354 round trip.  Then
+ * SMTP_WANT_BODY follows the SMTP_WANT_WRITE of that flight at once, and
+ * smtp_body_follows() says so before the flight is written, so the caller
+ * may send both in one write. */
 #ifndef POSTERN_SMTP_H
 #define POSTERN_SMTP_H
 
@@ -46,6 +56,9 @@ struct smtp_params {
 	const char *const *rcpts;	/* envelope recipients */
 	size_t nrcpts;
 	uint64_t size;			/* octets of the message on the wire (SIZE=) */
+	uint64_t wire_size;		/* exact octets of the message with CRLF line
+					 * ends, not dot-stuffed (BDAT); 0 = not
+					 * known: DATA only */
 	int eightbit;			/* declare BODY=8BITMIME when offered */
 	int verify_only;		/* stop after AUTH (password check, doctor) */
 	const char *sasl_nonce;		/* tests only: fixed SCRAM client nonce; NULL = random */
@@ -57,6 +70,13 @@ enum smtp_want {
 	SMTP_WANT_TLS,
 	SMTP_WANT_BODY,
 	SMTP_WANT_CLOSE,
+};
+
+/* How SMTP_WANT_BODY wants the message sent. */
+enum smtp_body_mode {
+	SMTP_BODY_DOT,	/* after DATA: CRLF line ends, dot-stuffed, then ".\r\n" */
+	SMTP_BODY_RAW,	/* after BDAT: CRLF line ends, exactly wire_size octets,
+			 * no dot-stuffing, no terminator */
 };
 
 /* What the server offered in its (last) EHLO reply. */
@@ -96,7 +116,8 @@ struct smtp {
 	 * first fifo_sent of them have been written */
 	int *fifo;
 	size_t fifo_cap, fifo_head, fifo_len, fifo_sent;
-	size_t txn_next;	/* 0 MAIL, 1..nrcpts RCPT, nrcpts+1 DATA */
+	size_t txn_next;	/* 0 MAIL, 1..nrcpts RCPT, nrcpts+1 DATA/BDAT */
+	int bdat;		/* this transaction uses BDAT n LAST */
 	int mail_failed;	/* MAIL refused: drain the group, then QUIT */
 	struct smtp_rcpt *rcpt;	/* nrcpts entries */
 	size_t rcpt_replied;	/* RCPT replies seen so far */
@@ -130,7 +151,16 @@ void smtp_input(struct smtp *s, const char *buf, size_t len);
 /* The TLS handshake after STARTTLS succeeded. */
 void smtp_tls_done(struct smtp *s);
 
-/* The caller has written the whole body and its terminator. */
+/* In which form SMTP_WANT_BODY wants the message (see the enum). */
+enum smtp_body_mode smtp_body_mode(const struct smtp *s);
+
+/* 1 when the output now pending (SMTP_WANT_WRITE) is the BDAT flight, to
+ * be followed directly by the body with no read in between: the caller may
+ * hold the output back and send it together with the start of the body
+ * (one write, one TCP segment for a small message).  0 otherwise. */
+int smtp_body_follows(const struct smtp *s);
+
+/* The caller has written the whole body (and, in DOT mode, its terminator). */
 void smtp_body_done(struct smtp *s);
 
 /* The connection failed or timed out underneath the engine: record it

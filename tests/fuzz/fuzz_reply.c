@@ -8,7 +8,10 @@
  *                bits 1-7 choose TLS mode, AUTH mode, pipelining params,
  *                verify_only and the chunk size.
  * Invariants checked: the password never reaches the trace, traced lines
- * hold no line end, and every client line ends in CRLF. */
+ * hold no line end, every client line ends in CRLF, and a raw (BDAT) body is
+ * asked for only right after the flight that ends in "BDAT n LAST", before
+ * any read.  The exact size is always known, so a server offering CHUNKING
+ * and PIPELINING gets BDAT; any other gets DATA. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +79,7 @@ static void fuzz_engine(const uint8_t *data, size_t size, uint8_t mode)
 	struct smtp s;
 	struct error e;
 	size_t off = 0, chunk = (size_t)(mode >> 5) * 3 + 1;
-	int guard = 0;
+	int guard = 0, bdat_sent = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.ehlo_name = "client.example";
@@ -90,6 +93,7 @@ static void fuzz_engine(const uint8_t *data, size_t size, uint8_t mode)
 	p.rcpts = rcpts;
 	p.nrcpts = (size_t)(mode >> 5) % 3 + 1;
 	p.size = 4096;
+	p.wire_size = 4096;
 	p.eightbit = mode & 0x20;
 	p.verify_only = (mode & 0x60) == 0x60;
 
@@ -108,7 +112,12 @@ static void fuzz_engine(const uint8_t *data, size_t size, uint8_t mode)
 			out = smtp_output(&s, &len);
 			if (len < 2 || out[len - 2] != '\r' || out[len - 1] != '\n')
 				abort();
+			bdat_sent = smtp_body_follows(&s);
+			if (bdat_sent && (len < 16 || memcmp(out + len - 16, "BDAT 4096 LAST\r\n", 16)))
+				abort();
 			smtp_output_done(&s);
+			if (bdat_sent && smtp_next(&s) != SMTP_WANT_BODY)
+				abort();
 			break;
 		case SMTP_WANT_TLS:
 			/* the rest of the input arrives "during" the handshake
@@ -121,6 +130,9 @@ static void fuzz_engine(const uint8_t *data, size_t size, uint8_t mode)
 			}
 			break;
 		case SMTP_WANT_BODY:
+			if ((smtp_body_mode(&s) == SMTP_BODY_RAW) != bdat_sent)
+				abort();
+			bdat_sent = 0;
 			smtp_body_done(&s);
 			break;
 		case SMTP_WANT_READ:

@@ -44,6 +44,23 @@ is "$rc" 0 "ok-plain: delivered"
 is "$prc" 0 "ok-plain: the peer saw a correct session (CRLF only)"
 grep -q $'^\\.\\.dot line\r$' "$t/data"; check_status $? "ok-plain: the dot line arrives dot-stuffed with CRLF"
 grep -q $'^line three\r$' "$t/data"; check_status $? "ok-plain: every line ends in CRLF"
+unlike "$out" 'BDAT' "ok-plain: no CHUNKING offered, so DATA"
+
+# CHUNKING + PIPELINING: MAIL, RCPT, BDAT n LAST and the message in one
+# flight; the peer follows the chunks and fails a client that uses DATA.
+peer chunking off off 10 a@peer.test
+is "$rc" 0 "chunking: delivered"
+is "$prc" 0 "chunking: the peer read MAIL, RCPT and one BDAT n LAST chunk"
+like "$out" '--> BDAT [0-9]+ LAST' "chunking: BDAT n LAST in the transcript"
+unlike "$out" '--> DATA' "chunking: no DATA"
+cmp -s <(sed '1,/^\r$/d' "$t/data") <(printf 'line one\r\n.dot line\r\nline three\r\n')
+check_status $? "chunking: the body arrives with CRLF and its dot line NOT dot-stuffed"
+grep -q $'^To: a@peer.test\r$' "$t/data" && grep -q $'^Subject: fault test\r$' "$t/data"
+check_status $? "chunking: the header lines arrive with CRLF"
+is "$(grep -c $'\r$' "$t/data")" "$(wc -l < "$t/data")" "chunking: every line ends in CRLF"
+is "$(tail -c 2 "$t/data" | od -An -c | tr -d ' ')" '\r\n' "chunking: no terminator after the last line"
+bdat=$(printf '%s\n' "$out" | sed -n 's/.*--> BDAT \([0-9]*\) LAST.*/\1/p')
+is "$(wc -c < "$t/data")" "$bdat" "chunking: the chunk is exactly the size BDAT announced"
 
 peer ok-starttls-auth starttls on 10 a@peer.test
 is "$rc" 0 "ok-starttls-auth: delivered"

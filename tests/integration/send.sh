@@ -52,6 +52,14 @@ unlike "$out" "$TEST_PASS" "the password is nowhere in the -v output"
 b64=$(printf '\0%s\0%s' "$TEST_USER" "$TEST_PASS" | base64 -w0)
 unlike "$out" "$b64" "nor its base64 form"
 like "$out" 'EHLO.*STARTTLS.*EHLO' "EHLO again after STARTTLS"
+# Postfix offers CHUNKING and PIPELINING: BDAT n LAST, no DATA, no 354.
+like "$out" 'CHUNKING' "587: the server offers CHUNKING"
+like "$out" '> BDAT [0-9]+ LAST' "587: the message went with BDAT n LAST"
+unlike "$out" '--> DATA|<-- 354' "587: no DATA and no 354 round trip"
+bdat=$(printf '%s\n' "$out" | sed -n 's/.*> BDAT \([0-9]*\) LAST.*/\1/p' | head -n 1)
+sizeeq=$(printf '%s\n' "$out" | sed -n 's/.*MAIL FROM:.* SIZE=\([0-9]*\).*/\1/p' | head -n 1)
+ok "$([ -n "$bdat" ] && [ "$bdat" = "$sizeeq" ] && echo 1)" \
+	"587: BDAT announces the SIZE= octets ($bdat = $sizeeq)"
 
 # 465 implicit TLS, recipient as an argument, -f envelope sender.
 printf 'Subject: via 465\n\nhello 465\n' > "$t/m2"
@@ -61,6 +69,7 @@ wait_for_mail 4
 f=$(grep -l '^Subject: via 465' "$MAILDIR"/new/* | head -n 1)
 ok "$([ -n "$f" ] && echo 1)" "465: delivered"
 grep -q 'with ESMTPSA' "$f"; check_status $? "465: the server logged an authenticated TLS submission"
+sed '1,/^$/d' "$f" | cmp -s - <(sed '1,/^$/d' "$t/m2"); check_status $? "465: body delivered byte for byte"
 
 # Without -i a lone dot ends the message (sendmail's rule).
 printf 'Subject: dot ends\n\nbefore\n.\nafter\n' | "$POSTERN" -C "$t/c.ini" bob@example.org; rc=$?

@@ -8,12 +8,21 @@
  *                     cram-md5|scram-sha-1|scram-sha-256|xoauth2|oauthbearer,
  *                     auth-without-tls, user, password, ehlo, from,
  *                     rcpt (repeatable), size, eightbit, verify,
- *                     nonce (the SCRAM client nonce, instead of a random one)
+ *                     nonce (the SCRAM client nonce, instead of a random one),
+ *                     body (the message as spooled: LF line ends; sets
+ *                     wire-size to its length with CRLF), wire-size
+ *                     (after body, to override it; 0 = unknown)
  *   S: text           server line, CRLF appended; consecutive S lines are
  *                     one chunk (one read)
  *   S. text           server bytes with no line end appended
  *   C: text           expected client line; consecutive C lines must be
  *                     exactly one flight (one SMTP_WANT_WRITE)
+ *   B: text           expected message bytes (no line end appended): the
+ *                     param body as the engine's smtp_body_mode() asks for
+ *                     it.  After C lines, the body must directly follow
+ *                     that flight (smtp_body_follows(), BDAT) and the
+ *                     bytes are one flight with it, as session.c sends
+ *                     them; alone, the engine must want the body now (DATA)
  *   -                 ends a chunk or a flight early
  *   E: tls|body|close expect that want, then smtp_tls_done/smtp_body_done
  *   E: abort          smtp_abort() with a timeout
@@ -23,6 +32,7 @@
  *   code NNN / enhanced X.Y.Z   codes kept in the error
  *   rcpt N CODE       s->rcpt[N].code
  *   caps-auth LIST / caps-size N   what the last EHLO reply offered
+ *   body-mode raw|dot what smtp_body_mode() says at the end
  *   trace-absent TEXT / trace-has TEXT
  * S and C text take the escapes \r \n \t \\ \xHH.  The password given as
  * a param, and its base64 forms, must never appear in the trace. */
@@ -33,11 +43,12 @@
 #include <string.h>
 
 #include "auth.h"
+#include "dotstuff.h"
 #include "smtp.h"
 #include "tap.h"
 #include "util.h"
 
-enum kind { K_S, K_SRAW, K_C, K_SEP, K_E, K_CHECK };
+enum kind { K_S, K_SRAW, K_C, K_B, K_SEP, K_E, K_CHECK };
 
 struct item {
 	enum kind kind;
@@ -53,6 +64,7 @@ struct scenario {
 	struct smtp_params p;
 	struct strvec rcpts;
 	struct strvec strs;	/* owned param strings */
+	struct buf body;	/* param body: the spooled message */
 	int bad;		/* parse error */
 };
 
@@ -147,6 +159,14 @@ static void param(struct scenario *sc, const char *k, const char *v, int lineno)
 		p->eightbit = !strcmp(v, "yes");
 	else if (!strcmp(k, "verify"))
 		p->verify_only = !strcmp(v, "yes");
+	else if (!strcmp(k, "body")) {
+		buf_reset(&sc->body);
+		unescape(v, &sc->body);
+		p->wire_size = sc->body.len;
+		for (size_t i = 0; i < sc->body.len; i++)
+			p->wire_size += sc->body.data[i] == '\n';
+	} else if (!strcmp(k, "wire-size"))
+		p->wire_size = strtoull(v, NULL, 10);
 	else {
 		printf("# %s:%d: unknown param %s\n", sc->name, lineno, k);
 		sc->bad = 1;
@@ -188,6 +208,9 @@ static int load(struct scenario *sc, const char *path)
 			it = add_item(sc, K_C, lineno);
 			unescape(line + 3, &it->text);
 			buf_add(&it->text, "\r\n", 2);
+		} else if (!strncmp(line, "B: ", 3)) {
+			it = add_item(sc, K_B, lineno);
+			unescape(line + 3, &it->text);
 		} else if (!strncmp(line, "E: ", 3)) {
 			it = add_item(sc, K_E, lineno);
 			it->key = xstrdup(line + 3);
@@ -224,6 +247,7 @@ static void scenario_release(struct scenario *sc)
 	free(sc->items);
 	strvec_release(&sc->rcpts);
 	strvec_release(&sc->strs);
+	buf_release(&sc->body);
 }
 
 /* bytes with line ends made visible, for diagnostics */
@@ -270,6 +294,21 @@ static int class_of(const char *name, enum error_class *cls)
 	return -1;
 }
 
+/* Append the message as the engine wants it sent (what session.c does with
+ * the spool), then tell the engine it is out. */
+static void send_body(struct scenario *sc, struct smtp *s, struct buf *out)
+{
+	struct dotstuff d;
+
+	if (smtp_body_mode(s) == SMTP_BODY_RAW)
+		dotstuff_init_raw(&d);
+	else
+		dotstuff_init(&d);
+	dotstuff_feed(&d, sc->body.data ? sc->body.data : "", sc->body.len, out);
+	dotstuff_finish(&d, out);
+	smtp_body_done(s);
+}
+
 /* Play the dialogue; returns 0 or -1 with why in diag. */
 static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, size_t dsize)
 {
@@ -302,42 +341,68 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 			else
 				smtp_input(s, chunk.data, chunk.len);
 			buf_release(&chunk);
-		} else if (it->kind == K_C) {
-			struct buf want = BUF_INIT;
+		} else if (it->kind == K_C || it->kind == K_B) {
+			struct buf want = BUF_INIT, got = BUF_INIT;
 			const char *out;
 			size_t olen;
-			int line = it->lineno;
+			int line = it->lineno, has_c = it->kind == K_C, has_b = 0;
 
-			while (i < sc->n && sc->items[i].kind == K_C) {
+			while (i < sc->n && (sc->items[i].kind == K_C || sc->items[i].kind == K_B)) {
+				if (sc->items[i].kind == K_B)
+					has_b = 1;
+				else if (has_b)
+					break;	/* a command after the body: the next flight */
 				buf_add(&want, sc->items[i].text.data, sc->items[i].text.len);
 				i++;
 			}
-			if (w != SMTP_WANT_WRITE) {
+			buf_add(&want, "", 0);
+			buf_add(&got, "", 0);
+			if (w != (has_c ? SMTP_WANT_WRITE : SMTP_WANT_BODY)) {
 				snprintf(diag, dsize, "line %d: expected the client to write [%.*s], "
 					 "engine wants %s (state %s)", line, (int)strcspn(want.data, "\r"),
 					 want.data, want_name(w), smtp_state_name(s));
 				buf_release(&want);
 				return -1;
 			}
-			out = smtp_output(s, &olen);
-			if (olen != want.len || memcmp(out, want.data, olen)) {
+			if (has_c) {
+				int follows = smtp_body_follows(s);
+
+				out = smtp_output(s, &olen);
+				buf_add(&got, out, olen);
+				smtp_output_done(s);
+				if (smtp_output(s, &olen), olen != 0) {
+					snprintf(diag, dsize, "line %d: output not cleared", line);
+					buf_release(&want);
+					buf_release(&got);
+					return -1;
+				}
+				if (follows != has_b || (follows && smtp_next(s) != SMTP_WANT_BODY)) {
+					snprintf(diag, dsize, "line %d: body %s the flight (engine "
+						 "wants %s, state %s)", line, has_b ?
+						 "expected to follow" : "follows", want_name(smtp_next(s)),
+						 smtp_state_name(s));
+					buf_release(&want);
+					buf_release(&got);
+					return -1;
+				}
+			}
+			if (has_b)
+				send_body(sc, s, &got);
+			if (got.len != want.len || memcmp(got.data, want.data, got.len)) {
 				struct buf g = BUF_INIT, w2 = BUF_INIT;
 
-				show(out, olen, &g);
+				show(got.data, got.len, &g);
 				show(want.data, want.len, &w2);
 				snprintf(diag, dsize, "line %d: flight differs:\n#     got  [%s]\n"
 					 "#     want [%s]", line, g.data, w2.data);
 				buf_release(&g);
 				buf_release(&w2);
 				buf_release(&want);
+				buf_release(&got);
 				return -1;
 			}
 			buf_release(&want);
-			smtp_output_done(s);
-			if (smtp_output(s, &olen), olen != 0) {
-				snprintf(diag, dsize, "line %d: output not cleared", line);
-				return -1;
-			}
+			buf_release(&got);
 		} else if (it->kind == K_E) {
 			enum smtp_want need;
 
@@ -470,6 +535,9 @@ static void run(struct scenario *sc, int bytewise)
 			if (!ok(!strcmp(s.caps.auth, arg), "%s [%s]: AUTH list \"%s\"", sc->name,
 				mode, arg))
 				printf("#   got [%s]\n", s.caps.auth);
+		} else if (!strcmp(it->key, "body-mode")) {
+			ok(smtp_body_mode(&s) == (!strcmp(arg, "raw") ? SMTP_BODY_RAW : SMTP_BODY_DOT),
+			   "%s [%s]: body mode %s", sc->name, mode, arg);
 		} else if (!strcmp(it->key, "caps-size")) {
 			ok(s.caps.size && s.caps.size_max == strtoull(arg, NULL, 10),
 			   "%s [%s]: SIZE %s", sc->name, mode, arg);

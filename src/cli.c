@@ -11,6 +11,7 @@ const char cli_usage[] =
 	"  -a ACCOUNT    use this account of the configuration\n"
 	"  -C FILE       read this configuration file\n"
 	"  -v            show the SMTP conversation on standard error (passwords hidden)\n"
+	"  -bs           speak SMTP on standard input and output (Symfony Mailer, Laravel)\n"
 	"  -bp, mailq    show the queue;  -q  run the queue\n"
 	"  --version, --help\n"
 	"Other sendmail options are accepted and ignored; see postern(1).\n";
@@ -76,11 +77,9 @@ static int do_b(struct cli *c, const char *v, struct error *e)
 	else if (!strcmp(v, "i"))
 		c->mode = CLI_NOOP;
 	else if (!strcmp(v, "s"))
-		return error_set(e, ERR_USAGE,
-				 "-bs (SMTP on standard input) is not supported; "
-				 "pipe the message with -t -i instead (e.g. Symfony Mailer: use the -t transport)");
+		c->mode = CLI_BSMTP;
 	else
-		return error_set(e, ERR_USAGE, "-b%s is not supported; postern knows -bm, -bp and -bi", v);
+		return error_set(e, ERR_USAGE, "-b%s is not supported; postern knows -bm, -bs, -bp and -bi", v);
 	return 0;
 }
 

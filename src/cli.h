@@ -12,6 +12,7 @@
 
 enum cli_mode {
 	CLI_SEND = 0,		/* read a message and submit it (-bm) */
+	CLI_BSMTP,		/* -bs: SMTP on standard input and output */
 	CLI_LIST_QUEUE,		/* -bp, or invoked as mailq */
 	CLI_RUN_QUEUE,		/* -q */
 	CLI_NOOP,		/* -bi / newaliases: nothing to do for postern */

@@ -1,6 +1,6 @@
-/* main.c - the sendmail command line: parse it, read the message, pick the
- * account, submit, and map the outcome to a sysexits.h code.  Everything
- * else lives in libpostern. */
+/* main.c - the sendmail command line: parse it, pick the mode (send, -bs,
+ * -bp, password, ...) and return its sysexits.h code.  The submission
+ * itself (submit.c) and everything else live in libpostern. */
 #include "config.h"
 
 #include <signal.h>
@@ -12,291 +12,29 @@
 
 #include <openssl/crypto.h>
 
-#include "addr.h"
 #include "cli.h"
 #include "conn.h"
-#include "deadletter.h"
-#include "input.h"
 #include "log.h"
-#include "message.h"
 #include "password.h"
 #include "secret.h"
-#include "session.h"
-#include "util.h"
+#include "submit.h"
 
 /* PACKAGE_VERSION comes from autoconf.h, included by the build. */
 
-/* Everything known about the message being sent. */
-struct job {
-	const struct cli *cli;
-	struct config cfg;
-	int cfg_ok;
-	const struct account *acct;
-	char *sender;			/* envelope sender */
-	struct strvec hdr_rcpts;	/* from -t */
-};
-
-static char *first_address(const char *list)
+/* The command line's part of a submission. */
+static struct submit_request request_of(const struct cli *cli)
 {
-	struct strvec v = STRVEC_INIT;
-	char *s = NULL;
-
-	if (list && addr_parse_list(list, &v, NULL) == 0 && v.n)
-		s = xstrdup(v.v[0]);
-	strvec_release(&v);
-	return s;
-}
-
-static char *domain_of(const char *addr)
-{
-	const char *at = addr ? strrchr(addr, '@') : NULL;
-	char host[256];
-
-	if (at && at[1])
-		return xstrdup(at + 1);
-	if (gethostname(host, sizeof(host)) == 0 && strchr(host, '.'))
-		return xstrndup(host, strnlen(host, sizeof(host)));
-	return xstrdup("localhost");
-}
-
-/* A display name for From, quoted as RFC 5322 needs it. */
-static char *from_value(const char *fullname, const char *addr)
-{
-	struct buf b = BUF_INIT;
-
-	if (!fullname || !*fullname)
-		return xstrdup(addr);
-	buf_adds(&b, "\"");
-	for (const char *p = fullname; *p; p++) {
-		if ((unsigned char)*p < 0x20)
-			continue;
-		if (*p == '"' || *p == '\\')
-			buf_add(&b, "\\", 1);
-		buf_add(&b, p, 1);
-	}
-	buf_addf(&b, "\" <%s>", addr);
-	return buf_detach(&b);
-}
-
-/* Runs once the header section is read, before it is spooled: collect -t
- * recipients, choose the account and sender, then edit the headers. */
-static int on_headers(void *ctx, struct message *m, struct error *e)
-{
-	struct job *j = ctx;
-	const struct cli *cli = j->cli;
-	char *hdr_from = first_address(message_get(m, "From"));
-	char *arg_from = NULL, *v;
-	int rc = -1;
-
-	if (cli->read_recipients && message_recipients(m, &j->hdr_rcpts, e))
-		goto out;
-	if (cli->from && addr_parse_mailbox(cli->from, &arg_from, e)) {
-		error_prefix(e, "-f %s", cli->from);
-		e->cls = ERR_USAGE;
-		goto out;
-	}
-	if (!j->cfg_ok)
-		goto out;	/* keep the message as it came; main reports */
-	j->acct = config_select(&j->cfg, cli->account, arg_from ? arg_from : hdr_from, e);
-	if (!j->acct)
-		goto out;
-	if (arg_from)
-		j->sender = xstrdup(arg_from);
-	else if (j->acct->from)
-		j->sender = xstrdup(j->acct->from);
-	else if (hdr_from)
-		j->sender = xstrdup(hdr_from);
-	else {
-		error_set(e, ERR_CONFIG,
-			  "no sender address: add from = you@example.org to [%s] in %s, or pass -f ADDRESS",
-			  j->acct->name, j->cfg.path);
-		goto out;
-	}
-
-	message_remove(m, "Bcc");
-	message_remove(m, "Resent-Bcc");
-	if (!message_get(m, "From") && *j->sender) {
-		v = from_value(cli->fullname, j->sender);
-		message_add(m, "From", v);
-		free(v);
-	}
-	if (!message_get(m, "Date")) {
-		v = message_date_now();
-		message_add(m, "Date", v);
-		free(v);
-	}
-	if (!message_get(m, "Message-ID")) {
-		char *dom = domain_of(j->sender);
-		v = message_id_new(dom);
-		message_add(m, "Message-ID", v);
-		free(v);
-		free(dom);
-	}
-	rc = 0;
-out:
-	free(hdr_from);
-	free(arg_from);
-	return rc;
-}
-
-/* Recipients from the command line (each word may be a list) and from -t,
- * without duplicates, each checked before it can reach RCPT TO. */
-static int collect_recipients(const struct job *j, struct strvec *out, struct error *e)
-{
-	struct strvec all = STRVEC_INIT;
-	int rc = -1;
-
-	for (size_t i = 0; i < j->cli->rcpts.n; i++)
-		if (addr_parse_list(j->cli->rcpts.v[i], &all, e)) {
-			e->cls = ERR_USAGE;
-			error_prefix(e, "recipient %s", j->cli->rcpts.v[i]);
-			goto out;
-		}
-	for (size_t i = 0; i < j->hdr_rcpts.n; i++)
-		strvec_push(&all, j->hdr_rcpts.v[i]);
-	for (size_t i = 0; i < all.n; i++) {
-		if (addr_check_envelope(all.v[i], "recipient", e))
-			goto out;
-		if (strvec_find_icase(out, all.v[i]) < 0)
-			strvec_push(out, all.v[i]);
-	}
-	if (!out->n) {
-		error_set(e, ERR_USAGE, j->cli->read_recipients
-			  ? "no recipients: the message has no To, Cc or Bcc and none were given as arguments"
-			  : "no recipients: give them as arguments, or use -t to read them from the message");
-		goto out;
-	}
-	rc = 0;
-out:
-	strvec_release(&all);
-	return rc;
-}
-
-
-/* The message could not be sent (or not to everyone): keep it where the
- * person will find it, and say where. */
-static void keep_message(struct spool *sp, const char *sender, int delivered)
-{
-	struct error e;
-	char *path = deadletter_path(&e);
-
-	error_clear(&e);
-	if (path && deadletter_append(path, sender, sp, &e) == 0) {
-		log_err(delivered ? "a copy of the message is kept in %s"
-			: "the message was not sent; it is kept in %s", path);
-		free(path);
-		return;
-	}
-	log_err("could not keep the message in dead.letter (%s)", e.msg);
-	if (sp->path) {
-		log_err("the message was not sent; it is kept in %s", sp->path);
-		free(sp->path);
-		sp->path = NULL;	/* spool_release must not unlink it */
-	}
-	free(path);
-}
-
-static int send_mail(const struct cli *cli)
-{
-	struct job j;
-	struct spool sp;
-	struct message m;
-	struct input_opts io = { .dot_ends = cli->dot_ends };
-	struct envelope env;
-	struct session_report rep;
-	struct secret pw;
-	struct error e, cfg_err;
-	const char *tmp = getenv("TMPDIR");
-	char *cfg_path, *helo = NULL;
-	int rc, status = EX_SOFTWARE;
-
-	memset(&j, 0, sizeof(j));
-	j.cli = cli;
-	config_init(&j.cfg);
-	strvec_init(&j.hdr_rcpts);
-	message_init(&m);
-	memset(&env, 0, sizeof(env));
-	strvec_init(&env.rcpts);
-	session_report_init(&rep);
-	secret_init(&pw);
-	error_clear(&e);
-	error_clear(&cfg_err);
-
-	/* A broken configuration must not lose the message: read it anyway and
-	 * keep it, then report the configuration error. */
-	cfg_path = config_find(cli->config, &cfg_err);
-	if (cfg_path && config_load(&j.cfg, cfg_path, &cfg_err) == 0)
-		j.cfg_ok = 1;
-	free(cfg_path);
-
-	if (spool_create(&sp, tmp && *tmp == '/' ? tmp : "/tmp", &e)) {
-		log_err("%s; the message was not read", e.msg);
-		status = error_exit_code(e.cls);
-		goto out;
-	}
-	rc = input_read(STDIN_FILENO, &io, &m, on_headers, &j, &sp, &e);
-	if (rc && e.cls == ERR_IO) {
-		log_err("%s; the message was NOT sent", e.msg);
-		status = EX_IOERR;
-		keep_message(&sp, cli->from, 0);
-		goto out;
-	}
-	if (!j.cfg_ok) {
-		e = cfg_err;
-		rc = -1;
-	}
-	if (rc == 0 && sp.has_nul) {
-		rc = error_set(&e, ERR_DATA,
-			       "the message contains NUL bytes, which SMTP cannot carry; "
-			       "send binary data as a MIME attachment (base64)");
-	}
-	if (rc == 0 && collect_recipients(&j, &env.rcpts, &e))
-		rc = -1;
-	if (rc == 0 && addr_check_envelope(j.sender, "envelope sender", &e))
-		rc = -1;
-	if (rc == 0 && j.acct->auth != AUTH_OFF) {
-		struct secret_opts so = { .allow_prompt = cli->stdin_tty };
-		if (secret_lookup(j.acct, &so, &pw, &e))
-			rc = -1;
-		else
-			log_info("password from %s", pw.desc);
-	}
-	if (rc) {
-		log_err("%s", e.msg);
-		status = error_exit_code(e.cls);
-		keep_message(&sp, j.sender ? j.sender : cli->from, 0);
-		goto out;
-	}
-	if (sp.broken_lines)
-		log_info("%llu line(s) longer than 998 octets were broken, as SMTP requires",
-			 (unsigned long long)sp.broken_lines);
-
-	env.from = j.sender;
-	env.size = sp.bytes + sp.lines;
-	env.eightbit = sp.eightbit;
-	helo = session_ehlo_name(j.acct);
-	rc = session_send(j.acct, pw.value, helo, &env, &sp, &rep, &e);
-	secret_release(&pw);
-	if (rc == 0) {
-		log_info("delivered to %zu recipient(s) via %s port %u", env.rcpts.n,
-			 j.acct->host, j.acct->port);
-		status = EX_OK;
-		goto out;
-	}
-	log_err("%s", e.msg);
-	status = error_exit_code(e.cls);
-	keep_message(&sp, j.sender, rep.delivered);
-out:
-	free(helo);
-	secret_release(&pw);
-	session_report_release(&rep);
-	strvec_release(&env.rcpts);
-	message_release(&m);
-	spool_release(&sp);
-	strvec_release(&j.hdr_rcpts);
-	free(j.sender);
-	config_release(&j.cfg);
-	return status;
+	struct submit_request rq = {
+		.config = cli->config,
+		.account = cli->account,
+		.from = cli->from,
+		.fullname = cli->fullname,
+		.rcpts = &cli->rcpts,
+		.read_recipients = cli->read_recipients,
+		.dot_ends = cli->dot_ends,
+		.allow_prompt = cli->stdin_tty,
+	};
+	return rq;
 }
 
 static void on_signal(int sig)
@@ -369,10 +107,17 @@ int main(int argc, char **argv)
 	case CLI_PASSWORD:
 		status = password_main(cli.sub_argc, cli.sub_argv);
 		break;
-	case CLI_SEND:
-	default:
-		status = send_mail(&cli);
+	case CLI_BSMTP: {
+		struct submit_request rq = request_of(&cli);
+		status = submit_bsmtp(&rq, STDIN_FILENO, STDOUT_FILENO);
 		break;
+	}
+	case CLI_SEND:
+	default: {
+		struct submit_request rq = request_of(&cli);
+		status = submit_message(&rq, STDIN_FILENO, NULL, NULL);
+		break;
+	}
 	}
 	cli_release(&cli);
 	return status;

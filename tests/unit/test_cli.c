@@ -103,7 +103,8 @@ int main(void)
 	cli_release(&c);
 	ok(run(&c, &e, ARGV("sendmail", "-f")) == -1 && strstr(e.msg, "-f needs a value"), "-f without value");
 	cli_release(&c);
-	ok(run(&c, &e, ARGV("sendmail", "-bs")) == -1 && strstr(e.msg, "-bs"), "-bs refused clearly");
+	is_int(run(&c, &e, ARGV("sendmail", "-bs", "-C", "x.ini")), 0, "-bs accepted");
+	ok(c.mode == CLI_BSMTP && c.config && !strcmp(c.config, "x.ini"), "-bs: SMTP on stdin, other flags kept");
 	cli_release(&c);
 	ok(run(&c, &e, ARGV("sendmail", "-bd")) == -1 && strstr(e.msg, "-bd"), "-bd refused");
 	cli_release(&c);

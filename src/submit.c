@@ -1,0 +1,479 @@
+/* submit.c - one message through the whole pipeline, for the command line
+ * and for -bs; and the -bs driver, which moves bytes between the caller's
+ * pipe and the bsmtp engine. */
+#include "submit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "bsmtp.h"
+#include "config.h"
+#include "deadletter.h"
+#include "input.h"
+#include "log.h"
+#include "message.h"
+#include "secret.h"
+#include "session.h"
+
+/* Everything known about the message being sent. */
+struct job {
+	const struct submit_request *rq;
+	struct config cfg;
+	int cfg_ok;
+	const struct account *acct;
+	char *sender;			/* envelope sender */
+	struct strvec hdr_rcpts;	/* from -t */
+};
+
+static char *first_address(const char *list)
+{
+	struct strvec v = STRVEC_INIT;
+	char *s = NULL;
+
+	if (list && addr_parse_list(list, &v, NULL) == 0 && v.n)
+		s = xstrdup(v.v[0]);
+	strvec_release(&v);
+	return s;
+}
+
+static char *domain_of(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	char host[256];
+
+	if (at && at[1])
+		return xstrdup(at + 1);
+	if (gethostname(host, sizeof(host)) == 0 && strchr(host, '.'))
+		return xstrndup(host, strnlen(host, sizeof(host)));
+	return xstrdup("localhost");
+}
+
+/* A display name for From, quoted as RFC 5322 needs it. */
+static char *from_value(const char *fullname, const char *addr)
+{
+	struct buf b = BUF_INIT;
+
+	if (!fullname || !*fullname)
+		return xstrdup(addr);
+	buf_adds(&b, "\"");
+	for (const char *p = fullname; *p; p++) {
+		if ((unsigned char)*p < 0x20)
+			continue;
+		if (*p == '"' || *p == '\\')
+			buf_add(&b, "\\", 1);
+		buf_add(&b, p, 1);
+	}
+	buf_addf(&b, "\" <%s>", addr);
+	return buf_detach(&b);
+}
+
+/* Runs once the header section is read, before it is spooled: collect -t
+ * recipients, choose the account and sender, then edit the headers. */
+static int on_headers(void *ctx, struct message *m, struct error *e)
+{
+	struct job *j = ctx;
+	const struct submit_request *rq = j->rq;
+	char *hdr_from = first_address(message_get(m, "From"));
+	char *arg_from = NULL, *v;
+	int rc = -1;
+
+	if (rq->read_recipients && message_recipients(m, &j->hdr_rcpts, e))
+		goto out;
+	if (rq->from && addr_parse_mailbox(rq->from, &arg_from, e)) {
+		error_prefix(e, "-f %s", rq->from);
+		e->cls = ERR_USAGE;
+		goto out;
+	}
+	if (!j->cfg_ok)
+		goto out;	/* keep the message as it came; main reports */
+	j->acct = config_select(&j->cfg, rq->account, arg_from ? arg_from : hdr_from, e);
+	if (!j->acct)
+		goto out;
+	if (arg_from)
+		j->sender = xstrdup(arg_from);
+	else if (j->acct->from)
+		j->sender = xstrdup(j->acct->from);
+	else if (hdr_from)
+		j->sender = xstrdup(hdr_from);
+	else {
+		error_set(e, ERR_CONFIG,
+			  "no sender address: add from = you@example.org to [%s] in %s, or pass -f ADDRESS",
+			  j->acct->name, j->cfg.path);
+		goto out;
+	}
+
+	message_remove(m, "Bcc");
+	message_remove(m, "Resent-Bcc");
+	if (!message_get(m, "From") && *j->sender) {
+		v = from_value(rq->fullname, j->sender);
+		message_add(m, "From", v);
+		free(v);
+	}
+	if (!message_get(m, "Date")) {
+		v = message_date_now();
+		message_add(m, "Date", v);
+		free(v);
+	}
+	if (!message_get(m, "Message-ID")) {
+		char *dom = domain_of(j->sender);
+		v = message_id_new(dom);
+		message_add(m, "Message-ID", v);
+		free(v);
+		free(dom);
+	}
+	rc = 0;
+out:
+	free(hdr_from);
+	free(arg_from);
+	return rc;
+}
+
+/* Recipients from the command line (each word may be a list) and from -t,
+ * without duplicates, each checked before it can reach RCPT TO. */
+static int collect_recipients(const struct job *j, struct strvec *out, struct error *e)
+{
+	struct strvec all = STRVEC_INIT;
+	int rc = -1;
+
+	for (size_t i = 0; j->rq->rcpts && i < j->rq->rcpts->n; i++)
+		if (addr_parse_list(j->rq->rcpts->v[i], &all, e)) {
+			e->cls = ERR_USAGE;
+			error_prefix(e, "recipient %s", j->rq->rcpts->v[i]);
+			goto out;
+		}
+	for (size_t i = 0; i < j->hdr_rcpts.n; i++)
+		strvec_push(&all, j->hdr_rcpts.v[i]);
+	for (size_t i = 0; i < all.n; i++) {
+		if (addr_check_envelope(all.v[i], "recipient", e))
+			goto out;
+		if (strvec_find_icase(out, all.v[i]) < 0)
+			strvec_push(out, all.v[i]);
+	}
+	if (!out->n) {
+		error_set(e, ERR_USAGE, j->rq->read_recipients
+			  ? "no recipients: the message has no To, Cc or Bcc and none were given as arguments"
+			  : "no recipients: give them as arguments, or use -t to read them from the message");
+		goto out;
+	}
+	rc = 0;
+out:
+	strvec_release(&all);
+	return rc;
+}
+
+
+/* The message could not be sent (or not to everyone): keep it where the
+ * person will find it, and say where. */
+static void keep_message(struct spool *sp, const char *sender, int delivered)
+{
+	struct error e;
+	char *path = deadletter_path(&e);
+
+	error_clear(&e);
+	if (path && deadletter_append(path, sender, sp, &e) == 0) {
+		log_err(delivered ? "a copy of the message is kept in %s"
+			: "the message was not sent; it is kept in %s", path);
+		free(path);
+		return;
+	}
+	log_err("could not keep the message in dead.letter (%s)", e.msg);
+	if (sp->path) {
+		log_err("the message was not sent; it is kept in %s", sp->path);
+		free(sp->path);
+		sp->path = NULL;	/* spool_release must not unlink it */
+	}
+	free(path);
+}
+
+int submit_message(const struct submit_request *rq, int fd, struct error *err, int *delivered)
+{
+	struct job j;
+	struct spool sp;
+	struct message m;
+	struct input_opts io = { .dot_ends = rq->dot_ends };
+	struct envelope env;
+	struct session_report rep;
+	struct secret pw;
+	struct error e, cfg_err;
+	const char *tmp = getenv("TMPDIR");
+	char *cfg_path, *helo = NULL;
+	int rc, status = EX_SOFTWARE;
+
+	memset(&j, 0, sizeof(j));
+	j.rq = rq;
+	config_init(&j.cfg);
+	strvec_init(&j.hdr_rcpts);
+	message_init(&m);
+	memset(&env, 0, sizeof(env));
+	strvec_init(&env.rcpts);
+	session_report_init(&rep);
+	secret_init(&pw);
+	error_clear(&e);
+	error_clear(&cfg_err);
+
+	/* A broken configuration must not lose the message: read it anyway and
+	 * keep it, then report the configuration error. */
+	cfg_path = config_find(rq->config, &cfg_err);
+	if (cfg_path && config_load(&j.cfg, cfg_path, &cfg_err) == 0)
+		j.cfg_ok = 1;
+	free(cfg_path);
+
+	if (spool_create(&sp, tmp && *tmp == '/' ? tmp : "/tmp", &e)) {
+		log_err("%s; the message was not read", e.msg);
+		status = error_exit_code(e.cls);
+		goto out;
+	}
+	rc = input_read(fd, &io, &m, on_headers, &j, &sp, &e);
+	if (rc && e.cls == ERR_IO) {
+		log_err("%s; the message was NOT sent", e.msg);
+		status = EX_IOERR;
+		keep_message(&sp, rq->from, 0);
+		goto out;
+	}
+	if (!j.cfg_ok) {
+		e = cfg_err;
+		rc = -1;
+	}
+	if (rc == 0 && sp.has_nul) {
+		rc = error_set(&e, ERR_DATA,
+			       "the message contains NUL bytes, which SMTP cannot carry; "
+			       "send binary data as a MIME attachment (base64)");
+	}
+	if (rc == 0 && collect_recipients(&j, &env.rcpts, &e))
+		rc = -1;
+	if (rc == 0 && addr_check_envelope(j.sender, "envelope sender", &e))
+		rc = -1;
+	if (rc == 0 && j.acct->auth != AUTH_OFF) {
+		struct secret_opts so = { .allow_prompt = rq->allow_prompt };
+		if (secret_lookup(j.acct, &so, &pw, &e))
+			rc = -1;
+		else
+			log_info("password from %s", pw.desc);
+	}
+	if (rc) {
+		log_err("%s", e.msg);
+		status = error_exit_code(e.cls);
+		keep_message(&sp, j.sender ? j.sender : rq->from, 0);
+		goto out;
+	}
+	if (sp.broken_lines)
+		log_info("%llu line(s) longer than 998 octets were broken, as SMTP requires",
+			 (unsigned long long)sp.broken_lines);
+
+	env.from = j.sender;
+	env.size = sp.bytes + sp.lines;
+	env.eightbit = sp.eightbit;
+	helo = session_ehlo_name(j.acct);
+	rc = session_send(j.acct, pw.value, helo, &env, &sp, &rep, &e);
+	secret_release(&pw);
+	if (rc == 0) {
+		log_info("delivered to %zu recipient(s) via %s port %u", env.rcpts.n,
+			 j.acct->host, j.acct->port);
+		status = EX_OK;
+		goto out;
+	}
+	log_err("%s", e.msg);
+	status = error_exit_code(e.cls);
+	keep_message(&sp, j.sender, rep.delivered);
+out:
+	if (status != EX_OK && err)
+		*err = e;
+	if (status != EX_OK && delivered)
+		*delivered = rep.delivered;
+	free(helo);
+	secret_release(&pw);
+	session_report_release(&rep);
+	strvec_release(&env.rcpts);
+	message_release(&m);
+	spool_release(&sp);
+	strvec_release(&j.hdr_rcpts);
+	free(j.sender);
+	config_release(&j.cfg);
+	return status;
+}
+
+/* ------------------------------------------------------------------ -bs */
+
+#define BSMTP_READ_CHUNK (64 * 1024)
+
+/* Write every pending reply to out.  Returns 0, or -1 with errno. */
+static int bsmtp_flush(struct bsmtp *b, int out)
+{
+	size_t len;
+	const char *p = bsmtp_output(b, &len);
+
+	while (len) {
+		ssize_t w = write(out, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	bsmtp_output_done(b);
+	return 0;
+}
+
+/* The message text of the current DATA, unstuffed, waiting in a private
+ * spool until the "." (nothing is submitted before the message is whole). */
+struct bsmtp_raw {
+	struct spool sp;
+	int open;
+	int failed;
+	struct error e;
+};
+
+static void raw_put(struct bsmtp_raw *r, struct bsmtp *b)
+{
+	const char *tmp = getenv("TMPDIR");
+	size_t len;
+	const char *p = bsmtp_data(b, &len);
+
+	if (!r->open && !r->failed) {
+		error_clear(&r->e);
+		if (spool_create(&r->sp, tmp && *tmp == '/' ? tmp : "/tmp", &r->e) == 0)
+			r->open = 1;
+		else
+			r->failed = 1;
+	}
+	while (len && r->open && !r->failed) {
+		ssize_t w = write(r->sp.fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			error_set(&r->e, ERR_IO, "writing the spool file %s: %s", r->sp.path,
+				  w < 0 ? strerror(errno) : "nothing was written");
+			r->failed = 1;
+			break;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	bsmtp_data_done(b);
+}
+
+static void raw_release(struct bsmtp_raw *r)
+{
+	if (r->open)
+		spool_release(&r->sp);
+	r->open = r->failed = 0;
+}
+
+/* The "." arrived: the same pipeline as a message on standard input, with
+ * the dialogue's envelope; then the reply.  Returns the sysexits code. */
+static int bsmtp_submit(const struct submit_request *rq, struct bsmtp *b, struct bsmtp_raw *raw)
+{
+	struct submit_request r = *rq;
+	struct error e;
+	int status, delivered = 0;
+
+	error_clear(&e);
+	raw_put(raw, b);	/* creates the spool for an empty message too */
+	if (raw->failed || spool_rewind(&raw->sp, &raw->e)) {
+		log_err("%s; the message was NOT sent", raw->e.msg);
+		bsmtp_message_done(b, &raw->e, 0);
+		raw_release(raw);
+		return error_exit_code(raw->e.cls);
+	}
+	r.from = b->from;
+	r.rcpts = &b->rcpts;
+	r.read_recipients = 0;
+	r.dot_ends = 0;		/* the "." was the dialogue's; what is left is text */
+	r.allow_prompt = 0;	/* standard input is the SMTP channel */
+	status = submit_message(&r, raw->sp.fd, &e, &delivered);
+	bsmtp_message_done(b, status == EX_OK ? NULL : &e, status != EX_OK && delivered);
+	raw_release(raw);
+	return status;
+}
+
+static char *bsmtp_hostname(void)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) == 0 && host[0]) {
+		host[sizeof(host) - 1] = '\0';
+		/* the name goes into replies: nothing but a plain host name */
+		if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+		    == strlen(host))
+			return xstrdup(host);
+	}
+	return xstrdup("localhost");
+}
+
+int submit_bsmtp(const struct submit_request *rq, int in, int out)
+{
+	struct bsmtp b;
+	struct bsmtp_raw raw;
+	char *host = bsmtp_hostname();
+	char *chunk = xmalloc(BSMTP_READ_CHUNK);
+	int status = EX_OK, st;
+
+	memset(&raw, 0, sizeof(raw));
+	bsmtp_init(&b, host, log_trace, NULL);
+	for (;;) {
+		ssize_t n;
+		size_t off = 0, used;
+		enum bsmtp_event ev = BSMTP_EV_NONE;
+
+		/* one flush per reply group: before waiting for the client */
+		if (bsmtp_flush(&b, out)) {
+			log_err("writing SMTP replies to standard output: %s; the session ends",
+				strerror(errno));
+			if (b.state == BSMTP_ST_DATA)
+				log_err("the message being received was NOT sent");
+			status = EX_IOERR;
+			break;
+		}
+		if (b.state == BSMTP_ST_CLOSED)
+			break;
+		n = read(in, chunk, BSMTP_READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0) {
+				log_err("reading SMTP commands from standard input: %s", strerror(errno));
+				status = EX_IOERR;
+			}
+			if (bsmtp_eof(&b)) {
+				log_err("standard input ended in the middle of a message (no \".\" line): "
+					"that message was NOT sent");
+				status = error_exit_code(ERR_PROTOCOL);
+			}
+			break;
+		}
+		while (off < (size_t)n && ev != BSMTP_EV_QUIT) {
+			ev = bsmtp_input(&b, chunk + off, (size_t)n - off, &used);
+			off += used;
+			if (b.state == BSMTP_ST_DATA)
+				raw_put(&raw, &b);
+			if (ev == BSMTP_EV_MESSAGE) {
+				/* the provider may take a while: the client has
+				 * every reply before the message's own */
+				if (bsmtp_flush(&b, out)) {
+					log_err("writing SMTP replies to standard output: %s; "
+						"the session ends and the message was NOT sent",
+						strerror(errno));
+					status = EX_IOERR;
+					goto done;
+				}
+				st = bsmtp_submit(rq, &b, &raw);
+				if (st != EX_OK)
+					status = st;
+			}
+		}
+	}
+done:
+	raw_release(&raw);
+	bsmtp_release(&b);
+	free(chunk);
+	free(host);
+	return status;
+}

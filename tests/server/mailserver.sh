@@ -385,6 +385,11 @@ do_start() {
 
     timeout=${STARTUP_TIMEOUT:-20}
     tries=0
+    # Instances start one at a time: picking a free port and binding it are
+    # two steps, and Postfix's SO_REUSEPORT lets a second instance share a
+    # port silently, so two starts racing for one port must not overlap.
+    exec 9>"${TMPDIR:-/tmp}/postern-mailserver.lock"
+    flock -w 120 9 || { log "could not get the start lock"; exit 1; }
     while :; do
         tries=$((tries+1))
         auto=
@@ -420,15 +425,15 @@ do_start() {
         # Create queue directories, then skip the (slow, system-wide)
         # integrity scan that `postfix start` would run each time.
         # (create-missing touches only this instance's queue directory.)
-        postfix -c "$conf" post-install create-missing </dev/null >/dev/null 2>&1 ||
+        postfix -c "$conf" post-install create-missing </dev/null 9>&- >/dev/null 2>&1 ||
             postfix -c "$conf" check </dev/null >/dev/null 2>&1 || true
         [ -d "$spool/private" ] || { log "queue directory not created"; exit 1; }
 
         dbg dovecot start
-        dovecot -c "$dcdir/dovecot.conf" </dev/null >>"$logdir/dovecot-start.out" 2>&1 || { log "dovecot failed:"; cat "$logdir/dovecot-start.out" >&2; exit 1; }
+        dovecot -c "$dcdir/dovecot.conf" </dev/null 9>&- >>"$logdir/dovecot-start.out" 2>&1 || { log "dovecot failed:"; cat "$logdir/dovecot-start.out" >&2; exit 1; }
         dbg postfix start
         touch "$spool/quick-start"
-        if ! postfix -c "$conf" start </dev/null >"$logdir/postfix-start.out" 2>&1; then
+        if ! postfix -c "$conf" start </dev/null 9>&- >"$logdir/postfix-start.out" 2>&1; then
             log "postfix start failed:"; cat "$logdir/postfix-start.out" >&2
             tail -n 20 "$logdir/postfix.log" >&2 || true
             do_stop; exit 1
@@ -464,6 +469,7 @@ do_start() {
         exit 1
     done
 
+    exec 9>&-
     cat > "$dir/env.tmp" <<EOF
 SERVER_DIR='$dir'
 SUBMISSION_PORT=$SUBMISSION_PORT

@@ -1,9 +1,5 @@
 # without PIPELINING one command per flight
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 param rcpt c@example.org
 S: 220 mx.example ESMTP

@@ -4,15 +4,7 @@ param user alice
 param password secret
 param from a@example.org
 param rcpt b@example.org
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
-S: 250-PIPELINING
-S: 250 STARTTLS
-C: STARTTLS
-S: 220 2.0.0 go ahead
-E: tls
-C: EHLO client.example
+include starttls-pipelining.inc
 S: 250-mx.example
 S: 250 AUTH PLAIN LOGIN
 C: AUTH LOGIN

@@ -1,8 +1,4 @@
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 S: 421 4.3.2 mx.example too busy
 E: close

@@ -1,8 +1,4 @@
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 S: 554 5.7.1 no service for you
 C: QUIT

@@ -1,18 +1,6 @@
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
-S: 250-PIPELINING
-S: 250 STARTTLS
-C: STARTTLS
-S: 220 2.0.0 go ahead
-E: tls
-C: EHLO client.example
+include starttls-pipelining.inc
 S: 250-mx.example
 S: 250-PIPELINING
 S: 250-SIZE 10240000

@@ -1,9 +1,5 @@
 # a nonsense reply to STARTTLS: no QUIT, just close
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 S: 220 mx ESMTP
 C: EHLO client.example

@@ -1,9 +1,5 @@
 # CVE-2021-22947 class: replies injected in cleartext after the 220
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 S: 220 mx ESMTP
 C: EHLO client.example

@@ -1,9 +1,5 @@
 # a partial line after the 220 counts too
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 S: 220 mx ESMTP
 C: EHLO client.example

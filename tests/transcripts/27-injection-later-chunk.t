@@ -1,9 +1,5 @@
 # bytes arriving while the engine waits for the handshake
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 S: 220 mx ESMTP
 C: EHLO client.example

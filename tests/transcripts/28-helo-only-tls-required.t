@@ -1,9 +1,5 @@
 # EHLO refused: no STARTTLS possible, do not fall back to HELO
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 S: 220 old.example SMTP
 C: EHLO client.example

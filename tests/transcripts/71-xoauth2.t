@@ -5,15 +5,7 @@ param user alice@example.org
 param password ya29.a0AfH6SMBx-token.value_1234
 param from alice@example.org
 param rcpt b@example.org
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
-S: 250-PIPELINING
-S: 250 STARTTLS
-C: STARTTLS
-S: 220 2.0.0 go ahead
-E: tls
-C: EHLO client.example
+include starttls-pipelining.inc
 S: 250-mx.example
 S: 250-PIPELINING
 S: 250 AUTH LOGIN PLAIN XOAUTH2 OAUTHBEARER

@@ -1,10 +1,6 @@
 # CHUNKING without PIPELINING: one BDAT chunk would cost the same round trip as
 # the 354, so DATA (dot-stuffed, one command at a time) as before
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 param body Subject: hi\n\n.dot line\nline two\n
 param size 36

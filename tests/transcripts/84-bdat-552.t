@@ -1,29 +1,8 @@
 # BDAT n LAST refused permanently: like a refused final dot
-param tls starttls
-param auth plain
-param user alice
-param password secret
-param from a@example.org
+include params-alice-starttls-plain.inc
 param rcpt b@example.org
 param body Subject: hi\n\n.dot line\nline two\n
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
-S: 250-PIPELINING
-S: 250-CHUNKING
-S: 250 STARTTLS
-C: STARTTLS
-S: 220 2.0.0 go ahead
-E: tls
-C: EHLO client.example
-S: 250-mx.example
-S: 250-PIPELINING
-S: 250-CHUNKING
-S: 250-SIZE 10240000
-S: 250-8BITMIME
-S: 250 AUTH PLAIN LOGIN
-C: AUTH PLAIN AGFsaWNlAHNlY3JldA==
-S: 235 2.7.0 Authentication successful
+include starttls-auth-plain-chunking.inc
 C: MAIL FROM:<a@example.org>
 C: RCPT TO:<b@example.org>
 C: BDAT 36 LAST

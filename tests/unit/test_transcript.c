@@ -34,6 +34,12 @@
  *   caps-auth LIST / caps-size N   what the last EHLO reply offered
  *   body-mode raw|dot what smtp_body_mode() says at the end
  *   trace-absent TEXT / trace-has TEXT
+ *   include NAME      the lines of NAME (relative to this file's directory)
+ *                     in place of this one; nests to depth 4.  Shared
+ *                     parts are named *.inc so that only *.t run as
+ *                     scenarios.  TRANSCRIPT_DUMP=1 in the environment
+ *                     prints each scenario's lines after inclusion, as
+ *                     "# dump NAME.t: LINE".
  * S and C text take the escapes \r \n \t \\ \xHH.  The password given as
  * a param, and its base64 forms, must never appear in the trace. */
 #include <dirent.h>
@@ -52,6 +58,7 @@ enum kind { K_S, K_SRAW, K_C, K_B, K_SEP, K_E, K_CHECK };
 
 struct item {
 	enum kind kind;
+	const char *file;	/* the file it came from (.t or an include) */
 	int lineno;
 	char *key;	/* K_E: the event; K_CHECK: the check name */
 	struct buf text;	/* unescaped S/C text, or the check's argument */
@@ -115,7 +122,8 @@ static struct item *add_item(struct scenario *sc, enum kind k, int lineno)
 	return it;
 }
 
-static void param(struct scenario *sc, const char *k, const char *v, int lineno)
+static void param(struct scenario *sc, const char *k, const char *v, const char *file,
+		  int lineno)
 {
 	struct smtp_params *p = &sc->p;
 
@@ -134,7 +142,7 @@ static void param(struct scenario *sc, const char *k, const char *v, int lineno)
 		for (i = 0; i < sizeof(modes) / sizeof(modes[0]) && strcmp(v, modes[i].n); i++)
 			;
 		if (i == sizeof(modes) / sizeof(modes[0])) {
-			printf("# %s:%d: unknown auth %s\n", sc->name, lineno, v);
+			printf("# %s:%d: unknown auth %s\n", file, lineno, v);
 			sc->bad = 1;
 		} else {
 			p->auth = modes[i].m;
@@ -168,22 +176,43 @@ static void param(struct scenario *sc, const char *k, const char *v, int lineno)
 	} else if (!strcmp(k, "wire-size"))
 		p->wire_size = strtoull(v, NULL, 10);
 	else {
-		printf("# %s:%d: unknown param %s\n", sc->name, lineno, k);
+		printf("# %s:%d: unknown param %s\n", file, lineno, k);
 		sc->bad = 1;
 	}
 }
 
-static int load(struct scenario *sc, const char *path)
+#define INCLUDE_DEPTH 4	/* how deep include lines may nest */
+
+/* Read one file's lines into sc; an include line reads the named file in
+ * its place.  stack holds the real paths of the files being read, to catch
+ * cycles; where is "FILE:LINE" of the include that got here, or NULL. */
+static int load_file(struct scenario *sc, const char *path, const char *where,
+		     struct strvec *stack)
 {
 	FILE *f = fopen(path, "r");
-	char line[8192];
+	const char *slash = strrchr(path, '/'), *file = slash ? slash + 1 : path;
+	char line[8192], *real;
 	int lineno = 0;
 
-	if (!f)
-		return -1;
-	sc->p.ehlo_name = "client.example";
-	sc->p.from = "";
-	sc->p.tls = SMTP_TLS_STARTTLS;
+	if (!f) {
+		if (!where)
+			return -1;
+		printf("# %s: include %s: cannot open\n", where, file);
+		sc->bad = 1;
+		return 0;
+	}
+	real = realpath(path, NULL);
+	for (size_t i = 0; real && i < stack->n; i++)
+		if (!strcmp(stack->v[i], real)) {
+			printf("# %s: include %s: cycle\n", where, file);
+			sc->bad = 1;
+			free(real);
+			fclose(f);
+			return 0;
+		}
+	strvec_push(stack, real ? real : path);
+	free(real);
+	file = keep(sc, file);
 	while (fgets(line, sizeof(line), f)) {
 		size_t len = strcspn(line, "\n");
 		struct item *it;
@@ -195,8 +224,29 @@ static int load(struct scenario *sc, const char *path)
 			line[--len] = '\0';
 		if (!len || line[0] == '#')
 			continue;
+		if (!strncmp(line, "include ", 8)) {
+			char *at = xasprintf("%s:%d", file, lineno);
+			char *inc = xasprintf("%.*s%s", slash ? (int)(slash - path + 1) : 0,
+					      path, line + 8);
+
+			if (line[8] == '\0') {
+				printf("# %s: include without a file name\n", at);
+				sc->bad = 1;
+			} else if (stack->n > INCLUDE_DEPTH) {
+				printf("# %s: include %s: nested deeper than %d\n", at,
+				       line + 8, INCLUDE_DEPTH);
+				sc->bad = 1;
+			} else {
+				load_file(sc, inc, at, stack);
+			}
+			free(inc);
+			free(at);
+			continue;
+		}
+		if (getenv("TRANSCRIPT_DUMP"))
+			printf("# dump %s: %s\n", sc->name, line);
 		if (!strcmp(line, "-")) {
-			add_item(sc, K_SEP, lineno);
+			it = add_item(sc, K_SEP, lineno);
 		} else if (!strncmp(line, "S: ", 3) || !strcmp(line, "S:")) {
 			it = add_item(sc, K_S, lineno);
 			unescape(line + (len > 2 ? 3 : 2), &it->text);
@@ -217,12 +267,13 @@ static int load(struct scenario *sc, const char *path)
 		} else if (!strncmp(line, "param ", 6)) {
 			sp = strchr(line + 6, ' ');
 			if (!sp) {
-				printf("# %s:%d: param without value\n", sc->name, lineno);
+				printf("# %s:%d: param without value\n", file, lineno);
 				sc->bad = 1;
 				continue;
 			}
 			*sp = '\0';
-			param(sc, line + 6, sp + 1, lineno);
+			param(sc, line + 6, sp + 1, file, lineno);
+			continue;
 		} else {
 			it = add_item(sc, K_CHECK, lineno);
 			sp = strchr(line, ' ');
@@ -231,11 +282,27 @@ static int load(struct scenario *sc, const char *path)
 			it->key = xstrdup(line);
 			buf_adds(&it->text, sp ? sp : "");
 		}
+		it->file = file;
 	}
 	fclose(f);
+	free(stack->v[--stack->n]);
+	stack->v[stack->n] = NULL;
+	return 0;
+}
+
+static int load(struct scenario *sc, const char *path)
+{
+	struct strvec stack = STRVEC_INIT;
+	int rc;
+
+	sc->p.ehlo_name = "client.example";
+	sc->p.from = "";
+	sc->p.tls = SMTP_TLS_STARTTLS;
+	rc = load_file(sc, path, NULL, &stack);
+	strvec_release(&stack);
 	sc->p.rcpts = (const char *const *)sc->rcpts.v;
 	sc->p.nrcpts = sc->rcpts.n;
-	return 0;
+	return rc;
 }
 
 static void scenario_release(struct scenario *sc)
@@ -322,7 +389,7 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 			i++;
 		} else if (it->kind == K_S || it->kind == K_SRAW) {
 			struct buf chunk = BUF_INIT;
-			int line = it->lineno;
+			const struct item *at = it;
 
 			while (i < sc->n && (sc->items[i].kind == K_S || sc->items[i].kind == K_SRAW)) {
 				buf_add(&chunk, sc->items[i].text.data, sc->items[i].text.len);
@@ -330,8 +397,8 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 			}
 			/* injection tests feed while the engine waits for TLS */
 			if (w != SMTP_WANT_READ && w != SMTP_WANT_TLS && w != SMTP_WANT_BODY) {
-				snprintf(diag, dsize, "line %d: server speaks, but engine wants %s "
-					 "(state %s)", line, want_name(w), smtp_state_name(s));
+				snprintf(diag, dsize, "%s:%d: server speaks, but engine wants %s "
+					 "(state %s)", at->file, at->lineno, want_name(w), smtp_state_name(s));
 				buf_release(&chunk);
 				return -1;
 			}
@@ -345,7 +412,8 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 			struct buf want = BUF_INIT, got = BUF_INIT;
 			const char *out;
 			size_t olen;
-			int line = it->lineno, has_c = it->kind == K_C, has_b = 0;
+			const struct item *at = it;
+			int has_c = it->kind == K_C, has_b = 0;
 
 			while (i < sc->n && (sc->items[i].kind == K_C || sc->items[i].kind == K_B)) {
 				if (sc->items[i].kind == K_B)
@@ -358,8 +426,8 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 			buf_add(&want, "", 0);
 			buf_add(&got, "", 0);
 			if (w != (has_c ? SMTP_WANT_WRITE : SMTP_WANT_BODY)) {
-				snprintf(diag, dsize, "line %d: expected the client to write [%.*s], "
-					 "engine wants %s (state %s)", line, (int)strcspn(want.data, "\r"),
+				snprintf(diag, dsize, "%s:%d: expected the client to write [%.*s], "
+					 "engine wants %s (state %s)", at->file, at->lineno, (int)strcspn(want.data, "\r"),
 					 want.data, want_name(w), smtp_state_name(s));
 				buf_release(&want);
 				return -1;
@@ -371,14 +439,14 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 				buf_add(&got, out, olen);
 				smtp_output_done(s);
 				if (smtp_output(s, &olen), olen != 0) {
-					snprintf(diag, dsize, "line %d: output not cleared", line);
+					snprintf(diag, dsize, "%s:%d: output not cleared", at->file, at->lineno);
 					buf_release(&want);
 					buf_release(&got);
 					return -1;
 				}
 				if (follows != has_b || (follows && smtp_next(s) != SMTP_WANT_BODY)) {
-					snprintf(diag, dsize, "line %d: body %s the flight (engine "
-						 "wants %s, state %s)", line, has_b ?
+					snprintf(diag, dsize, "%s:%d: body %s the flight (engine "
+						 "wants %s, state %s)", at->file, at->lineno, has_b ?
 						 "expected to follow" : "follows", want_name(smtp_next(s)),
 						 smtp_state_name(s));
 					buf_release(&want);
@@ -393,8 +461,8 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 
 				show(got.data, got.len, &g);
 				show(want.data, want.len, &w2);
-				snprintf(diag, dsize, "line %d: flight differs:\n#     got  [%s]\n"
-					 "#     want [%s]", line, g.data, w2.data);
+				snprintf(diag, dsize, "%s:%d: flight differs:\n#     got  [%s]\n"
+					 "#     want [%s]", at->file, at->lineno, g.data, w2.data);
 				buf_release(&g);
 				buf_release(&w2);
 				buf_release(&want);
@@ -417,8 +485,8 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 			need = !strcmp(it->key, "tls") ? SMTP_WANT_TLS :
 			       !strcmp(it->key, "body") ? SMTP_WANT_BODY : SMTP_WANT_CLOSE;
 			if (w != need) {
-				snprintf(diag, dsize, "line %d: expected want %s, engine wants %s "
-					 "(state %s)", it->lineno, it->key, want_name(w),
+				snprintf(diag, dsize, "%s:%d: expected want %s, engine wants %s "
+					 "(state %s)", it->file, it->lineno, it->key, want_name(w),
 					 smtp_state_name(s));
 				return -1;
 			}
@@ -498,7 +566,7 @@ static void run(struct scenario *sc, int bytewise)
 
 			snprintf(cname, sizeof(cname), "%.*s", (int)strcspn(arg, " "), arg);
 			if (class_of(cname, &cls) < 0) {
-				ok(0, "%s: line %d: unknown result %s", sc->name, it->lineno, cname);
+				ok(0, "%s: %s:%d: unknown result %s", sc->name, it->file, it->lineno, cname);
 				continue;
 			}
 			if (cls == ERR_NONE) {
@@ -530,7 +598,7 @@ static void run(struct scenario *sc, int bytewise)
 				ok(s.rcpt[idx].code == atoi(c + 1), "%s [%s]: rcpt %zu code %s",
 				   sc->name, mode, idx, c + 1);
 			else
-				ok(0, "%s: line %d: bad rcpt check", sc->name, it->lineno);
+				ok(0, "%s: %s:%d: bad rcpt check", sc->name, it->file, it->lineno);
 		} else if (!strcmp(it->key, "caps-auth")) {
 			if (!ok(!strcmp(s.caps.auth, arg), "%s [%s]: AUTH list \"%s\"", sc->name,
 				mode, arg))
@@ -548,7 +616,7 @@ static void run(struct scenario *sc, int bytewise)
 			ok(strstr(trace.data ? trace.data : "", arg) != NULL,
 			   "%s [%s]: trace has \"%s\"", sc->name, mode, arg);
 		} else {
-			ok(0, "%s: line %d: unknown check %s", sc->name, it->lineno, it->key);
+			ok(0, "%s: %s:%d: unknown check %s", sc->name, it->file, it->lineno, it->key);
 		}
 	}
 	secret_forms(&sc->p, &secrets);

@@ -112,13 +112,6 @@ static const char *const auth_names[] = {
 	[AUTH_OAUTHBEARER] = "oauthbearer",
 };
 
-const char *config_auth_name(enum auth_mode m)
-{
-	if ((unsigned)m >= sizeof(auth_names) / sizeof(auth_names[0]) || !auth_names[m])
-		return "?";
-	return auth_names[m];
-}
-
 const char *config_tls_name(enum smtp_tls t)
 {
 	switch (t) {

@@ -70,7 +70,4 @@ const struct account *config_select(const struct config *c, const char *name,
 /* "starttls", "implicit", "off". */
 const char *config_tls_name(enum smtp_tls t);
 
-/* "on", "plain", "scram-sha-256", ... */
-const char *config_auth_name(enum auth_mode m);
-
 #endif

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "conn.h"
 #include "dotstuff.h"
 #include "log.h"
@@ -158,7 +156,6 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 			} else {
 				smtp_input(s, in, (size_t)n);
 			}
-			OPENSSL_cleanse(in, sizeof(in));
 			break;
 		case SMTP_WANT_TLS:
 			if (tls_start(tls, c, a->host, timeout_ms, &e))
@@ -186,16 +183,9 @@ out:
 
 char *session_ehlo_name(const struct account *a)
 {
-	char host[256];
-
-	if (a->ehlo_name)
-		return xstrdup(a->ehlo_name);
 	/* Servers may check the EHLO name; a bare host name or one with odd
 	 * characters is worse than the conventional "localhost". */
-	if (gethostname(host, sizeof(host)) == 0 && host[0] && strchr(host, '.') &&
-	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(host))
-		return xstrdup(host);
-	return xstrdup("localhost");
+	return a->ehlo_name ? xstrdup(a->ehlo_name) : host_name(1);
 }
 
 /* One connection: a whole submission, or (env == NULL) just EHLO, TLS and

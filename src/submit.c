@@ -44,13 +44,10 @@ static char *first_address(const char *list)
 static char *domain_of(const char *addr)
 {
 	const char *at = addr ? strrchr(addr, '@') : NULL;
-	char host[256];
 
 	if (at && at[1])
 		return xstrdup(at + 1);
-	if (gethostname(host, sizeof(host)) == 0 && strchr(host, '.'))
-		return xstrndup(host, strnlen(host, sizeof(host)));
-	return xstrdup("localhost");
+	return host_name(1);
 }
 
 /* A display name for From, quoted as RFC 5322 needs it. */
@@ -394,25 +391,12 @@ static int bsmtp_submit(const struct submit_request *rq, struct bsmtp *b, struct
 	return status;
 }
 
-static char *bsmtp_hostname(void)
-{
-	char host[256];
-
-	if (gethostname(host, sizeof(host)) == 0 && host[0]) {
-		host[sizeof(host) - 1] = '\0';
-		/* the name goes into replies: nothing but a plain host name */
-		if (strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-		    == strlen(host))
-			return xstrdup(host);
-	}
-	return xstrdup("localhost");
-}
 
 int submit_bsmtp(const struct submit_request *rq, int in, int out)
 {
 	struct bsmtp b;
 	struct bsmtp_raw raw;
-	char *host = bsmtp_hostname();
+	char *host = host_name(0);
 	char *chunk = xmalloc(BSMTP_READ_CHUNK);
 	int status = EX_OK, st;
 

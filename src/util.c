@@ -212,3 +212,17 @@ char *home_dir(void)
 	pw = getpwuid(geteuid());
 	return pw && pw->pw_dir ? xstrdup(pw->pw_dir) : NULL;
 }
+
+char *host_name(int qualified)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		if (host[0] && (!qualified || strchr(host, '.')) &&
+		    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+		    == strlen(host))
+			return xstrdup(host);
+	}
+	return xstrdup("localhost");
+}

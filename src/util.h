@@ -57,4 +57,10 @@ long strvec_find_icase(const struct strvec *sv, const char *s);
  * or NULL when there is none. */
 char *home_dir(void);
 
+/* This machine's name from gethostname() when it is a plain host name
+ * (letters, digits, '.', '-') and, if qualified is set, contains a dot;
+ * otherwise "localhost".  It goes into EHLO, Message-ID and SMTP replies,
+ * so nothing else may pass.  Caller frees. */
+char *host_name(int qualified);
+
 #endif

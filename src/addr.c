@@ -38,7 +38,7 @@ struct addr_parser {
 
 /* Quote at most QUOTE_MAX octets of s for a message, escaping anything a
  * terminal should not see. */
-static void S_quote(char *dst, size_t dstsz, const char *s, size_t n)
+static void quote_text(char *dst, size_t dstsz, const char *s, size_t n)
 {
 	size_t o = 0;
 	size_t i;
@@ -61,20 +61,20 @@ static void S_quote(char *dst, size_t dstsz, const char *s, size_t n)
 }
 
 /* ERR_DATA naming the whole value, what is wrong, and where. */
-static int S_fail_e(struct addr_parser *p, struct error *e, const char *at, const char *why)
+static int fail_e(struct addr_parser *p, struct error *e, const char *at, const char *why)
 {
 	char whole[QUOTE_MAX * 4 + 8], q[QUOTE_MAX * 4 + 8];
 
-	S_quote(whole, sizeof(whole), p->value, strlen(p->value));
+	quote_text(whole, sizeof(whole), p->value, strlen(p->value));
 	if (!*at)
 		return error_set(e, ERR_DATA, "malformed address \"%s\": %s at the end",
 				 whole, why);
-	S_quote(q, sizeof(q), at, strlen(at));
+	quote_text(q, sizeof(q), at, strlen(at));
 	return error_set(e, ERR_DATA, "malformed address \"%s\": %s at \"%s\"",
 			 whole, why, q);
 }
 
-static void S_push_tok(struct addr_parser *p, enum tok_type type, const char *s, size_t len)
+static void push_tok(struct addr_parser *p, enum tok_type type, const char *s, size_t len)
 {
 	if (p->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 16;
@@ -86,18 +86,18 @@ static void S_push_tok(struct addr_parser *p, enum tok_type type, const char *s,
 	p->n++;
 }
 
-static int S_is_special(char c)
+static int is_special(char c)
 {
 	return strchr("()<>[]:;@\\,.\"", c) != NULL;
 }
 
-static int S_is_blank(char c)
+static int is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 /* Skip a comment starting at *s (on '('), nested, with quoted-pairs. */
-static int S_skip_comment(struct addr_parser *p, const char **s, struct error *e)
+static int skip_comment(struct addr_parser *p, const char **s, struct error *e)
 {
 	const char *start = *s, *c = *s;
 	size_t depth = 0;
@@ -116,11 +116,11 @@ static int S_skip_comment(struct addr_parser *p, const char **s, struct error *e
 			}
 		}
 	}
-	return S_fail_e(p, e, start, "unbalanced '(' (comment not closed)");
+	return fail_e(p, e, start, "unbalanced '(' (comment not closed)");
 }
 
 /* Scan a quoted string or domain literal starting at *s; close is '"' or ']'. */
-static int S_scan_quoted(struct addr_parser *p, const char **s, char close, struct error *e)
+static int scan_quoted(struct addr_parser *p, const char **s, char close, struct error *e)
 {
 	const char *start = *s, *c = *s + 1;
 
@@ -136,54 +136,54 @@ static int S_scan_quoted(struct addr_parser *p, const char **s, char close, stru
 			break;
 		}
 	}
-	return S_fail_e(p, e, start, close == '"' ? "unterminated quoted string"
+	return fail_e(p, e, start, close == '"' ? "unterminated quoted string"
 				      : "unterminated domain literal '['");
 }
 
-static int S_lex(struct addr_parser *p, struct error *e)
+static int lex(struct addr_parser *p, struct error *e)
 {
 	const char *s = p->value, *start;
 
 	while (*s) {
-		if (S_is_blank(*s)) {
+		if (is_blank(*s)) {
 			s++;
 		} else if (*s == '(') {
-			if (S_skip_comment(p, &s, e) < 0)
+			if (skip_comment(p, &s, e) < 0)
 				return -1;
 		} else if (*s == ')') {
-			return S_fail_e(p, e, s, "unbalanced ')'");
+			return fail_e(p, e, s, "unbalanced ')'");
 		} else if (*s == '"' || *s == '[') {
 			start = s;
-			if (S_scan_quoted(p, &s, *s == '"' ? '"' : ']', e) < 0)
+			if (scan_quoted(p, &s, *s == '"' ? '"' : ']', e) < 0)
 				return -1;
-			S_push_tok(p, *start == '"' ? T_QUOTED : T_LITERAL, start, (size_t)(s - start));
+			push_tok(p, *start == '"' ? T_QUOTED : T_LITERAL, start, (size_t)(s - start));
 		} else if (*s == ']' || *s == '\\') {
-			return S_fail_e(p, e, s, *s == ']' ? "unbalanced ']'" : "stray backslash");
-		} else if (S_is_special(*s)) {
-			S_push_tok(p, T_SPECIAL, s, 1);
+			return fail_e(p, e, s, *s == ']' ? "unbalanced ']'" : "stray backslash");
+		} else if (is_special(*s)) {
+			push_tok(p, T_SPECIAL, s, 1);
 			s++;
 		} else {
 			start = s;
-			while (*s && !S_is_blank(*s) && !S_is_special(*s))
+			while (*s && !is_blank(*s) && !is_special(*s))
 				s++;
-			S_push_tok(p, T_WORD, start, (size_t)(s - start));
+			push_tok(p, T_WORD, start, (size_t)(s - start));
 		}
 	}
-	S_push_tok(p, T_END, s, 0);
+	push_tok(p, T_END, s, 0);
 	return 0;
 }
 
-static const struct tok *S_peek(const struct addr_parser *p)
+static const struct tok *peek(const struct addr_parser *p)
 {
 	return &p->t[p->pos];
 }
 
-static int S_is(const struct tok *t, char c)
+static int tok_is(const struct tok *t, char c)
 {
 	return t->type == T_SPECIAL && t->s[0] == c;
 }
 
-static int S_is_word(const struct tok *t)
+static int is_word(const struct tok *t)
 {
 	return t->type == T_WORD || t->type == T_QUOTED;
 }
@@ -191,26 +191,26 @@ static int S_is_word(const struct tok *t)
 /* Join tokens [from, to) as written, without the white space or comments
  * between them: word *("." word), dots tolerated anywhere (obsolete and
  * real-world local parts), but two words in a row are not one address. */
-static int S_join(struct addr_parser *p, size_t from, size_t to, struct buf *b,
+static int join(struct addr_parser *p, size_t from, size_t to, struct buf *b,
 		  const char *what, struct error *e)
 {
 	for (size_t i = from; i < to; i++) {
 		const struct tok *t = &p->t[i];
 
-		if (i > from && S_is_word(t) && S_is_word(&p->t[i - 1]))
-			return S_fail_e(p, e, p->t[from].s,
+		if (i > from && is_word(t) && is_word(&p->t[i - 1]))
+			return fail_e(p, e, p->t[from].s,
 					"words without a comma or angle brackets between them");
-		if (!S_is_word(t) && !S_is(t, '.'))
-			return S_fail_e(p, e, t->s, what);
+		if (!is_word(t) && !tok_is(t, '.'))
+			return fail_e(p, e, t->s, what);
 		buf_add(b, t->s, t->len);
 	}
 	return 0;
 }
 
 /* domain = dot-atom / domain-literal, after the '@'. */
-static int S_domain(struct addr_parser *p, struct buf *b, struct error *e)
+static int domain(struct addr_parser *p, struct buf *b, struct error *e)
 {
-	const struct tok *t = S_peek(p);
+	const struct tok *t = peek(p);
 	size_t from = p->pos, words = 0;
 
 	if (t->type == T_LITERAL) {
@@ -218,7 +218,7 @@ static int S_domain(struct addr_parser *p, struct buf *b, struct error *e)
 		p->pos++;
 		return 0;
 	}
-	for (; t->type == T_WORD || S_is(t, '.'); t = S_peek(p)) {
+	for (; t->type == T_WORD || tok_is(t, '.'); t = peek(p)) {
 		if (t->type == T_WORD) {
 			/* "a@b c": stop; the caller reports the missing comma */
 			if (p->pos > from && p->t[p->pos - 1].type == T_WORD)
@@ -228,36 +228,36 @@ static int S_domain(struct addr_parser *p, struct buf *b, struct error *e)
 		p->pos++;
 	}
 	if (!words)
-		return S_fail_e(p, e, p->t[from].s, "missing domain after '@'");
+		return fail_e(p, e, p->t[from].s, "missing domain after '@'");
 	for (size_t i = from; i < p->pos; i++)
 		buf_add(b, p->t[i].s, p->t[i].len);
 	return 0;
 }
 
-static void S_emit(struct addr_parser *p, struct buf *b)
+static void emit(struct addr_parser *p, struct buf *b)
 {
 	strvec_push_take(p->out, buf_detach(b));
 }
 
 /* addr-spec (or a bare local name) whose local part is tokens [from, pos). */
-static int S_addr_spec(struct addr_parser *p, size_t from, struct error *e)
+static int addr_spec(struct addr_parser *p, size_t from, struct error *e)
 {
 	struct buf b = BUF_INIT;
 	int ret = -1;
 
 	if (p->pos == from) {
-		S_fail_e(p, e, S_peek(p)->s, "empty local part");
+		fail_e(p, e, peek(p)->s, "empty local part");
 		goto out;
 	}
-	if (S_join(p, from, p->pos, &b, "unexpected character in the local part", e) < 0)
+	if (join(p, from, p->pos, &b, "unexpected character in the local part", e) < 0)
 		goto out;
-	if (S_is(S_peek(p), '@')) {
+	if (tok_is(peek(p), '@')) {
 		p->pos++;
 		buf_add(&b, "@", 1);
-		if (S_domain(p, &b, e) < 0)
+		if (domain(p, &b, e) < 0)
 			goto out;
 	}
-	S_emit(p, &b);
+	emit(p, &b);
 	ret = 0;
 out:
 	buf_release(&b);
@@ -265,98 +265,98 @@ out:
 }
 
 /* "<" [obs-route] addr-spec ">", positioned on the '<'. */
-static int S_angle(struct addr_parser *p, struct error *e)
+static int angle(struct addr_parser *p, struct error *e)
 {
-	const char *open = S_peek(p)->s;
+	const char *open = peek(p)->s;
 	const struct tok *t;
 	size_t from;
 
 	p->pos++;
-	if (S_is(S_peek(p), '>')) {
+	if (tok_is(peek(p), '>')) {
 		if (!p->mailbox_only)
-			return S_fail_e(p, e, open, "empty address \"<>\" in a list");
+			return fail_e(p, e, open, "empty address \"<>\" in a list");
 		strvec_push(p->out, "");
 		p->pos++;
 		return 0;
 	}
 	/* Obsolete source route "@a,@b:": only the final mailbox matters. */
-	if (S_is(S_peek(p), '@')) {
-		for (t = S_peek(p); !S_is(t, ':'); t = S_peek(p)) {
-			if (t->type == T_END || S_is(t, '>') || S_is(t, '<') || S_is(t, ';'))
-				return S_fail_e(p, e, open, "malformed source route");
+	if (tok_is(peek(p), '@')) {
+		for (t = peek(p); !tok_is(t, ':'); t = peek(p)) {
+			if (t->type == T_END || tok_is(t, '>') || tok_is(t, '<') || tok_is(t, ';'))
+				return fail_e(p, e, open, "malformed source route");
 			p->pos++;
 		}
 		p->pos++;
 	}
 	from = p->pos;
-	for (t = S_peek(p); S_is_word(t) || S_is(t, '.'); t = S_peek(p))
+	for (t = peek(p); is_word(t) || tok_is(t, '.'); t = peek(p))
 		p->pos++;
-	if (S_addr_spec(p, from, e) < 0)
+	if (addr_spec(p, from, e) < 0)
 		return -1;
-	t = S_peek(p);
+	t = peek(p);
 	if (t->type == T_END)
-		return S_fail_e(p, e, open, "unbalanced '<'");
-	if (!S_is(t, '>'))
-		return S_fail_e(p, e, t->s, "unexpected text in angle brackets");
+		return fail_e(p, e, open, "unbalanced '<'");
+	if (!tok_is(t, '>'))
+		return fail_e(p, e, t->s, "unexpected text in angle brackets");
 	p->pos++;
 	return 0;
 }
 
-static int S_list(struct addr_parser *p, int in_group, struct error *e);
+static int parse_addr_list(struct addr_parser *p, int in_group, struct error *e);
 
 /* One address: mailbox or group.  The display name (or the local part) comes
  * first; what follows it decides which. */
-static int S_address(struct addr_parser *p, int in_group, struct error *e)
+static int address(struct addr_parser *p, int in_group, struct error *e)
 {
 	size_t from = p->pos;
-	const struct tok *t, *start = S_peek(p);
+	const struct tok *t, *start = peek(p);
 
-	for (t = S_peek(p); S_is_word(t) || S_is(t, '.'); t = S_peek(p))
+	for (t = peek(p); is_word(t) || tok_is(t, '.'); t = peek(p))
 		p->pos++;
-	if (S_is(t, '<'))
-		return S_angle(p, e);
-	if (S_is(t, ':')) {
+	if (tok_is(t, '<'))
+		return angle(p, e);
+	if (tok_is(t, ':')) {
 		if (in_group || p->mailbox_only)
-			return S_fail_e(p, e, start->s, in_group ? "group inside a group"
+			return fail_e(p, e, start->s, in_group ? "group inside a group"
 						    : "a group where one address is wanted");
 		p->pos++;
-		if (S_list(p, 1, e) < 0)
+		if (parse_addr_list(p, 1, e) < 0)
 			return -1;
 		/* Tolerate a group missing its ';' at the very end. */
-		if (S_is(S_peek(p), ';'))
+		if (tok_is(peek(p), ';'))
 			p->pos++;
 		return 0;
 	}
-	if (S_is(t, '@') || p->pos > from)
-		return S_addr_spec(p, from, e);
-	return S_fail_e(p, e, t->s, "unexpected character");
+	if (tok_is(t, '@') || p->pos > from)
+		return addr_spec(p, from, e);
+	return fail_e(p, e, t->s, "unexpected character");
 }
 
-static int S_list(struct addr_parser *p, int in_group, struct error *e)
+static int parse_addr_list(struct addr_parser *p, int in_group, struct error *e)
 {
 	const struct tok *t;
 
 	for (;;) {
-		t = S_peek(p);
-		if (t->type == T_END || (in_group && S_is(t, ';')))
+		t = peek(p);
+		if (t->type == T_END || (in_group && tok_is(t, ';')))
 			return 0;
-		if (S_is(t, ',')) {	/* empty element: "a@x,,b@y" */
+		if (tok_is(t, ',')) {	/* empty element: "a@x,,b@y" */
 			p->pos++;
 			continue;
 		}
-		if (S_address(p, in_group, e) < 0)
+		if (address(p, in_group, e) < 0)
 			return -1;
-		t = S_peek(p);
-		if (S_is(t, ','))
+		t = peek(p);
+		if (tok_is(t, ','))
 			p->pos++;
-		else if (t->type != T_END && !(in_group && S_is(t, ';')))
-			return S_fail_e(p, e, t->s, S_is(t, ';') ? "';' outside a group"
-					: S_is(t, '>') ? "unbalanced '>'"
+		else if (t->type != T_END && !(in_group && tok_is(t, ';')))
+			return fail_e(p, e, t->s, tok_is(t, ';') ? "';' outside a group"
+					: tok_is(t, '>') ? "unbalanced '>'"
 					: "missing comma between addresses");
 	}
 }
 
-static int S_parse(const char *value, struct strvec *out, int mailbox_only, struct error *e)
+static int parse_all(const char *value, struct strvec *out, int mailbox_only, struct error *e)
 {
 	struct addr_parser p;
 	int ret = -1;
@@ -365,12 +365,12 @@ static int S_parse(const char *value, struct strvec *out, int mailbox_only, stru
 	p.value = value;
 	p.out = out;
 	p.mailbox_only = mailbox_only;
-	if (S_lex(&p, e) < 0)
+	if (lex(&p, e) < 0)
 		goto out;
-	if (S_list(&p, 0, e) < 0)
+	if (parse_addr_list(&p, 0, e) < 0)
 		goto out;
-	if (S_peek(&p)->type != T_END) {
-		S_fail_e(&p, e, S_peek(&p)->s, "unexpected character");
+	if (peek(&p)->type != T_END) {
+		fail_e(&p, e, peek(&p)->s, "unexpected character");
 		goto out;
 	}
 	ret = 0;
@@ -385,7 +385,7 @@ int addr_parse_list(const char *value, struct strvec *out, struct error *e)
 	int ret = -1;
 
 	/* Parse into tmp so that a malformed list adds nothing to out. */
-	if (S_parse(value, &tmp, 0, e) < 0)
+	if (parse_all(value, &tmp, 0, e) < 0)
 		goto out;
 	for (size_t i = 0; i < tmp.n; i++) {
 		strvec_push_take(out, tmp.v[i]);
@@ -405,10 +405,10 @@ int addr_parse_mailbox(const char *value, char **out, struct error *e)
 	int ret = -1;
 
 	*out = NULL;
-	if (S_parse(value, &tmp, 1, e) < 0)
+	if (parse_all(value, &tmp, 1, e) < 0)
 		goto out;
 	if (tmp.n > 1) {
-		S_quote(q, sizeof(q), value, strlen(value));
+		quote_text(q, sizeof(q), value, strlen(value));
 		error_set(e, ERR_DATA, "\"%s\" holds %zu addresses where one is wanted", q, tmp.n);
 		goto out;
 	}
@@ -466,6 +466,6 @@ int addr_check_envelope(const char *addr, const char *what, struct error *e)
 		why = "has an unterminated quoted string";
 	if (!why)
 		return 0;
-	S_quote(q, sizeof(q), addr, len);
+	quote_text(q, sizeof(q), addr, len);
 	return error_set(e, ERR_USAGE, "%s \"%s\" %s; refusing to send it", what, q, why);
 }

@@ -43,7 +43,7 @@ const char *sasl_mech_name(enum sasl_mech m)
 }
 
 /* Whether the space-separated list holds mech (case-insensitively). */
-static int S_offers(const char *list, const char *mech)
+static int offers(const char *list, const char *mech)
 {
 	size_t mlen = strlen(mech);
 	const char *p = list;
@@ -79,7 +79,7 @@ int sasl_choose(enum auth_mode mode, const char *offered, enum sasl_mech *out,
 		return 0;
 	if (mode == AUTH_ON) {
 		for (i = 0; i < sizeof(best) / sizeof(best[0]); i++)
-			if (S_offers(offered, sasl_mech_name(best[i])))
+			if (offers(offered, sasl_mech_name(best[i])))
 				return (*out = best[i]), 0;
 		want = "SCRAM-SHA-256, SCRAM-SHA-1, PLAIN or LOGIN";
 	} else {
@@ -87,20 +87,20 @@ int sasl_choose(enum auth_mode mode, const char *offered, enum sasl_mech *out,
 			;
 		if (i == NMECHS)
 			return error_set(e, ERR_INTERNAL, "unknown auth mode %d", (int)mode);
-		if (S_offers(offered, mechs[i].name))
+		if (offers(offered, mechs[i].name))
 			return (*out = mechs[i].mech), 0;
 		want = mechs[i].name;
 	}
 	if (!offered[strspn(offered, " ")])
 		return error_set(e, ERR_AUTH, "server offers no authentication mechanism; "
 				 "wanted %s", want);
-	if (mode == AUTH_ON && S_offers(offered, "CRAM-MD5"))
+	if (mode == AUTH_ON && offers(offered, "CRAM-MD5"))
 		hint = "CRAM-MD5 is only used when named: set auth = cram-md5 to allow it "
 		       "(it rests on MD5, and the server keeps your password in the clear)";
-	else if (mode == AUTH_ON && S_offers(offered, "OAUTHBEARER"))
+	else if (mode == AUTH_ON && offers(offered, "OAUTHBEARER"))
 		hint = "for OAuth set auth = oauthbearer and give the access token as the "
 		       "password (password_command)";
-	else if (mode == AUTH_ON && S_offers(offered, "XOAUTH2"))
+	else if (mode == AUTH_ON && offers(offered, "XOAUTH2"))
 		hint = "for OAuth set auth = xoauth2 and give the access token as the "
 		       "password (password_command)";
 	else
@@ -118,7 +118,7 @@ void sasl_init(struct sasl *s, enum sasl_mech mech, const char *user, const char
 	s->pass = pass ? pass : "";
 }
 
-static void S_free_secret(char **p)
+static void free_secret(char **p)
 {
 	if (*p) {
 		OPENSSL_cleanse(*p, strlen(*p));
@@ -130,7 +130,7 @@ static void S_free_secret(char **p)
 void sasl_release(struct sasl *s)
 {
 	buf_wipe_release(&s->msg);
-	S_free_secret(&s->prep_pass);
+	free_secret(&s->prep_pass);
 	OPENSSL_cleanse(s->server_sig, sizeof(s->server_sig));
 	OPENSSL_cleanse(s->nonce, sizeof(s->nonce));
 	s->server_sig_len = 0;
@@ -187,7 +187,7 @@ int sasl_prep_complete(void)
 
 /* Decode one UTF-8 sequence at p (n bytes left): the code point, or -1 if
  * malformed (overlong, surrogate, beyond U+10FFFF, truncated). */
-static long S_utf8(const unsigned char *p, size_t n, size_t *used)
+static long utf8_next(const unsigned char *p, size_t n, size_t *used)
 {
 	static const long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 	size_t len, i;
@@ -211,14 +211,14 @@ static long S_utf8(const unsigned char *p, size_t n, size_t *used)
 }
 
 /* RFC 3454 C.1.2 (non-ASCII space characters) */
-static int S_nonascii_space(long c)
+static int nonascii_space(long c)
 {
 	return c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200b) || c == 0x202f ||
 	       c == 0x205f || c == 0x3000;
 }
 
 /* RFC 3454 B.1 (commonly mapped to nothing) */
-static int S_mapped_to_nothing(long c)
+static int mapped_to_nothing(long c)
 {
 	return c == 0xad || c == 0x34f || c == 0x1806 || (c >= 0x180b && c <= 0x180d) ||
 	       (c >= 0x200b && c <= 0x200d) || c == 0x2060 || (c >= 0xfe00 && c <= 0xfe0f) ||
@@ -228,7 +228,7 @@ static int S_mapped_to_nothing(long c)
 /* RFC 3454 C.2.1, C.2.2 (control characters), C.3 (private use), C.8
  * (change display properties), C.9 (tagging), surrogates and
  * non-characters (C.4, C.5) */
-static int S_prohibited(long c)
+static int prohibited(long c)
 {
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x6dd || c == 0x70f ||
 	       c == 0x180e || (c >= 0x200c && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
@@ -249,17 +249,17 @@ int sasl_prep(const char *in, const char *what, char **out, struct error *e)
 	buf_add(&o, "", 0);
 	while (i < n) {
 		size_t used;
-		long c = S_utf8(p + i, n - i, &used);
+		long c = utf8_next(p + i, n - i, &used);
 
 		if (c < 0) {
 			buf_wipe_release(&o);
 			return error_set(e, ERR_CONFIG, "the %s is not valid UTF-8", what);
 		}
-		if (S_nonascii_space(c)) {
+		if (nonascii_space(c)) {
 			buf_add(&o, " ", 1);
-		} else if (S_mapped_to_nothing(c)) {
+		} else if (mapped_to_nothing(c)) {
 			/* dropped */
-		} else if (S_prohibited(c)) {
+		} else if (prohibited(c)) {
 			buf_wipe_release(&o);
 			return error_set(e, ERR_CONFIG, "the %s cannot be used with SCRAM: it "
 					 "holds a character SASLprep (RFC 4013) prohibits "
@@ -278,7 +278,7 @@ int sasl_prep(const char *in, const char *what, char **out, struct error *e)
 /* ---- PLAIN ---- */
 
 /* RFC 4616: [authzid] NUL authcid NUL passwd, with an empty authzid. */
-static void S_plain(const struct sasl *s, struct buf *out)
+static void plain(const struct sasl *s, struct buf *out)
 {
 	/* one allocation: growing midway would free a partial copy unwiped */
 	buf_grow(out, 2 + strlen(s->user) + strlen(s->pass));
@@ -291,7 +291,7 @@ static void S_plain(const struct sasl *s, struct buf *out)
 /* ---- CRAM-MD5 ---- */
 
 /* RFC 2195: user SP lowercase hex of HMAC-MD5(password, challenge). */
-static int S_cram_md5(const struct sasl *s, const unsigned char *chal, size_t len,
+static int cram_md5(const struct sasl *s, const unsigned char *chal, size_t len,
 		      struct buf *out, struct error *e)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -319,13 +319,13 @@ static int S_cram_md5(const struct sasl *s, const unsigned char *chal, size_t le
 
 /* ---- SCRAM ---- */
 
-static const EVP_MD *S_scram_md(const struct sasl *s)
+static const EVP_MD *scram_md(const struct sasl *s)
 {
 	return s->mech == SASL_SCRAM_SHA_1 ? EVP_sha1() : EVP_sha256();
 }
 
 /* RFC 5802 5.1 saslname: ',' and '=' escaped as =2C and =3D. */
-static void S_saslname(const char *u, struct buf *out)
+static void saslname(const char *u, struct buf *out)
 {
 	for (; *u; u++) {
 		if (*u == ',')
@@ -339,14 +339,14 @@ static void S_saslname(const char *u, struct buf *out)
 
 /* client-first-message: gs2 header "n,," (no channel binding, no authzid)
  * and client-first-bare "n=user,r=nonce", which is kept for AuthMessage. */
-static int S_scram_first(struct sasl *s, struct buf *out, struct error *e)
+static int scram_first(struct sasl *s, struct buf *out, struct error *e)
 {
 	unsigned char rnd[SASL_SCRAM_NONCE_LEN / 4 * 3];
 	char *user = NULL;
 
 	if (sasl_prep(s->user, "user name", &user, e) < 0)
 		return -1;
-	S_free_secret(&s->prep_pass);
+	free_secret(&s->prep_pass);
 	if (sasl_prep(s->pass, "password", &s->prep_pass, e) < 0) {
 		free(user);
 		return -1;
@@ -363,7 +363,7 @@ static int S_scram_first(struct sasl *s, struct buf *out, struct error *e)
 	}
 	buf_wipe_release(&s->msg);
 	buf_adds(&s->msg, "n=");
-	S_saslname(user, &s->msg);
+	saslname(user, &s->msg);
 	buf_adds(&s->msg, ",r=");
 	buf_adds(&s->msg, s->nonce);
 	buf_adds(out, "n,,");
@@ -375,7 +375,7 @@ static int S_scram_first(struct sasl *s, struct buf *out, struct error *e)
 /* The value of attribute "k=" at *p (up to the next ',' or the end of
  * [*p, end)); moves *p past it and its ','.  NULL if the attribute there
  * is another one. */
-static const char *S_attr(const char **p, const char *end, char k, size_t *vlen)
+static const char *attr(const char **p, const char *end, char k, size_t *vlen)
 {
 	const char *v, *q;
 
@@ -390,7 +390,7 @@ static const char *S_attr(const char **p, const char *end, char k, size_t *vlen)
 }
 
 /* Printable ASCII but ',' (RFC 5802 7, "printable"). */
-static int S_printable(const char *p, size_t n)
+static int printable(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (p[i] < 0x21 || p[i] > 0x7e || p[i] == ',')
@@ -398,7 +398,7 @@ static int S_printable(const char *p, size_t n)
 	return 1;
 }
 
-static int S_hmac(const EVP_MD *md, const void *key, size_t klen, const void *d, size_t dlen,
+static int hmac(const EVP_MD *md, const void *key, size_t klen, const void *d, size_t dlen,
 		  unsigned char *mac)
 {
 	unsigned int mlen;
@@ -407,10 +407,10 @@ static int S_hmac(const EVP_MD *md, const void *key, size_t klen, const void *d,
 }
 
 /* server-first-message -> client-final-message (RFC 5802 3). */
-static int S_scram_final(struct sasl *s, const char *chal, size_t len, struct buf *out,
+static int scram_final(struct sasl *s, const char *chal, size_t len, struct buf *out,
 			 struct error *e)
 {
-	const EVP_MD *md = S_scram_md(s);
+	const EVP_MD *md = scram_md(s);
 	const char *p = chal, *end = chal + len, *r, *salt, *iter;
 	size_t rlen, slen, ilen, nlen = strlen(s->nonce), mdlen = (size_t)EVP_MD_size(md);
 	unsigned char sp[EVP_MAX_MD_SIZE], ck[EVP_MAX_MD_SIZE], sk[EVP_MAX_MD_SIZE];
@@ -424,19 +424,19 @@ static int S_scram_final(struct sasl *s, const char *chal, size_t len, struct bu
 	if (len >= 2 && chal[0] == 'm' && chal[1] == '=')
 		return error_set(e, ERR_PROTOCOL, "server requires a SCRAM extension (m=) that "
 				 "postern does not support");
-	r = S_attr(&p, end, 'r', &rlen);
-	if (!r || !S_printable(r, rlen))
+	r = attr(&p, end, 'r', &rlen);
+	if (!r || !printable(r, rlen))
 		return error_set(e, ERR_PROTOCOL, "SCRAM server-first message lacks the nonce (r=)");
 	if (rlen < nlen || memcmp(r, s->nonce, nlen))
 		return error_set(e, ERR_PROTOCOL, "SCRAM server nonce does not start with ours "
 				 "(replay or tampering); refusing");
-	salt = S_attr(&p, end, 's', &slen);
+	salt = attr(&p, end, 's', &slen);
 	if (!salt || slen == 0 || b64_decode(salt, slen, &saltb) < 0 || saltb.len == 0) {
 		buf_release(&saltb);
 		return error_set(e, ERR_PROTOCOL, "SCRAM server-first message has no valid "
 				 "salt (s=)");
 	}
-	iter = S_attr(&p, end, 'i', &ilen);
+	iter = attr(&p, end, 'i', &ilen);
 	if (!iter || ilen == 0 || ilen > 9 || strspn(iter, "0123456789") < ilen) {
 		buf_release(&saltb);
 		return error_set(e, ERR_PROTOCOL, "SCRAM server-first message has no valid "
@@ -463,11 +463,11 @@ static int S_scram_final(struct sasl *s, const char *chal, size_t len, struct bu
 	buf_add(&s->msg, chal, len);
 	buf_adds(&s->msg, ",c=biws,r=");
 	buf_add(&s->msg, r, rlen);
-	if (S_hmac(md, sp, mdlen, "Client Key", 10, ck) < 0 ||
+	if (hmac(md, sp, mdlen, "Client Key", 10, ck) < 0 ||
 	    EVP_Digest(ck, mdlen, sk, NULL, md, NULL) != 1 ||
-	    S_hmac(md, sk, mdlen, s->msg.data, s->msg.len, cs) < 0 ||
-	    S_hmac(md, sp, mdlen, "Server Key", 10, svk) < 0 ||
-	    S_hmac(md, svk, mdlen, s->msg.data, s->msg.len, s->server_sig) < 0) {
+	    hmac(md, sk, mdlen, s->msg.data, s->msg.len, cs) < 0 ||
+	    hmac(md, sp, mdlen, "Server Key", 10, svk) < 0 ||
+	    hmac(md, svk, mdlen, s->msg.data, s->msg.len, s->server_sig) < 0) {
 		error_set(e, ERR_INTERNAL, "SCRAM: HMAC failed");
 		goto out;
 	}
@@ -486,7 +486,7 @@ out:
 	OPENSSL_cleanse(cs, sizeof(cs));
 	OPENSSL_cleanse(svk, sizeof(svk));
 	OPENSSL_cleanse(proof, sizeof(proof));
-	S_free_secret(&s->prep_pass);
+	free_secret(&s->prep_pass);
 	buf_release(&saltb);
 	return rc;
 }
@@ -496,14 +496,14 @@ static const char impostor_msg[] =
 	"it knows your password; someone may be intercepting the connection); not sending";
 
 /* server-final-message: "v=" ServerSignature, or "e=" an error. */
-static int S_scram_verify(struct sasl *s, const char *data, size_t len, struct error *e)
+static int scram_verify(struct sasl *s, const char *data, size_t len, struct error *e)
 {
 	const char *p = data, *end = data + len, *v;
 	struct buf sig = BUF_INIT;
 	size_t vlen;
 	int good;
 
-	if ((v = S_attr(&p, end, 'e', &vlen))) {
+	if ((v = attr(&p, end, 'e', &vlen))) {
 		char why[64];
 		size_t k;
 
@@ -512,7 +512,7 @@ static int S_scram_verify(struct sasl *s, const char *data, size_t len, struct e
 		why[k] = '\0';
 		return error_set(e, ERR_AUTH, "server refused the SCRAM exchange: %s", why);
 	}
-	v = S_attr(&p, end, 'v', &vlen);
+	v = attr(&p, end, 'v', &vlen);
 	good = v && s->server_sig_len > 0 && b64_decode(v, vlen, &sig) == 0 &&
 	       sig.len == s->server_sig_len &&
 	       CRYPTO_memcmp(sig.data, s->server_sig, sig.len) == 0;
@@ -525,7 +525,7 @@ static int S_scram_verify(struct sasl *s, const char *data, size_t len, struct e
 
 /* ---- OAuth ---- */
 
-static int S_has_ctl(const char *p)
+static int has_ctl(const char *p)
 {
 	for (; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -536,15 +536,15 @@ static int S_has_ctl(const char *p)
 /* XOAUTH2: "user=" user ^A "auth=Bearer " token ^A ^A.
  * OAUTHBEARER (RFC 7628 3.1): gs2 header "n,a=" saslname "," then
  * ^A "auth=Bearer " token ^A ^A (host and port are optional). */
-static int S_oauth(const struct sasl *s, struct buf *out, struct error *e)
+static int oauth(const struct sasl *s, struct buf *out, struct error *e)
 {
 	if (!*s->pass)
 		return error_set(e, ERR_CONFIG, "the OAuth access token (the password) is empty; "
 				 "check password_command");
-	if (S_has_ctl(s->pass) || strchr(s->pass, ' '))
+	if (has_ctl(s->pass) || strchr(s->pass, ' '))
 		return error_set(e, ERR_CONFIG, "the OAuth access token (the password) holds a "
 				 "space or control character; check password_command");
-	if (S_has_ctl(s->user))
+	if (has_ctl(s->user))
 		return error_set(e, ERR_CONFIG, "the user name holds a control character");
 	/* one allocation: growing after the token is in would leave a copy */
 	buf_grow(out, 3 * strlen(s->user) + strlen(s->pass) + 32);
@@ -553,7 +553,7 @@ static int S_oauth(const struct sasl *s, struct buf *out, struct error *e)
 		buf_adds(out, s->user);
 	} else {
 		buf_adds(out, "n,a=");
-		S_saslname(s->user, out);
+		saslname(s->user, out);
 		buf_adds(out, ",");
 	}
 	buf_adds(out, "\001auth=Bearer ");
@@ -564,7 +564,7 @@ static int S_oauth(const struct sasl *s, struct buf *out, struct error *e)
 
 /* RFC 7628 3.2.2: the error is JSON with a "status" member.  Keep its value
  * (untrusted: only harmless characters, bounded) for the error message. */
-static void S_oauth_error(struct sasl *s, const unsigned char *chal, size_t len)
+static void oauth_error(struct sasl *s, const unsigned char *chal, size_t len)
 {
 	static const char key[] = "\"status\"";
 	const char *p = (const char *)chal, *end = p + len;
@@ -594,18 +594,18 @@ static void S_oauth_error(struct sasl *s, const unsigned char *chal, size_t len)
 /* ---- the steps ---- */
 
 /* The initial response of s's mechanism: 1 (in out), 0 if none, -1. */
-static int S_initial(struct sasl *s, struct buf *out, struct error *e)
+static int initial(struct sasl *s, struct buf *out, struct error *e)
 {
 	switch (s->mech) {
 	case SASL_PLAIN:
-		S_plain(s, out);
+		plain(s, out);
 		return 1;
 	case SASL_SCRAM_SHA_1:
 	case SASL_SCRAM_SHA_256:
-		return S_scram_first(s, out, e) < 0 ? -1 : 1;
+		return scram_first(s, out, e) < 0 ? -1 : 1;
 	case SASL_XOAUTH2:
 	case SASL_OAUTHBEARER:
-		return S_oauth(s, out, e) < 0 ? -1 : 1;
+		return oauth(s, out, e) < 0 ? -1 : 1;
 	case SASL_LOGIN:
 	case SASL_CRAM_MD5:
 	case SASL_NONE:
@@ -616,7 +616,7 @@ static int S_initial(struct sasl *s, struct buf *out, struct error *e)
 
 int sasl_initial(struct sasl *s, struct buf *out, struct error *e)
 {
-	int rc = S_initial(s, out, e);
+	int rc = initial(s, out, e);
 
 	if (rc == 1)
 		s->step++;
@@ -642,7 +642,7 @@ int sasl_step(struct sasl *s, const unsigned char *chal, size_t len, struct buf 
 			if (len > 0)
 				return error_set(e, ERR_PROTOCOL,
 						 "server sent an unexpected %s challenge", name);
-			if (S_initial(s, out, e) < 0)
+			if (initial(s, out, e) < 0)
 				return -1;
 			break;
 		}
@@ -653,14 +653,14 @@ int sasl_step(struct sasl *s, const unsigned char *chal, size_t len, struct buf 
 		if (s->mech == SASL_XOAUTH2 || s->mech == SASL_OAUTHBEARER) {
 			/* The error continuation: answer so that the server
 			 * can send its failure reply (RFC 7628 3.2.3). */
-			S_oauth_error(s, chal, len);
+			oauth_error(s, chal, len);
 			if (s->mech == SASL_OAUTHBEARER)
 				buf_add(out, "\001", 1);
 		} else if (s->step == 1) {
-			if (S_scram_final(s, (const char *)chal, len, out, e) < 0)
+			if (scram_final(s, (const char *)chal, len, out, e) < 0)
 				return -1;
 		} else {
-			if (S_scram_verify(s, (const char *)chal, len, e) < 0)
+			if (scram_verify(s, (const char *)chal, len, e) < 0)
 				return -1;
 			/* the empty response that lets the server say 235 */
 		}
@@ -680,7 +680,7 @@ int sasl_step(struct sasl *s, const unsigned char *chal, size_t len, struct buf 
 		if (s->step > 0)
 			return error_set(e, ERR_PROTOCOL,
 					 "server sent a second CRAM-MD5 challenge");
-		if (S_cram_md5(s, chal, len, out, e) < 0)
+		if (cram_md5(s, chal, len, out, e) < 0)
 			return -1;
 		break;
 	default:
@@ -698,7 +698,7 @@ int sasl_finish(struct sasl *s, const unsigned char *data, size_t len, struct er
 		return 0;
 	/* the server-final message as additional data with the 235 */
 	if (s->step == 2 && data && len > 0)
-		return S_scram_verify(s, (const char *)data, len, e);
+		return scram_verify(s, (const char *)data, len, e);
 	return error_set(e, ERR_AUTH, "%s", impostor_msg);
 }
 
@@ -723,7 +723,7 @@ void b64_encode(const void *in, size_t len, struct buf *out)
 		buf_add(out, "", 0);
 }
 
-static int S_b64_char(unsigned char c)
+static int b64_char(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 	       c == '+' || c == '/';
@@ -746,7 +746,7 @@ int b64_decode(const char *in, size_t len, struct buf *out)
 	if (p[len - 1] == '=')
 		pad = p[len - 2] == '=' ? 2 : 1;
 	for (i = 0; i < len - pad; i++)
-		if (!S_b64_char(p[i]))
+		if (!b64_char(p[i]))
 			return -1;
 	buf_grow(out, len / 4 * 3);
 	n = EVP_DecodeBlock((unsigned char *)out->data + out->len, p, (int)len);

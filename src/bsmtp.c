@@ -70,7 +70,7 @@ void bsmtp_data_done(struct bsmtp *b)
  * is cut to fit the reply line limit and control characters are replaced:
  * a reply is always exactly one line. */
 __attribute__((format(printf, 2, 3)))
-static void S_reply(struct bsmtp *b, const char *fmt, ...)
+static void add_reply(struct bsmtp *b, const char *fmt, ...)
 {
 	char line[BSMTP_LINE_MAX - 1];	/* room for the CRLF in 512 */
 	va_list ap;
@@ -92,7 +92,7 @@ static void S_reply(struct bsmtp *b, const char *fmt, ...)
 /* A refused command: the reply, and after too many of them, 421 and the
  * end of the session (a confused or hostile client gets no more). */
 __attribute__((format(printf, 2, 3)))
-static enum bsmtp_event S_error(struct bsmtp *b, const char *fmt, ...)
+static enum bsmtp_event refuse(struct bsmtp *b, const char *fmt, ...)
 {
 	char line[BSMTP_LINE_MAX];
 	va_list ap;
@@ -100,15 +100,15 @@ static enum bsmtp_event S_error(struct bsmtp *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	S_reply(b, "%s", line);
+	add_reply(b, "%s", line);
 	if (++b->errors < BSMTP_ERRORS_MAX)
 		return BSMTP_EV_NONE;
-	S_reply(b, "421 4.7.0 %s Error: too many errors; closing", b->hostname);
+	add_reply(b, "421 4.7.0 %s Error: too many errors; closing", b->hostname);
 	set_state(b, BSMTP_ST_CLOSED);
 	return BSMTP_EV_QUIT;
 }
 
-static void S_reset(struct bsmtp *b)
+static void reset_txn(struct bsmtp *b)
 {
 	free(b->from);
 	b->from = NULL;
@@ -121,7 +121,7 @@ static void S_reset(struct bsmtp *b)
  * brackets (a bare address is taken too, as Postfix does) and where the
  * parameters begin.  Quoted local parts may hold '>' and spaces.  A source
  * route ("<@a,@b:user@c>", RFC 5321 4.1.2) is dropped.  Returns 0 or -1. */
-static int S_path(const char *arg, const char *kw, char **addr, const char **params)
+static int parse_path(const char *arg, const char *kw, char **addr, const char **params)
 {
 	size_t kwlen = strlen(kw), i;
 	const char *p = arg, *start;
@@ -171,7 +171,7 @@ static int S_path(const char *arg, const char *kw, char **addr, const char **par
 /* An address fit for the envelope and exactly one mailbox (no list, no
  * comment, nothing the parser would read differently).  Returns 0, or -1
  * with a reason in e. */
-static int S_check_addr(const char *addr, const char *what, struct error *e)
+static int check_addr(const char *addr, const char *what, struct error *e)
 {
 	char *parsed = NULL;
 	int ret = -1;
@@ -190,30 +190,30 @@ out:
 	return ret;
 }
 
-static enum bsmtp_event S_ehlo(struct bsmtp *b, const char *arg, int extended)
+static enum bsmtp_event on_ehlo(struct bsmtp *b, const char *arg, int extended)
 {
 	if (!*arg)
-		return S_error(b, "501 5.5.4 Syntax: %s hostname", extended ? "EHLO" : "HELO");
-	S_reset(b);
+		return refuse(b, "501 5.5.4 Syntax: %s hostname", extended ? "EHLO" : "HELO");
+	reset_txn(b);
 	if (!extended) {
-		S_reply(b, "250 %s", b->hostname);
+		add_reply(b, "250 %s", b->hostname);
 		return BSMTP_EV_NONE;
 	}
 	/* Only what is honoured: commands may be pipelined, 8-bit text goes
 	 * through, SIZE= is accepted (no fixed limit of our own: the provider
 	 * applies its own), and every reply carries an enhanced code. */
-	S_reply(b, "250-%s", b->hostname);
-	S_reply(b, "250-PIPELINING");
-	S_reply(b, "250-SIZE");
-	S_reply(b, "250-8BITMIME");
-	S_reply(b, "250 ENHANCEDSTATUSCODES");
+	add_reply(b, "250-%s", b->hostname);
+	add_reply(b, "250-PIPELINING");
+	add_reply(b, "250-SIZE");
+	add_reply(b, "250-8BITMIME");
+	add_reply(b, "250 ENHANCEDSTATUSCODES");
 	return BSMTP_EV_NONE;
 }
 
 /* MAIL FROM parameters: SIZE=n and BODY=7BIT|8BITMIME are accepted (the
  * message is measured and scanned again when it is submitted); anything
  * else was not offered. */
-static int S_mail_params(const char *p, char *bad, size_t badsz)
+static int check_mail_params(const char *p, char *bad, size_t badsz)
 {
 	while (*p) {
 		size_t n = strcspn(p, " ");
@@ -234,7 +234,7 @@ static int S_mail_params(const char *p, char *bad, size_t badsz)
 	return 0;
 }
 
-static enum bsmtp_event S_mail(struct bsmtp *b, const char *arg)
+static enum bsmtp_event on_mail(struct bsmtp *b, const char *arg)
 {
 	char *addr = NULL, bad[64];
 	const char *params;
@@ -242,28 +242,28 @@ static enum bsmtp_event S_mail(struct bsmtp *b, const char *arg)
 	enum bsmtp_event ev = BSMTP_EV_NONE;
 
 	if (b->state != BSMTP_ST_READY)
-		return S_error(b, "503 5.5.1 Error: nested MAIL command");
-	if (S_path(arg, "FROM:", &addr, &params))
-		return S_error(b, "501 5.5.4 Syntax: MAIL FROM:<address>");
-	if (S_mail_params(params, bad, sizeof(bad))) {
-		ev = S_error(b, "555 5.5.4 Unsupported option: %s", bad);
+		return refuse(b, "503 5.5.1 Error: nested MAIL command");
+	if (parse_path(arg, "FROM:", &addr, &params))
+		return refuse(b, "501 5.5.4 Syntax: MAIL FROM:<address>");
+	if (check_mail_params(params, bad, sizeof(bad))) {
+		ev = refuse(b, "555 5.5.4 Unsupported option: %s", bad);
 		goto out;
 	}
 	error_clear(&e);
-	if (*addr && S_check_addr(addr, "sender", &e)) {
-		ev = S_error(b, "553 5.1.7 <%s>: Sender address rejected: %s", addr, e.msg);
+	if (*addr && check_addr(addr, "sender", &e)) {
+		ev = refuse(b, "553 5.1.7 <%s>: Sender address rejected: %s", addr, e.msg);
 		goto out;
 	}
 	b->from = addr;
 	addr = NULL;
 	set_state(b, BSMTP_ST_MAIL);
-	S_reply(b, "250 2.1.0 Ok");
+	add_reply(b, "250 2.1.0 Ok");
 out:
 	free(addr);
 	return ev;
 }
 
-static enum bsmtp_event S_rcpt(struct bsmtp *b, const char *arg)
+static enum bsmtp_event on_rcpt(struct bsmtp *b, const char *arg)
 {
 	char *addr = NULL;
 	const char *params;
@@ -271,53 +271,53 @@ static enum bsmtp_event S_rcpt(struct bsmtp *b, const char *arg)
 	enum bsmtp_event ev = BSMTP_EV_NONE;
 
 	if (b->state != BSMTP_ST_MAIL)
-		return S_error(b, "503 5.5.1 Error: need MAIL command");
-	if (S_path(arg, "TO:", &addr, &params))
-		return S_error(b, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return refuse(b, "503 5.5.1 Error: need MAIL command");
+	if (parse_path(arg, "TO:", &addr, &params))
+		return refuse(b, "501 5.5.4 Syntax: RCPT TO:<address>");
 	if (*params) {
-		ev = S_error(b, "555 5.5.4 Unsupported option: %.60s", params);
+		ev = refuse(b, "555 5.5.4 Unsupported option: %.60s", params);
 		goto out;
 	}
 	error_clear(&e);
 	if (!*addr) {
-		ev = S_error(b, "501 5.1.3 Bad recipient address syntax: empty address");
+		ev = refuse(b, "501 5.1.3 Bad recipient address syntax: empty address");
 		goto out;
 	}
-	if (S_check_addr(addr, "recipient", &e)) {
-		ev = S_error(b, "553 5.1.3 <%s>: Recipient address rejected: %s", addr, e.msg);
+	if (check_addr(addr, "recipient", &e)) {
+		ev = refuse(b, "553 5.1.3 <%s>: Recipient address rejected: %s", addr, e.msg);
 		goto out;
 	}
 	if (b->rcpts.n >= BSMTP_RCPT_MAX) {
-		S_reply(b, "452 4.5.3 Error: too many recipients");
+		add_reply(b, "452 4.5.3 Error: too many recipients");
 		goto out;
 	}
 	/* the same address twice is one recipient, as on the command line */
 	if (strvec_find_icase(&b->rcpts, addr) < 0)
 		strvec_push(&b->rcpts, addr);
-	S_reply(b, "250 2.1.5 Ok");
+	add_reply(b, "250 2.1.5 Ok");
 out:
 	free(addr);
 	return ev;
 }
 
-static enum bsmtp_event S_data_cmd(struct bsmtp *b, const char *arg)
+static enum bsmtp_event on_data(struct bsmtp *b, const char *arg)
 {
 	if (*arg)
-		return S_error(b, "501 5.5.4 Syntax: DATA");
+		return refuse(b, "501 5.5.4 Syntax: DATA");
 	if (b->state != BSMTP_ST_MAIL)
-		return S_error(b, "503 5.5.1 Error: need MAIL command");
+		return refuse(b, "503 5.5.1 Error: need MAIL command");
 	if (!b->rcpts.n)
-		return S_error(b, "554 5.5.1 Error: no valid recipients");
+		return refuse(b, "554 5.5.1 Error: no valid recipients");
 	buf_reset(&b->data);
 	b->bol = 1;
 	b->dot = b->dot_cr = 0;
 	set_state(b, BSMTP_ST_DATA);
-	S_reply(b, "354 End data with <CR><LF>.<CR><LF>");
+	add_reply(b, "354 End data with <CR><LF>.<CR><LF>");
 	return BSMTP_EV_NONE;
 }
 
 /* One complete command line (line end removed). */
-static enum bsmtp_event S_command(struct bsmtp *b, const char *line)
+static enum bsmtp_event on_command(struct bsmtp *b, const char *line)
 {
 	size_t vlen = strcspn(line, " ");
 	const char *arg = line + vlen;
@@ -326,51 +326,51 @@ static enum bsmtp_event S_command(struct bsmtp *b, const char *line)
 		arg++;
 #define IS(verb) (vlen == sizeof(verb) - 1 && !strncasecmp(line, verb, vlen))
 	if (IS("EHLO"))
-		return S_ehlo(b, arg, 1);
+		return on_ehlo(b, arg, 1);
 	if (IS("HELO"))
-		return S_ehlo(b, arg, 0);
+		return on_ehlo(b, arg, 0);
 	if (IS("MAIL"))
-		return S_mail(b, arg);
+		return on_mail(b, arg);
 	if (IS("RCPT"))
-		return S_rcpt(b, arg);
+		return on_rcpt(b, arg);
 	if (IS("DATA"))
-		return S_data_cmd(b, arg);
+		return on_data(b, arg);
 	if (IS("RSET")) {
 		if (*arg)
-			return S_error(b, "501 5.5.4 Syntax: RSET");
-		S_reset(b);
-		S_reply(b, "250 2.0.0 Ok");
+			return refuse(b, "501 5.5.4 Syntax: RSET");
+		reset_txn(b);
+		add_reply(b, "250 2.0.0 Ok");
 		return BSMTP_EV_NONE;
 	}
 	if (IS("NOOP")) {
-		S_reply(b, "250 2.0.0 Ok");
+		add_reply(b, "250 2.0.0 Ok");
 		return BSMTP_EV_NONE;
 	}
 	if (IS("QUIT")) {
-		S_reply(b, "221 2.0.0 Bye");
-		S_reset(b);
+		add_reply(b, "221 2.0.0 Bye");
+		reset_txn(b);
 		set_state(b, BSMTP_ST_CLOSED);
 		return BSMTP_EV_QUIT;
 	}
 	if (IS("VRFY")) {
-		S_reply(b, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+		add_reply(b, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
 		return BSMTP_EV_NONE;
 	}
 	if (IS("HELP")) {
-		S_reply(b, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
+		add_reply(b, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
 		return BSMTP_EV_NONE;
 	}
 	if (IS("EXPN") || IS("STARTTLS") || IS("AUTH") || IS("BDAT") || IS("ETRN") ||
 	    IS("TURN") || IS("ATRN") || IS("XCLIENT") || IS("XFORWARD"))
-		return S_error(b, "502 5.5.1 Error: command not implemented");
+		return refuse(b, "502 5.5.1 Error: command not implemented");
 #undef IS
 	if (!*line)
-		return S_error(b, "500 5.5.2 Error: bad syntax");
-	return S_error(b, "500 5.5.2 Error: command not recognized");
+		return refuse(b, "500 5.5.2 Error: bad syntax");
+	return refuse(b, "500 5.5.2 Error: command not recognized");
 }
 
 /* A command line ended (its LF was seen). */
-static enum bsmtp_event S_line_end(struct bsmtp *b)
+static enum bsmtp_event on_line_end(struct bsmtp *b)
 {
 	enum bsmtp_event ev;
 
@@ -379,7 +379,7 @@ static enum bsmtp_event S_line_end(struct bsmtp *b)
 		buf_reset(&b->line);
 		if (b->trace)
 			b->trace(b->trace_ctx, '<', "(a line longer than 512 octets)", 31);
-		return S_error(b, "500 5.5.2 Error: line too long");
+		return refuse(b, "500 5.5.2 Error: line too long");
 	}
 	if (b->line.len && b->line.data[b->line.len - 1] == '\r')
 		b->line.len--;
@@ -389,9 +389,9 @@ static enum bsmtp_event S_line_end(struct bsmtp *b)
 	/* a NUL would cut the command short where the trace does not */
 	if (memchr(b->line.data, '\0', b->line.len)) {
 		buf_reset(&b->line);
-		return S_error(b, "500 5.5.2 Error: bad syntax");
+		return refuse(b, "500 5.5.2 Error: bad syntax");
 	}
-	ev = S_command(b, b->line.data);
+	ev = on_command(b, b->line.data);
 	buf_reset(&b->line);
 	return ev;
 }
@@ -400,7 +400,7 @@ static enum bsmtp_event S_line_end(struct bsmtp *b)
  * match state (start of line, dot, dot + CR) lives in b, so any split of
  * the input works.  Returns the octets used; *done when the "." line
  * ended (its line end used too). */
-static size_t S_data(struct bsmtp *b, const char *p, size_t n, int *done)
+static size_t take_data(struct bsmtp *b, const char *p, size_t n, int *done)
 {
 	size_t i = 0;
 
@@ -467,7 +467,7 @@ enum bsmtp_event bsmtp_input(struct bsmtp *b, const char *p, size_t n, size_t *u
 		if (b->state == BSMTP_ST_DATA) {
 			int done;
 
-			i += S_data(b, p + i, n - i, &done);
+			i += take_data(b, p + i, n - i, &done);
 			if (done) {
 				b->messages++;
 				set_state(b, BSMTP_ST_SUBMIT);
@@ -493,7 +493,7 @@ enum bsmtp_event bsmtp_input(struct bsmtp *b, const char *p, size_t n, size_t *u
 		if (!nl)
 			break;
 		i++;
-		ev = S_line_end(b);
+		ev = on_line_end(b);
 	}
 	*used = i;
 	return ev;
@@ -517,7 +517,7 @@ int bsmtp_reply_code(const struct error *e, int partial)
 
 /* The enhanced code for the reply: the server's when it has the class of
  * our reply, else one for the kind of failure. */
-static const char *S_enhanced(const struct error *e, int code)
+static const char *enhanced_for(const struct error *e, int code)
 {
 	if (e->enhanced[0] == (code == 554 ? '5' : '4') && e->enhanced[1] == '.')
 		return e->enhanced;
@@ -542,12 +542,12 @@ void bsmtp_message_done(struct bsmtp *b, const struct error *e, int partial)
 	if (b->state != BSMTP_ST_SUBMIT)
 		return;
 	if (code == 250 && partial && e)
-		S_reply(b, "250 2.0.0 Ok: sent, but not to every recipient: %s", e->msg);
+		add_reply(b, "250 2.0.0 Ok: sent, but not to every recipient: %s", e->msg);
 	else if (code == 250)
-		S_reply(b, "250 2.0.0 Ok: sent");
+		add_reply(b, "250 2.0.0 Ok: sent");
 	else
-		S_reply(b, "%d %s %s", code, S_enhanced(e, code), e->msg);
-	S_reset(b);
+		add_reply(b, "%d %s %s", code, enhanced_for(e, code), e->msg);
+	reset_txn(b);
 }
 
 int bsmtp_eof(struct bsmtp *b)
@@ -555,7 +555,7 @@ int bsmtp_eof(struct bsmtp *b)
 	int cut = b->state == BSMTP_ST_DATA;
 
 	buf_reset(&b->data);
-	S_reset(b);
+	reset_txn(b);
 	set_state(b, BSMTP_ST_CLOSED);
 	return cut;
 }

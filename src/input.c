@@ -105,7 +105,7 @@ struct reader {
 	struct buf out;		/* spool writes are batched */
 };
 
-static void S_flush(struct reader *r)
+static void flush(struct reader *r)
 {
 	const char *p = r->out.data;
 	size_t n = r->out.len;
@@ -129,7 +129,7 @@ static void S_flush(struct reader *r)
 }
 
 /* Append to the spool, keeping the counts the sender needs (SIZE=, 8BITMIME). */
-static void S_put(struct reader *r, const char *p, size_t n)
+static void put(struct reader *r, const char *p, size_t n)
 {
 	struct spool *sp = r->sp;
 
@@ -146,17 +146,17 @@ static void S_put(struct reader *r, const char *p, size_t n)
 	sp->bytes += n;
 	buf_add(&r->out, p, n);
 	if (r->out.len >= WRITE_CHUNK)
-		S_flush(r);
+		flush(r);
 }
 
-static void S_put_line(struct reader *r, const char *p, size_t n)
+static void put_line(struct reader *r, const char *p, size_t n)
 {
-	S_put(r, p, n);
-	S_put(r, "\n", 1);
+	put(r, p, n);
+	put(r, "\n", 1);
 }
 
 /* The header section is complete: let cb edit it, then spool it. */
-static void S_end_headers(struct reader *r)
+static void end_headers(struct reader *r)
 {
 	struct buf hdr = BUF_INIT;
 
@@ -165,23 +165,23 @@ static void S_end_headers(struct reader *r)
 	if (r->cb && r->cb(r->ctx, r->m, &r->cb_err) < 0)
 		r->cb_failed = 1;
 	message_write(r->m, &hdr);
-	S_put(r, hdr.data, hdr.len);
+	put(r, hdr.data, hdr.len);
 	buf_release(&hdr);
 }
 
 /* The header section is too large to parse: spool what was parsed as it
  * was read, and from now on everything unparsed, so nothing is lost. */
-static void S_overflow(struct reader *r)
+static void overflow(struct reader *r)
 {
 	r->overflow = 1;
 	r->phase = PH_RAW;
 	for (size_t i = 0; i < r->m->n; i++)
-		S_put(r, r->m->h[i].raw.data, r->m->h[i].raw.len);
+		put(r, r->m->h[i].raw.data, r->m->h[i].raw.len);
 }
 
 /* One output line (at most INPUT_LINE_MAX octets, no line end); last says
  * whether it ends its input line. */
-static void S_line(struct reader *r, const char *p, size_t n, int last)
+static void out_line(struct reader *r, const char *p, size_t n, int last)
 {
 	int rc;
 
@@ -194,23 +194,23 @@ static void S_line(struct reader *r, const char *p, size_t n, int last)
 		return;
 	}
 	if (r->phase != PH_HEADER) {
-		S_put_line(r, p, n);
+		put_line(r, p, n);
 		return;
 	}
 	rc = message_push_line(r->m, p, n, &r->ov_err);
 	if (rc < 0) {
-		S_overflow(r);
-		S_put_line(r, p, n);
+		overflow(r);
+		put_line(r, p, n);
 	} else if (rc == MESSAGE_END_BLANK) {
-		S_end_headers(r);
+		end_headers(r);
 	} else if (rc == MESSAGE_END_BODY) {
-		S_end_headers(r);
-		S_put_line(r, p, n);
+		end_headers(r);
+		put_line(r, p, n);
 	}
 }
 
 /* Content octets (no line end) of the current input line. */
-static void S_content(struct reader *r, const char *p, size_t n)
+static void content(struct reader *r, const char *p, size_t n)
 {
 	size_t limit, take;
 
@@ -221,7 +221,7 @@ static void S_content(struct reader *r, const char *p, size_t n)
 			INPUT_LINE_MAX - 1 : INPUT_LINE_MAX;
 		if (r->cur.len >= limit) {
 			/* Full, and more follows: break here, as Postfix does. */
-			S_line(r, r->cur.data, r->cur.len, 0);
+			out_line(r, r->cur.data, r->cur.len, 0);
 			if (r->pieces++ == 0)
 				r->sp->broken_lines++;
 			buf_reset(&r->cur);
@@ -235,7 +235,7 @@ static void S_content(struct reader *r, const char *p, size_t n)
 	}
 }
 
-static void S_eol(struct reader *r)
+static void eol(struct reader *r)
 {
 	/* sendmail's rule: only a line that is exactly "." ends the input;
 	 * the input is not dot-stuffed, so ".." is data. */
@@ -244,12 +244,12 @@ static void S_eol(struct reader *r)
 		r->done = 1;
 		return;
 	}
-	S_line(r, r->cur.data ? r->cur.data : "", r->cur.len, 1);
+	out_line(r, r->cur.data ? r->cur.data : "", r->cur.len, 1);
 	r->pieces = 0;
 	buf_reset(&r->cur);
 }
 
-static void S_feed(struct reader *r, const char *p, size_t n)
+static void feed(struct reader *r, const char *p, size_t n)
 {
 	size_t i = 0, j;
 
@@ -264,12 +264,12 @@ static void S_feed(struct reader *r, const char *p, size_t n)
 		if (p[i] == '\r' || p[i] == '\n') {
 			r->pending_cr = p[i] == '\r';
 			i++;
-			S_eol(r);
+			eol(r);
 			continue;
 		}
 		for (j = i; j < n && p[j] != '\r' && p[j] != '\n'; j++)
 			;
-		S_content(r, p + i, j - i);
+		content(r, p + i, j - i);
 		i = j;
 	}
 }
@@ -302,16 +302,16 @@ int input_read(int fd, const struct input_opts *o, struct message *m,
 		}
 		if (n == 0)
 			break;
-		S_feed(&r, chunk, (size_t)n);
+		feed(&r, chunk, (size_t)n);
 	}
 	/* A last line without a line end is still a line. */
 	if (!r.done && !r.failed && (r.cur.len || r.pieces))
-		S_eol(&r);
+		eol(&r);
 	/* No blank line before the end: the whole input was header. */
 	if (!r.failed && (r.phase == PH_FIRST || r.phase == PH_HEADER))
-		S_end_headers(&r);
+		end_headers(&r);
 	if (!r.failed)
-		S_flush(&r);
+		flush(&r);
 	if (r.failed)
 		goto out;
 	if (r.overflow || r.cb_failed) {

@@ -25,7 +25,7 @@ void message_init(struct message *m)
 	m->ended = 0;
 }
 
-static void S_header_release(struct header *h)
+static void header_release(struct header *h)
 {
 	free(h->name);
 	buf_release(&h->raw);
@@ -37,27 +37,27 @@ static void S_header_release(struct header *h)
 void message_release(struct message *m)
 {
 	for (size_t i = 0; i < m->n; i++)
-		S_header_release(&m->h[i]);
+		header_release(&m->h[i]);
 	free(m->h);
 	message_init(m);
 }
 
-static int S_blank(char c)
+static int is_blank(char c)
 {
 	return c == ' ' || c == '\t';
 }
 
 /* Append text to h's unfolded value: blanks at the very start are dropped,
  * blanks at the end are held in h->tail until something follows them. */
-static void S_value_add(struct header *h, const char *text, size_t len)
+static void value_add(struct header *h, const char *text, size_t len)
 {
 	size_t k;
 
 	if (h->vbuf.len == 0) {
-		while (len && S_blank(*text))
+		while (len && is_blank(*text))
 			text++, len--;
 	}
-	for (k = len; k && S_blank(text[k - 1]); k--)
+	for (k = len; k && is_blank(text[k - 1]); k--)
 		;
 	if (k) {
 		buf_add(&h->vbuf, h->tail.data, h->tail.len);
@@ -68,7 +68,7 @@ static void S_value_add(struct header *h, const char *text, size_t len)
 	h->value = h->vbuf.data;
 }
 
-static struct header *S_new_header(struct message *m, const char *name, size_t namelen)
+static struct header *new_header(struct message *m, const char *name, size_t namelen)
 {
 	struct header *h;
 
@@ -88,7 +88,7 @@ static struct header *S_new_header(struct message *m, const char *name, size_t n
 
 /* Length of the field name if line is "name:" or "name  :" (obsolete), with
  * *colon set to the colon's index; 0 if the line is not a field. */
-static size_t S_field_name(const char *line, size_t len, size_t *colon)
+static size_t field_name(const char *line, size_t len, size_t *colon)
 {
 	size_t i, j;
 
@@ -98,7 +98,7 @@ static size_t S_field_name(const char *line, size_t len, size_t *colon)
 		if (c < 33 || c > 126 || c == ':')
 			break;
 	}
-	for (j = i; j < len && S_blank(line[j]); j++)
+	for (j = i; j < len && is_blank(line[j]); j++)
 		;
 	if (i == 0 || j == len || line[j] != ':')
 		return 0;
@@ -117,14 +117,14 @@ int message_push_line(struct message *m, const char *line, size_t len, struct er
 		m->ended = 1;
 		return MESSAGE_END_BLANK;
 	}
-	if (S_blank(line[0])) {
+	if (is_blank(line[0])) {
 		if (m->n == 0) {
 			m->ended = 1;
 			return MESSAGE_END_BODY;
 		}
 		namelen = 0;
 	} else {
-		namelen = S_field_name(line, len, &colon);
+		namelen = field_name(line, len, &colon);
 		if (!namelen) {
 			m->ended = 1;
 			return MESSAGE_END_BODY;
@@ -136,11 +136,11 @@ int message_push_line(struct message *m, const char *line, size_t len, struct er
 				 "is the input really a mail message?", MESSAGE_HEADER_MAX);
 	m->bytes += len + 1;
 	if (namelen) {
-		h = S_new_header(m, line, namelen);
-		S_value_add(h, line + colon + 1, len - colon - 1);
+		h = new_header(m, line, namelen);
+		value_add(h, line + colon + 1, len - colon - 1);
 	} else {
 		h = &m->h[m->n - 1];
-		S_value_add(h, line, len);
+		value_add(h, line, len);
 	}
 	buf_add(&h->raw, line, len);
 	buf_add(&h->raw, "\n", 1);
@@ -162,7 +162,7 @@ struct iset {
 	size_t cap, n;
 };
 
-static uint64_t S_ihash(const char *s)
+static uint64_t ihash(const char *s)
 {
 	uint64_t h = 14695981039346656037ULL;
 
@@ -177,7 +177,7 @@ static uint64_t S_ihash(const char *s)
 }
 
 /* Add s (borrowed) unless already there; returns 1 if added. */
-static int S_iset_add(struct iset *set, const char *s)
+static int iset_add(struct iset *set, const char *s)
 {
 	size_t i;
 
@@ -187,11 +187,11 @@ static int S_iset_add(struct iset *set, const char *s)
 		big.slot = xcalloc(big.cap, sizeof(*big.slot));
 		for (i = 0; i < set->cap; i++)
 			if (set->slot[i])
-				S_iset_add(&big, set->slot[i]);
+				iset_add(&big, set->slot[i]);
 		free(set->slot);
 		*set = big;
 	}
-	for (i = S_ihash(s) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
+	for (i = ihash(s) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
 		if (!strcasecmp(set->slot[i], s))
 			return 0;
 	set->slot[i] = s;
@@ -199,7 +199,7 @@ static int S_iset_add(struct iset *set, const char *s)
 	return 1;
 }
 
-static int S_is_recipient_field(const char *name, int resent)
+static int is_recipient_field(const char *name, int resent)
 {
 	static const char *const plain[] = { "To", "Cc", "Bcc" };
 	static const char *const re[] = { "Resent-To", "Resent-Cc", "Resent-Bcc" };
@@ -222,16 +222,16 @@ int message_recipients(const struct message *m, struct strvec *out, struct error
 	for (i = 0; i < m->n && !resent; i++)
 		resent = !strncasecmp(m->h[i].name, "Resent-", 7);
 	for (i = 0; i < out->n; i++)
-		S_iset_add(&seen, out->v[i]);
+		iset_add(&seen, out->v[i]);
 	for (i = 0; i < m->n; i++) {
-		if (!S_is_recipient_field(m->h[i].name, resent))
+		if (!is_recipient_field(m->h[i].name, resent))
 			continue;
 		if (addr_parse_list(m->h[i].value, &one, e) < 0) {
 			error_prefix(e, "%s", m->h[i].name);
 			goto out;
 		}
 		for (j = 0; j < one.n; j++) {
-			if (S_iset_add(&seen, one.v[j])) {
+			if (iset_add(&seen, one.v[j])) {
 				strvec_push_take(&got, one.v[j]);
 				one.v[j] = NULL;
 			}
@@ -257,7 +257,7 @@ void message_remove(struct message *m, const char *name)
 
 	for (i = 0; i < m->n; i++) {
 		if (!strcasecmp(m->h[i].name, name))
-			S_header_release(&m->h[i]);
+			header_release(&m->h[i]);
 		else
 			m->h[k++] = m->h[i];
 	}
@@ -267,15 +267,15 @@ void message_remove(struct message *m, const char *name)
 /* Fold "name:" + text (text starting with its blank) into raw: break before a
  * blank when a line would pass FOLD_AT, and inside a word only when a line
  * would pass LINE_MAX_OCTETS. */
-static void S_fold(struct buf *raw, size_t col, const char *t, size_t n)
+static void fold(struct buf *raw, size_t col, const char *t, size_t n)
 {
 	size_t i = 0, j, room;
 	int line_used = 0;
 
 	while (i < n) {
-		for (j = i; j < n && S_blank(t[j]); j++)
+		for (j = i; j < n && is_blank(t[j]); j++)
 			;
-		for (; j < n && !S_blank(t[j]); j++)
+		for (; j < n && !is_blank(t[j]); j++)
 			;
 		if (line_used && col + (j - i) > FOLD_AT) {
 			buf_add(raw, "\n", 1);
@@ -298,14 +298,14 @@ static void S_fold(struct buf *raw, size_t col, const char *t, size_t n)
 
 void message_add(struct message *m, const char *name, const char *value)
 {
-	struct header *h = S_new_header(m, name, strlen(name));
+	struct header *h = new_header(m, name, strlen(name));
 	struct buf text = BUF_INIT;
 
 	/* A line end in a value would start a new field: make it a blank. */
 	buf_add(&text, " ", 1);
 	for (const char *p = value; *p; p++)
 		buf_add(&text, (*p == '\r' || *p == '\n') ? " " : p, 1);
-	S_value_add(h, text.data, text.len);
+	value_add(h, text.data, text.len);
 	buf_reset(&text);
 	if (h->vbuf.len) {
 		buf_add(&text, " ", 1);
@@ -313,7 +313,7 @@ void message_add(struct message *m, const char *name, const char *value)
 	}
 	buf_adds(&h->raw, name);
 	buf_add(&h->raw, ":", 1);
-	S_fold(&h->raw, strlen(name) + 1, text.data, text.len);
+	fold(&h->raw, strlen(name) + 1, text.data, text.len);
 	buf_release(&h->tail);
 	buf_release(&text);
 }

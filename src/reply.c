@@ -36,7 +36,7 @@ int reply_parser_pending(const struct reply_parser *p)
 	return p->line.len > 0 || p->cur.nlines > 0;
 }
 
-static int S_digit(char c)
+static int is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
@@ -44,19 +44,19 @@ static int S_digit(char c)
 /* Parse "c.s.d" (RFC 3463: class 1 digit, subject and detail 1-3 digits)
  * at the start of text, followed by a space or the end.  The class must
  * match the reply code's, or it is just text (RFC 2034 says so). */
-static void S_parse_enhanced(struct reply *r, const char *t, size_t len)
+static void parse_enhanced(struct reply *r, const char *t, size_t len)
 {
 	size_t i = 0, n;
 
 	if (len < 5 || t[0] != '0' + r->code / 100 || t[1] != '.')
 		return;
 	i = 2;
-	for (n = 0; i < len && S_digit(t[i]) && n < 3; i++, n++)
+	for (n = 0; i < len && is_digit(t[i]) && n < 3; i++, n++)
 		;
 	if (n == 0 || i >= len || t[i] != '.')
 		return;
 	i++;
-	for (n = 0; i < len && S_digit(t[i]) && n < 3; i++, n++)
+	for (n = 0; i < len && is_digit(t[i]) && n < 3; i++, n++)
 		;
 	if (n == 0 || (i < len && t[i] != ' '))
 		return;
@@ -66,7 +66,7 @@ static void S_parse_enhanced(struct reply *r, const char *t, size_t len)
 
 /* One complete line without its line end.  Returns 1 if it was the last
  * line of the reply, 0 if more follow, -1 on error. */
-static int S_line(struct reply_parser *p, const char *l, size_t len, struct error *e)
+static int take_line(struct reply_parser *p, const char *l, size_t len, struct error *e)
 {
 	struct reply *r = &p->cur;
 	int code;
@@ -77,7 +77,7 @@ static int S_line(struct reply_parser *p, const char *l, size_t len, struct erro
 	if (memchr(l, '\0', len) || memchr(l, '\r', len))
 		return error_set(e, ERR_PROTOCOL,
 				 "server reply contains a NUL or a bare CR octet");
-	if (len < 3 || l[0] < '2' || l[0] > '5' || !S_digit(l[1]) || !S_digit(l[2]) ||
+	if (len < 3 || l[0] < '2' || l[0] > '5' || !is_digit(l[1]) || !is_digit(l[2]) ||
 	    (len > 3 && l[3] != '-' && l[3] != ' '))
 		return error_set(e, ERR_PROTOCOL, "malformed server reply line \"%.*s\"",
 				 (int)(len > 80 ? 80 : len), l);
@@ -98,12 +98,12 @@ static int S_line(struct reply_parser *p, const char *l, size_t len, struct erro
 	else if (!r->text.data)
 		buf_add(&r->text, "", 0);	/* text is always a string */
 	if (r->nlines == 0 && len > 4)
-		S_parse_enhanced(r, l + 4, len - 4);
+		parse_enhanced(r, l + 4, len - 4);
 	r->nlines++;
 	return len > 3 && l[3] == '-' ? 0 : 1;
 }
 
-static void S_reset(struct reply_parser *p)
+static void parser_reset(struct reply_parser *p)
 {
 	buf_reset(&p->line);
 	reply_release(&p->cur);
@@ -125,7 +125,7 @@ int reply_parse(struct reply_parser *p, const char *buf, size_t len, size_t *use
 		/* Bound the carried partial line before it can grow: the
 		 * line plus an optional CR may not exceed the limit. */
 		if (p->line.len + take > REPLY_LINE_MAX + 1) {
-			S_reset(p);
+			parser_reset(p);
 			*used = off;
 			return error_set(e, ERR_PROTOCOL,
 					 "server reply line longer than %d octets",
@@ -147,10 +147,10 @@ int reply_parse(struct reply_parser *p, const char *buf, size_t len, size_t *use
 		off += take + 1;
 		if (llen && l[llen - 1] == '\r')
 			llen--;
-		last = S_line(p, l, llen, e);
+		last = take_line(p, l, llen, e);
 		buf_reset(&p->line);
 		if (last < 0) {
-			S_reset(p);
+			parser_reset(p);
 			*used = off;
 			return -1;
 		}

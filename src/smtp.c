@@ -87,14 +87,14 @@ const char *smtp_state_name(const struct smtp *s)
 	return strstate[s->state];
 }
 
-static void S_set_state(struct smtp *s, int state)
+static void set_state(struct smtp *s, int state)
 {
 	s->state = state;
 }
 
 /* ---- FIFO of awaited replies ---- */
 
-static void S_push(struct smtp *s, int cmd)
+static void fifo_push(struct smtp *s, int cmd)
 {
 	if (s->fifo_head + s->fifo_len == s->fifo_cap) {
 		if (s->fifo_head > 0) {
@@ -109,7 +109,7 @@ static void S_push(struct smtp *s, int cmd)
 }
 
 /* Only called with fifo_sent > 0. */
-static int S_pop(struct smtp *s)
+static int fifo_pop(struct smtp *s)
 {
 	int cmd = s->fifo[s->fifo_head];
 
@@ -123,7 +123,7 @@ static int S_pop(struct smtp *s)
 
 /* ---- output and traces ---- */
 
-static void S_trace(struct smtp *s, char dir, const char *line, size_t len)
+static void trace_line(struct smtp *s, char dir, const char *line, size_t len)
 {
 	if (s->trace)
 		s->trace(s->trace_ctx, dir, line, len);
@@ -131,10 +131,10 @@ static void S_trace(struct smtp *s, char dir, const char *line, size_t len)
 
 /* Queue a command line awaiting a reply of kind cmd.  fmt must not carry
  * secrets (it is traced as is). */
-static void S_cmd(struct smtp *s, int cmd, const char *fmt, ...)
+static void send_cmd(struct smtp *s, int cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void S_cmd(struct smtp *s, int cmd, const char *fmt, ...)
+static void send_cmd(struct smtp *s, int cmd, const char *fmt, ...)
 {
 	size_t start = s->out.len;
 	va_list ap;
@@ -142,25 +142,25 @@ static void S_cmd(struct smtp *s, int cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&s->out, fmt, ap);
 	va_end(ap);
-	S_trace(s, '>', s->out.data + start, s->out.len - start);
+	trace_line(s, '>', s->out.data + start, s->out.len - start);
 	buf_add(&s->out, "\r\n", 2);
-	S_push(s, cmd);
+	fifo_push(s, cmd);
 }
 
 /* Queue a line carrying AUTH data: the trace shows shown instead. */
-static void S_cmd_secret(struct smtp *s, const char *shown, const char *prefix,
+static void send_cmd_secret(struct smtp *s, const char *shown, const char *prefix,
 			 const struct buf *data)
 {
-	S_trace(s, '>', shown, strlen(shown));
+	trace_line(s, '>', shown, strlen(shown));
 	/* grow once, so no reallocation leaves a copy behind unwiped */
 	buf_grow(&s->out, strlen(prefix) + data->len + 2);
 	buf_adds(&s->out, prefix);
 	buf_add(&s->out, data->data, data->len);
 	buf_add(&s->out, "\r\n", 2);
-	S_push(s, CMD_AUTH);
+	fifo_push(s, CMD_AUTH);
 }
 
-static void S_wipe_output(struct smtp *s)
+static void wipe_output(struct smtp *s)
 {
 	if (s->out.data)
 		OPENSSL_cleanse(s->out.data, s->out.cap);
@@ -169,7 +169,7 @@ static void S_wipe_output(struct smtp *s)
 
 /* "550 5.1.1 text" with the lines of a multi-line reply joined by spaces
  * and control characters replaced: it ends up on a terminal. */
-static void S_quote(const struct reply *r, char *dst, size_t size)
+static void quote_reply(const struct reply *r, char *dst, size_t size)
 {
 	size_t n = (size_t)snprintf(dst, size, "%d", r->code);
 	const char *t = r->text.data ? r->text.data : "";
@@ -190,10 +190,10 @@ static void S_quote(const struct reply *r, char *dst, size_t size)
 
 /* Record the first failure; a later one is a consequence of it, and none
  * may undo a success already decided. */
-static void S_fail(struct smtp *s, enum error_class cls, const char *fmt, ...)
+static void fail(struct smtp *s, enum error_class cls, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void S_fail(struct smtp *s, enum error_class cls, const char *fmt, ...)
+static void fail(struct smtp *s, enum error_class cls, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -208,7 +208,7 @@ static void S_fail(struct smtp *s, enum error_class cls, const char *fmt, ...)
 }
 
 /* Attach the reply's codes to the failure just recorded. */
-static void S_fail_codes(struct smtp *s, const struct reply *r)
+static void fail_codes(struct smtp *s, const struct reply *r)
 {
 	if (!s->failed || s->err.smtp_code)
 		return;
@@ -216,53 +216,53 @@ static void S_fail_codes(struct smtp *s, const struct reply *r)
 	snprintf(s->err.enhanced, sizeof(s->err.enhanced), "%s", r->enhanced);
 }
 
-static void S_close(struct smtp *s)
+static void hang_up(struct smtp *s)
 {
-	S_wipe_output(s);
-	S_set_state(s, ST_CLOSE);
+	wipe_output(s);
+	set_state(s, ST_CLOSE);
 }
 
-static void S_quit(struct smtp *s)
+static void send_quit(struct smtp *s)
 {
-	S_cmd(s, CMD_QUIT, "QUIT");
-	S_set_state(s, ST_QUIT);
+	send_cmd(s, CMD_QUIT, "QUIT");
+	set_state(s, ST_QUIT);
 }
 
 /* A reply of a kind the command cannot get: the server is broken or
  * hostile, so stop talking to it. */
-static void S_unexpected(struct smtp *s, const char *what, const struct reply *r)
+static void unexpected(struct smtp *s, const char *what, const struct reply *r)
 {
 	char q[QUOTE_MAX];
 
-	S_quote(r, q, sizeof(q));
-	S_fail(s, ERR_PROTOCOL, "unexpected reply to %s: %s", what, q);
-	S_fail_codes(s, r);
-	S_close(s);
+	quote_reply(r, q, sizeof(q));
+	fail(s, ERR_PROTOCOL, "unexpected reply to %s: %s", what, q);
+	fail_codes(s, r);
+	hang_up(s);
 }
 
 /* 4xx -> temporary, 5xx -> unavailable, quoting the reply; then QUIT. */
-static void S_refused(struct smtp *s, const struct reply *r, const char *what)
+static void refused(struct smtp *s, const struct reply *r, const char *what)
 {
 	char q[QUOTE_MAX];
 
-	S_quote(r, q, sizeof(q));
-	S_fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE, "%s: %s%s", what, q,
+	quote_reply(r, q, sizeof(q));
+	fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE, "%s: %s%s", what, q,
 	       r->code / 100 == 4 ? "; try again later" : "");
-	S_fail_codes(s, r);
-	S_quit(s);
+	fail_codes(s, r);
+	send_quit(s);
 }
 
 /* ---- the conversation ---- */
 
-static void S_ehlo(struct smtp *s)
+static void send_ehlo(struct smtp *s)
 {
-	S_cmd(s, CMD_EHLO, "EHLO %s", s->p.ehlo_name);
-	S_set_state(s, ST_EHLO);
+	send_cmd(s, CMD_EHLO, "EHLO %s", s->p.ehlo_name);
+	set_state(s, ST_EHLO);
 }
 
 /* Copy an RFC 4422 mechanism name (1-20 of A-Z 0-9 - _) upper-cased into
  * tok[21]; 0 if p[0..n) is not one. */
-static int S_mech_name(const char *p, size_t n, char *tok)
+static int mech_name(const char *p, size_t n, char *tok)
 {
 	if (n == 0 || n > 20)
 		return 0;
@@ -278,7 +278,7 @@ static int S_mech_name(const char *p, size_t n, char *tok)
 }
 
 /* Whether the space-separated list holds the word w. */
-static int S_listed(const char *list, const char *w)
+static int listed(const char *list, const char *w)
 {
 	size_t n = strlen(w);
 
@@ -294,7 +294,7 @@ static int S_listed(const char *list, const char *w)
 
 /* Add the mechanism names in p[0..len) to caps.auth: valid names only,
  * upper-cased, each once, as many as fit. */
-static void S_add_auth(struct smtp_caps *c, const char *p, size_t len)
+static void add_auth(struct smtp_caps *c, const char *p, size_t len)
 {
 	size_t i = 0;
 
@@ -306,7 +306,7 @@ static void S_add_auth(struct smtp_caps *c, const char *p, size_t len)
 			i++;
 		for (start = i; i < len && p[i] != ' '; i++)
 			;
-		if (!S_mech_name(p + start, i - start, tok) || S_listed(c->auth, tok) ||
+		if (!mech_name(p + start, i - start, tok) || listed(c->auth, tok) ||
 		    have + 1 + strlen(tok) + 1 > sizeof(c->auth))
 			continue;
 		if (have)
@@ -316,7 +316,7 @@ static void S_add_auth(struct smtp_caps *c, const char *p, size_t len)
 }
 
 /* SIZE's parameter: decimal octets, 0 or absent = no limit stated. */
-static uint64_t S_size_param(const char *p, size_t len)
+static uint64_t size_param(const char *p, size_t len)
 {
 	uint64_t v = 0;
 
@@ -332,7 +332,7 @@ static uint64_t S_size_param(const char *p, size_t len)
 
 /* The EHLO reply: the first line greets, each further line is a keyword
  * and its parameters (RFC 5321 4.1.1.1), matched case-insensitively. */
-static void S_parse_caps(struct smtp *s, const struct reply *r)
+static void parse_caps(struct smtp *s, const struct reply *r)
 {
 	struct smtp_caps *c = &s->caps;
 	const char *line = r->text.data ? r->text.data : "";
@@ -356,7 +356,7 @@ static void S_parse_caps(struct smtp *s, const struct reply *r)
 		if (KW("AUTH")) {
 			/* "AUTH PLAIN LOGIN" and the old "AUTH=PLAIN LOGIN" */
 			if (kw < llen)
-				S_add_auth(c, line + kw + 1, llen - kw - 1);
+				add_auth(c, line + kw + 1, llen - kw - 1);
 		} else if (line[kw] == '=') {
 			/* some other old-style keyword: ignore */
 		} else if (KW("STARTTLS")) {
@@ -373,130 +373,130 @@ static void S_parse_caps(struct smtp *s, const struct reply *r)
 			c->dsn = 1;
 		} else if (KW("SIZE")) {
 			c->size = 1;
-			c->size_max = kw < llen ? S_size_param(line + kw + 1, llen - kw - 1) : 0;
+			c->size_max = kw < llen ? size_param(line + kw + 1, llen - kw - 1) : 0;
 		}
 #undef KW
 		line = next;
 	}
 }
 
-static void S_txn_start(struct smtp *s);
-static void S_auth_start(struct smtp *s);
+static void txn_start(struct smtp *s);
+static void auth_start(struct smtp *s);
 
 /* EHLO or HELO done: STARTTLS first when it is required, then AUTH, then
  * the message. */
-static void S_after_hello(struct smtp *s)
+static void after_hello(struct smtp *s)
 {
 	if (s->p.tls == SMTP_TLS_STARTTLS && !s->tls_active) {
 		if (!s->caps.starttls) {
-			S_fail(s, ERR_TLS,
+			fail(s, ERR_TLS,
 			       "server does not offer STARTTLS (possible downgrade attack, "
 			       "or the wrong port); refusing to send in cleartext; if the "
 			       "server speaks TLS from the start, use port 465 with "
 			       "tls = implicit");
-			S_quit(s);
+			send_quit(s);
 			return;
 		}
-		S_cmd(s, CMD_STARTTLS, "STARTTLS");
-		S_set_state(s, ST_STARTTLS);
+		send_cmd(s, CMD_STARTTLS, "STARTTLS");
+		set_state(s, ST_STARTTLS);
 		return;
 	}
 	if (s->p.auth != AUTH_OFF) {
-		S_auth_start(s);
+		auth_start(s);
 		return;
 	}
 	if (s->p.verify_only) {
 		s->ok = 1;
-		S_quit(s);
+		send_quit(s);
 		return;
 	}
-	S_txn_start(s);
+	txn_start(s);
 }
 
-static void S_on_greeting(struct smtp *s, const struct reply *r)
+static void on_greeting(struct smtp *s, const struct reply *r)
 {
 	char q[QUOTE_MAX];
 
 	if (r->code == 220) {
-		S_ehlo(s);
+		send_ehlo(s);
 		return;
 	}
 	if (r->code / 100 != 4 && r->code / 100 != 5) {
-		S_unexpected(s, "the connection (greeting)", r);
+		unexpected(s, "the connection (greeting)", r);
 		return;
 	}
-	S_quote(r, q, sizeof(q));
-	S_fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
+	quote_reply(r, q, sizeof(q));
+	fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
 	       "server refused the connection: %s%s", q,
 	       r->code / 100 == 4 ? "; try again later" : "");
-	S_fail_codes(s, r);
+	fail_codes(s, r);
 	/* RFC 5321 3.1: after a 554 greeting the client should QUIT */
-	S_quit(s);
+	send_quit(s);
 }
 
-static void S_on_ehlo(struct smtp *s, const struct reply *r)
+static void on_ehlo(struct smtp *s, const struct reply *r)
 {
 	char q[QUOTE_MAX];
 
 	switch (r->code / 100) {
 	case 2:
-		S_parse_caps(s, r);
-		S_after_hello(s);
+		parse_caps(s, r);
+		after_hello(s);
 		return;
 	case 5:
 		/* An old server: HELO is only good enough when nothing
 		 * that needs an extension (STARTTLS, AUTH) was asked for. */
 		if (s->p.tls == SMTP_TLS_OFF && s->p.auth == AUTH_OFF) {
-			S_cmd(s, CMD_HELO, "HELO %s", s->p.ehlo_name);
-			S_set_state(s, ST_HELO);
+			send_cmd(s, CMD_HELO, "HELO %s", s->p.ehlo_name);
+			set_state(s, ST_HELO);
 			return;
 		}
-		S_quote(r, q, sizeof(q));
-		S_fail(s, ERR_PROTOCOL,
+		quote_reply(r, q, sizeof(q));
+		fail(s, ERR_PROTOCOL,
 		       "server does not speak ESMTP (EHLO answered %s); TLS/AUTH impossible", q);
-		S_fail_codes(s, r);
-		S_quit(s);
+		fail_codes(s, r);
+		send_quit(s);
 		return;
 	case 4:
-		S_refused(s, r, "server refused EHLO");
+		refused(s, r, "server refused EHLO");
 		return;
 	}
-	S_unexpected(s, "EHLO", r);
+	unexpected(s, "EHLO", r);
 }
 
-static void S_on_helo(struct smtp *s, const struct reply *r)
+static void on_helo(struct smtp *s, const struct reply *r)
 {
 	if (r->code / 100 == 2) {
 		memset(&s->caps, 0, sizeof(s->caps));
-		S_after_hello(s);
+		after_hello(s);
 	} else if (r->code / 100 == 4 || r->code / 100 == 5) {
-		S_refused(s, r, "server refused HELO");
+		refused(s, r, "server refused HELO");
 	} else {
-		S_unexpected(s, "HELO", r);
+		unexpected(s, "HELO", r);
 	}
 }
 
-static void S_on_starttls(struct smtp *s, const struct reply *r)
+static void on_starttls(struct smtp *s, const struct reply *r)
 {
 	char q[QUOTE_MAX];
 
 	if (r->code == 220) {
 		/* smtp_input checks that nothing follows the 220 */
-		S_set_state(s, ST_TLS);
+		set_state(s, ST_TLS);
 		return;
 	}
-	S_quote(r, q, sizeof(q));
-	S_fail(s, ERR_TLS, "server refused STARTTLS: %s; refusing to send in cleartext", q);
-	S_fail_codes(s, r);
+	quote_reply(r, q, sizeof(q));
+	fail(s, ERR_TLS, "server refused STARTTLS: %s; refusing to send in cleartext", q);
+	fail_codes(s, r);
 	/* 4xx/5xx leave the dialogue sane; anything else (354, 250) does not */
 	if (r->code / 100 == 4 || r->code / 100 == 5)
-		S_quit(s);
+		send_quit(s);
 	else
-		S_close(s);
+		hang_up(s);
 }
 
 /* A fresh SASL exchange with mech (the old one's state wiped). */
-static void S_sasl_start(struct smtp *s, enum sasl_mech mech)
+static void sasl_start(struct smtp *s, enum sasl_mech mech)
 {
 	sasl_release(&s->sasl);
 	sasl_init(&s->sasl, mech, s->p.user, s->p.password);
@@ -504,7 +504,7 @@ static void S_sasl_start(struct smtp *s, enum sasl_mech mech)
 		sasl_set_nonce(&s->sasl, s->p.sasl_nonce);
 }
 
-static void S_auth_start(struct smtp *s)
+static void auth_start(struct smtp *s)
 {
 	struct error e;
 	enum sasl_mech mech;
@@ -513,26 +513,26 @@ static void S_auth_start(struct smtp *s)
 	int rc;
 
 	if (!s->caps.auth[0]) {
-		S_fail(s, ERR_AUTH,
+		fail(s, ERR_AUTH,
 		       "server offers no authentication (AUTH)%s; check the port (587 or 465) "
 		       "or set auth = off if the server needs none",
 		       s->tls_active ? "" : " on this unencrypted connection");
-		S_quit(s);
+		send_quit(s);
 		return;
 	}
 	error_clear(&e);
 	if (sasl_choose(s->p.auth, s->caps.auth, &mech, &e) < 0) {
-		S_fail(s, e.cls, "%s", e.msg);
-		S_quit(s);
+		fail(s, e.cls, "%s", e.msg);
+		send_quit(s);
 		return;
 	}
-	S_sasl_start(s, mech);
-	S_set_state(s, ST_AUTH);
+	sasl_start(s, mech);
+	set_state(s, ST_AUTH);
 	rc = sasl_initial(&s->sasl, &raw, &e);
 	if (rc < 0) {
 		/* nothing sent yet: the user name or password cannot be used */
-		S_fail(s, e.cls, "%s", e.msg);
-		S_quit(s);
+		fail(s, e.cls, "%s", e.msg);
+		send_quit(s);
 	} else if (rc == 1) {
 		b64_encode(raw.data, raw.len, &enc);
 		if (enc.len == 0)
@@ -541,14 +541,14 @@ static void S_auth_start(struct smtp *s)
 		if (strlen(prefix) + enc.len + 2 > AUTH_LINE_MAX) {
 			/* too long to go inline (long OAuth tokens): wait for
 			 * the server's 334 and answer it */
-			S_sasl_start(s, mech);
-			S_cmd(s, CMD_AUTH, "AUTH %s", sasl_mech_name(mech));
+			sasl_start(s, mech);
+			send_cmd(s, CMD_AUTH, "AUTH %s", sasl_mech_name(mech));
 		} else {
 			snprintf(shown, sizeof(shown), "AUTH %s <redacted>", sasl_mech_name(mech));
-			S_cmd_secret(s, shown, prefix, &enc);
+			send_cmd_secret(s, shown, prefix, &enc);
 		}
 	} else {
-		S_cmd(s, CMD_AUTH, "AUTH %s", sasl_mech_name(mech));
+		send_cmd(s, CMD_AUTH, "AUTH %s", sasl_mech_name(mech));
 	}
 	buf_wipe_release(&raw);
 	buf_wipe_release(&enc);
@@ -556,30 +556,30 @@ static void S_auth_start(struct smtp *s)
 
 /* Cancel the exchange (RFC 4954 4: "*"); the server answers 501, and the
  * failure recorded before stands. */
-static void S_auth_cancel(struct smtp *s)
+static void auth_cancel(struct smtp *s)
 {
-	S_cmd(s, CMD_AUTH, "*");
+	send_cmd(s, CMD_AUTH, "*");
 	s->auth_cancelled = 1;
 }
 
-static void S_on_334(struct smtp *s, const struct reply *r)
+static void on_334(struct smtp *s, const struct reply *r)
 {
 	struct buf chal = BUF_INIT, resp = BUF_INIT, enc = BUF_INIT;
 	struct error e;
 
 	if (r->nlines != 1 || b64_decode(r->text.data, r->text.len, &chal) < 0) {
-		S_fail(s, ERR_PROTOCOL, "server sent a malformed AUTH challenge (not base64)");
-		S_auth_cancel(s);
+		fail(s, ERR_PROTOCOL, "server sent a malformed AUTH challenge (not base64)");
+		auth_cancel(s);
 		goto out;
 	}
 	error_clear(&e);
 	if (sasl_step(&s->sasl, (const unsigned char *)chal.data, chal.len, &resp, &e) < 0) {
-		S_fail(s, e.cls, "%s", e.msg);
-		S_auth_cancel(s);
+		fail(s, e.cls, "%s", e.msg);
+		auth_cancel(s);
 		goto out;
 	}
 	b64_encode(resp.data, resp.len, &enc);
-	S_cmd_secret(s, "<redacted>", "", &enc);
+	send_cmd_secret(s, "<redacted>", "", &enc);
 out:
 	buf_wipe_release(&chal);
 	buf_wipe_release(&resp);
@@ -589,7 +589,7 @@ out:
 /* Additional data with success (RFC 4954 4, RFC 4422 5): a 235 whose text
  * (after the enhanced code) is one base64 word.  Decoded into data;
  * 0 if there is none. */
-static int S_success_data(const struct reply *r, struct buf *data)
+static int success_data(const struct reply *r, struct buf *data)
 {
 	const char *t = r->text.data ? r->text.data : "";
 	size_t n;
@@ -606,32 +606,32 @@ static int S_success_data(const struct reply *r, struct buf *data)
 
 /* AUTH succeeded as far as the server is concerned: does it as far as
  * we are (SCRAM: the server proved it knows the password)? */
-static void S_on_auth_ok(struct smtp *s, const struct reply *r)
+static void on_auth_ok(struct smtp *s, const struct reply *r)
 {
 	struct buf data = BUF_INIT;
 	struct error e;
-	int have = S_success_data(r, &data);
+	int have = success_data(r, &data);
 
 	error_clear(&e);
 	if (sasl_finish(&s->sasl, have ? (const unsigned char *)data.data : NULL,
 			have ? data.len : 0, &e) < 0) {
 		buf_release(&data);
 		sasl_release(&s->sasl);
-		S_fail(s, e.cls, "%s", e.msg);
-		S_quit(s);
+		fail(s, e.cls, "%s", e.msg);
+		send_quit(s);
 		return;
 	}
 	buf_release(&data);
 	sasl_release(&s->sasl);
 	if (s->p.verify_only) {
 		s->ok = 1;
-		S_quit(s);
+		send_quit(s);
 	} else {
-		S_txn_start(s);
+		txn_start(s);
 	}
 }
 
-static void S_on_auth(struct smtp *s, const struct reply *r)
+static void on_auth(struct smtp *s, const struct reply *r)
 {
 	char q[QUOTE_MAX], more[160] = "";
 	const char *user = s->p.user ? s->p.user : "";
@@ -639,7 +639,7 @@ static void S_on_auth(struct smtp *s, const struct reply *r)
 	int oauth = s->sasl.mech == SASL_XOAUTH2 || s->sasl.mech == SASL_OAUTHBEARER;
 
 	if (s->auth_cancelled) {
-		S_quit(s);
+		send_quit(s);
 		return;
 	}
 	if (detail)
@@ -647,36 +647,36 @@ static void S_on_auth(struct smtp *s, const struct reply *r)
 			 "was refused (expired, or without the mail scope?)", detail);
 	switch (r->code / 100) {
 	case 2:
-		S_on_auth_ok(s, r);
+		on_auth_ok(s, r);
 		return;
 	case 3:
 		if (r->code == 334) {
-			S_on_334(s, r);
+			on_334(s, r);
 			return;
 		}
 		break;
 	case 4:
-		S_quote(r, q, sizeof(q));
-		S_fail(s, ERR_TEMP, "authentication failed temporarily for %.100s: %s%s; "
+		quote_reply(r, q, sizeof(q));
+		fail(s, ERR_TEMP, "authentication failed temporarily for %.100s: %s%s; "
 		       "try again later", user, q, more);
-		S_fail_codes(s, r);
-		S_quit(s);
+		fail_codes(s, r);
+		send_quit(s);
 		return;
 	case 5:
-		S_quote(r, q, sizeof(q));
-		S_fail(s, ERR_AUTH, "authentication failed for %.100s: %s%s; %s", user, q, more,
+		quote_reply(r, q, sizeof(q));
+		fail(s, ERR_AUTH, "authentication failed for %.100s: %s%s; %s", user, q, more,
 		       oauth ? "check the user and get a fresh access token (password_command)" :
 		       "check user and password");
-		S_fail_codes(s, r);
-		S_quit(s);
+		fail_codes(s, r);
+		send_quit(s);
 		return;
 	}
-	S_unexpected(s, "AUTH", r);
+	unexpected(s, "AUTH", r);
 }
 
 /* Queue transaction commands while the window allows: everything with
  * PIPELINING, one at a time without. */
-static void S_txn_fill(struct smtp *s)
+static void txn_fill(struct smtp *s)
 {
 	size_t window = s->caps.pipelining ? (size_t)-1 : 1;
 	size_t n = s->p.nrcpts;
@@ -687,39 +687,39 @@ static void S_txn_fill(struct smtp *s)
 
 			if (s->caps.size && s->p.size > 0)
 				snprintf(size, sizeof(size), " SIZE=%" PRIu64, s->p.size);
-			S_cmd(s, CMD_MAIL, "MAIL FROM:<%s>%s%s", s->p.from, size,
+			send_cmd(s, CMD_MAIL, "MAIL FROM:<%s>%s%s", s->p.from, size,
 			      s->p.eightbit && s->caps.eightbitmime ? " BODY=8BITMIME" : "");
 		} else if (s->txn_next <= n) {
-			S_cmd(s, CMD_RCPT, "RCPT TO:<%s>", s->p.rcpts[s->txn_next - 1]);
+			send_cmd(s, CMD_RCPT, "RCPT TO:<%s>", s->p.rcpts[s->txn_next - 1]);
 		} else if (s->bdat) {
 			/* the body goes right behind it, before any reply */
-			S_cmd(s, CMD_BDAT, "BDAT %" PRIu64 " LAST", s->p.wire_size);
-			S_set_state(s, ST_BODY);
+			send_cmd(s, CMD_BDAT, "BDAT %" PRIu64 " LAST", s->p.wire_size);
+			set_state(s, ST_BODY);
 		} else {
-			S_cmd(s, CMD_DATA, "DATA");
+			send_cmd(s, CMD_DATA, "DATA");
 		}
 		s->txn_next++;
 	}
 }
 
-static void S_txn_start(struct smtp *s)
+static void txn_start(struct smtp *s)
 {
 	if (s->caps.size && s->caps.size_max && s->p.size > s->caps.size_max) {
-		S_fail(s, ERR_DATA, "message is %" PRIu64 " bytes, server accepts at most %"
+		fail(s, ERR_DATA, "message is %" PRIu64 " bytes, server accepts at most %"
 		       PRIu64, s->p.size, s->caps.size_max);
-		S_quit(s);
+		send_quit(s);
 		return;
 	}
-	S_set_state(s, ST_TXN);
+	set_state(s, ST_TXN);
 	s->txn_next = 0;
 	/* One BDAT chunk only pays off inside a pipelined group: without
 	 * PIPELINING it costs the same round trip as DATA's 354. */
 	s->bdat = s->caps.chunking && s->caps.pipelining && s->p.wire_size > 0;
-	S_txn_fill(s);
+	txn_fill(s);
 }
 
 /* The enhanced code in a stored "550 5.1.1 text", for the error. */
-static void S_enhanced_of(const char *reply, char *dst, size_t size)
+static void enhanced_of(const char *reply, char *dst, size_t size)
 {
 	const char *t = strchr(reply, ' ');
 	size_t n;
@@ -735,7 +735,7 @@ static void S_enhanced_of(const char *reply, char *dst, size_t size)
 
 /* Judge the RCPT replies.  delivered: the message went to the accepted
  * ones.  Sets ok, or the failure listing every refused recipient. */
-static void S_rcpt_verdict(struct smtp *s, int delivered)
+static void rcpt_verdict(struct smtp *s, int delivered)
 {
 	size_t n4 = 0, n5 = 0, i, listed, first = (size_t)-1;
 	struct buf m = BUF_INIT;
@@ -785,33 +785,33 @@ static void S_rcpt_verdict(struct smtp *s, int delivered)
 	}
 	if (n4)
 		buf_adds(&m, n5 ? "; the 4xx ones are temporary" : "; temporary, try again later");
-	S_fail(s, cls, "%s", m.data);
+	fail(s, cls, "%s", m.data);
 	if (s->failed && !s->err.smtp_code) {
 		s->err.smtp_code = s->rcpt[first].code;
-		S_enhanced_of(s->rcpt[first].reply, s->err.enhanced, sizeof(s->err.enhanced));
+		enhanced_of(s->rcpt[first].reply, s->err.enhanced, sizeof(s->err.enhanced));
 	}
 	buf_release(&m);
 }
 
 /* After a MAIL or RCPT reply: wait for the rest of a pipelined group,
  * else decide how to go on. */
-static void S_txn_next(struct smtp *s)
+static void txn_next(struct smtp *s)
 {
 	if (s->state != ST_TXN || s->fifo_len > 0)
 		return;
 	if (s->mail_failed) {
-		S_quit(s);
+		send_quit(s);
 		return;
 	}
 	if (s->txn_next == s->p.nrcpts + 1 && s->accepted == 0) {
-		S_rcpt_verdict(s, 0);
-		S_quit(s);
+		rcpt_verdict(s, 0);
+		send_quit(s);
 		return;
 	}
-	S_txn_fill(s);
+	txn_fill(s);
 }
 
-static void S_on_mail(struct smtp *s, const struct reply *r)
+static void on_mail(struct smtp *s, const struct reply *r)
 {
 	char q[QUOTE_MAX];
 
@@ -820,47 +820,47 @@ static void S_on_mail(struct smtp *s, const struct reply *r)
 		break;
 	case 4:
 	case 5:
-		S_quote(r, q, sizeof(q));
+		quote_reply(r, q, sizeof(q));
 		if (r->code == 530 || (r->code / 100 == 5 && !strcmp(r->enhanced, "5.7.0")))
-			S_fail(s, ERR_UNAVAILABLE, "authentication required: the server refused "
+			fail(s, ERR_UNAVAILABLE, "authentication required: the server refused "
 			       "the sender (%s); %s", q, s->p.auth == AUTH_OFF ?
 			       "set auth = on with user and password" :
 			       "check that this account may send as this sender");
 		else
-			S_fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
+			fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
 			       "server refused the sender <%.200s>: %s%s", s->p.from, q,
 			       r->code / 100 == 4 ? "; try again later" : "");
-		S_fail_codes(s, r);
+		fail_codes(s, r);
 		s->mail_failed = 1;
 		break;
 	default:
-		S_unexpected(s, "MAIL FROM", r);
+		unexpected(s, "MAIL FROM", r);
 		return;
 	}
-	S_txn_next(s);
+	txn_next(s);
 }
 
-static void S_on_rcpt(struct smtp *s, const struct reply *r)
+static void on_rcpt(struct smtp *s, const struct reply *r)
 {
 	struct smtp_rcpt *rc;
 	char q[QUOTE_MAX];
 
 	if (r->code / 100 == 3 || s->rcpt_replied >= s->p.nrcpts) {
-		S_unexpected(s, "RCPT TO", r);
+		unexpected(s, "RCPT TO", r);
 		return;
 	}
 	rc = &s->rcpt[s->rcpt_replied++];
-	S_quote(r, q, sizeof(q));
+	quote_reply(r, q, sizeof(q));
 	rc->code = r->code;
 	free(rc->reply);
 	rc->reply = xstrdup(q);
 	/* after a refused MAIL the RCPT replies (503) say nothing */
 	if (r->code / 100 == 2 && !s->mail_failed)
 		s->accepted++;
-	S_txn_next(s);
+	txn_next(s);
 }
 
-static void S_on_data(struct smtp *s, const struct reply *r)
+static void on_data(struct smtp *s, const struct reply *r)
 {
 	char q[QUOTE_MAX];
 
@@ -870,97 +870,97 @@ static void S_on_data(struct smtp *s, const struct reply *r)
 			 * may be sent: RFC 2920 3.1 wants the end of
 			 * data right away, an empty message. */
 			if (!s->mail_failed)
-				S_rcpt_verdict(s, 0);
-			S_cmd(s, CMD_DOT_EMPTY, ".");
-			S_set_state(s, ST_DOT);
+				rcpt_verdict(s, 0);
+			send_cmd(s, CMD_DOT_EMPTY, ".");
+			set_state(s, ST_DOT);
 			return;
 		}
-		S_set_state(s, ST_BODY);
+		set_state(s, ST_BODY);
 		/* a reply may come early (a server giving up mid-body) */
-		S_push(s, CMD_DOT);
+		fifo_push(s, CMD_DOT);
 		s->fifo_sent++;
 		return;
 	}
 	if (r->code / 100 != 4 && r->code / 100 != 5) {
-		S_unexpected(s, "DATA", r);
+		unexpected(s, "DATA", r);
 		return;
 	}
 	if (!s->mail_failed && s->accepted == 0) {
-		S_rcpt_verdict(s, 0);
-		S_quit(s);
+		rcpt_verdict(s, 0);
+		send_quit(s);
 		return;
 	}
-	S_quote(r, q, sizeof(q));
-	S_fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
+	quote_reply(r, q, sizeof(q));
+	fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
 	       "server refused DATA: %s%s", q, r->code / 100 == 4 ? "; try again later" : "");
-	S_fail_codes(s, r);
-	S_quit(s);
+	fail_codes(s, r);
+	send_quit(s);
 }
 
-static void S_on_dot(struct smtp *s, const struct reply *r)
+static void on_dot(struct smtp *s, const struct reply *r)
 {
 	int c = r->code / 100;
 	char q[QUOTE_MAX];
 
 	if (c != 2 && c != 4 && c != 5) {
-		S_unexpected(s, "the end of the message", r);
+		unexpected(s, "the end of the message", r);
 		return;
 	}
 	if (s->state == ST_BODY) {
 		if (c == 2) {
-			S_unexpected(s, "a message not yet sent", r);
+			unexpected(s, "a message not yet sent", r);
 			return;
 		}
 		/* The server gave up while the body is still going out:
 		 * the stream is out of step, so no QUIT, just close. */
-		S_quote(r, q, sizeof(q));
-		S_fail(s, c == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
+		quote_reply(r, q, sizeof(q));
+		fail(s, c == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
 		       "server rejected the message while it was being sent: %s", q);
-		S_fail_codes(s, r);
-		S_close(s);
+		fail_codes(s, r);
+		hang_up(s);
 		return;
 	}
 	if (c == 2) {
 		s->delivered = 1;
-		S_rcpt_verdict(s, 1);
-		S_quit(s);
+		rcpt_verdict(s, 1);
+		send_quit(s);
 		return;
 	}
-	S_quote(r, q, sizeof(q));
-	S_fail(s, c == 4 ? ERR_TEMP : ERR_UNAVAILABLE, "server %s the message: %s%s",
+	quote_reply(r, q, sizeof(q));
+	fail(s, c == 4 ? ERR_TEMP : ERR_UNAVAILABLE, "server %s the message: %s%s",
 	       c == 4 ? "did not accept" : "rejected", q, c == 4 ? "; try again later" : "");
-	S_fail_codes(s, r);
-	S_quit(s);
+	fail_codes(s, r);
+	send_quit(s);
 }
 
 /* The reply to BDAT n LAST: the last one of the flight, so the MAIL and
  * RCPT replies are in.  A refused MAIL or no accepted recipient makes the
  * server refuse the BDAT too; what counts then is why. */
-static void S_on_bdat(struct smtp *s, const struct reply *r)
+static void on_bdat(struct smtp *s, const struct reply *r)
 {
 	int c = r->code / 100;
 
 	if (c != 2 && c != 4 && c != 5) {
-		S_unexpected(s, "BDAT", r);
+		unexpected(s, "BDAT", r);
 		return;
 	}
 	if (s->state == ST_BDAT) {
 		if (s->mail_failed) {
-			S_quit(s);
+			send_quit(s);
 			return;
 		}
 		if (s->accepted == 0) {
-			S_rcpt_verdict(s, 0);
-			S_quit(s);
+			rcpt_verdict(s, 0);
+			send_quit(s);
 			return;
 		}
 	}
 	/* otherwise as the final dot: delivered, refused, or a reply that
 	 * came while the body was still going out */
-	S_on_dot(s, r);
+	on_dot(s, r);
 }
 
-static void S_trace_reply(struct smtp *s, const struct reply *r)
+static void trace_reply(struct smtp *s, const struct reply *r)
 {
 	const char *t = r->text.data ? r->text.data : "";
 	struct buf l = BUF_INIT;
@@ -976,68 +976,68 @@ static void S_trace_reply(struct smtp *s, const struct reply *r)
 		if (n || i + 1 < r->nlines)
 			buf_add(&l, i + 1 < r->nlines ? "-" : " ", 1);
 		buf_add(&l, t, n);
-		S_trace(s, '<', l.data, l.len);
+		trace_line(s, '<', l.data, l.len);
 		t += n + (t[n] == '\n');
 	}
 	buf_release(&l);
 }
 
-static void S_handle(struct smtp *s, const struct reply *r)
+static void handle(struct smtp *s, const struct reply *r)
 {
-	int cmd = S_pop(s);
+	int cmd = fifo_pop(s);
 	char q[QUOTE_MAX];
 
-	S_trace_reply(s, r);
+	trace_reply(s, r);
 	if (cmd == CMD_QUIT) {
 		/* whatever it says, we are done */
-		S_close(s);
+		hang_up(s);
 		return;
 	}
 	if (r->code == 421) {
 		/* RFC 5321 3.8: the server is going away; no QUIT */
-		S_quote(r, q, sizeof(q));
-		S_fail(s, ERR_TEMP, "server closing connection: %s; try again later", q);
-		S_fail_codes(s, r);
-		S_close(s);
+		quote_reply(r, q, sizeof(q));
+		fail(s, ERR_TEMP, "server closing connection: %s; try again later", q);
+		fail_codes(s, r);
+		hang_up(s);
 		return;
 	}
 	switch (cmd) {
 	case CMD_GREETING:
-		S_on_greeting(s, r);
+		on_greeting(s, r);
 		break;
 	case CMD_EHLO:
-		S_on_ehlo(s, r);
+		on_ehlo(s, r);
 		break;
 	case CMD_HELO:
-		S_on_helo(s, r);
+		on_helo(s, r);
 		break;
 	case CMD_STARTTLS:
-		S_on_starttls(s, r);
+		on_starttls(s, r);
 		break;
 	case CMD_AUTH:
-		S_on_auth(s, r);
+		on_auth(s, r);
 		break;
 	case CMD_MAIL:
-		S_on_mail(s, r);
+		on_mail(s, r);
 		break;
 	case CMD_RCPT:
-		S_on_rcpt(s, r);
+		on_rcpt(s, r);
 		break;
 	case CMD_DATA:
-		S_on_data(s, r);
+		on_data(s, r);
 		break;
 	case CMD_DOT:
-		S_on_dot(s, r);
+		on_dot(s, r);
 		break;
 	case CMD_BDAT:
-		S_on_bdat(s, r);
+		on_bdat(s, r);
 		break;
 	case CMD_DOT_EMPTY:
-		S_quit(s);
+		send_quit(s);
 		break;
 	default:
-		S_fail(s, ERR_INTERNAL, "reply to unknown command %d", cmd);
-		S_close(s);
+		fail(s, ERR_INTERNAL, "reply to unknown command %d", cmd);
+		hang_up(s);
 	}
 }
 
@@ -1045,7 +1045,7 @@ static void S_handle(struct smtp *s, const struct reply *r)
 
 /* Whether s holds a control character (a CR or LF would let the EHLO
  * name smuggle commands into the dialogue). */
-static int S_has_ctl(const char *s)
+static int has_ctl(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -1055,11 +1055,11 @@ static int S_has_ctl(const char *s)
 
 /* The caller validated the params; the engine checks again what would
  * break the dialogue (addresses carrying CRLF) or leak the password. */
-static int S_check_params(struct smtp *s)
+static int check_params(struct smtp *s)
 {
 	const struct smtp_params *p = &s->p;
 
-	if (!p->ehlo_name || !*p->ehlo_name || S_has_ctl(p->ehlo_name))
+	if (!p->ehlo_name || !*p->ehlo_name || has_ctl(p->ehlo_name))
 		return error_set(&s->err, ERR_INTERNAL, "invalid EHLO name");
 	if (!p->verify_only) {
 		if (!p->from || addr_check_envelope(p->from, "envelope sender", &s->err) < 0)
@@ -1097,14 +1097,14 @@ void smtp_init(struct smtp *s, const struct smtp_params *p, smtp_trace_fn trace,
 	s->trace_ctx = ctx;
 	s->rcpt = xcalloc(p->nrcpts ? p->nrcpts : 1, sizeof(*s->rcpt));
 	s->tls_active = p->tls == SMTP_TLS_IMPLICIT;
-	if (S_check_params(s) < 0) {
+	if (check_params(s) < 0) {
 		/* refuse before a single byte is exchanged */
 		s->failed = 1;
-		S_set_state(s, ST_CLOSE);
+		set_state(s, ST_CLOSE);
 		return;
 	}
-	S_set_state(s, ST_GREETING);
-	S_push(s, CMD_GREETING);
+	set_state(s, ST_GREETING);
+	fifo_push(s, CMD_GREETING);
 	s->fifo_sent = 1;	/* the server speaks first */
 }
 
@@ -1145,7 +1145,7 @@ const char *smtp_output(const struct smtp *s, size_t *len)
 void smtp_output_done(struct smtp *s)
 {
 	/* the buffer may have held an AUTH response */
-	S_wipe_output(s);
+	wipe_output(s);
 	s->fifo_sent = s->fifo_len;
 }
 
@@ -1159,32 +1159,32 @@ void smtp_input(struct smtp *s, const char *buf, size_t len)
 		int rc;
 
 		if (s->state == ST_TLS) {
-			S_fail(s, ERR_PROTOCOL, "%s", injection_msg);
-			S_close(s);
+			fail(s, ERR_PROTOCOL, "%s", injection_msg);
+			hang_up(s);
 			return;
 		}
 		if (s->fifo_sent == 0) {
-			S_fail(s, ERR_PROTOCOL, "server sent data while no reply was awaited "
+			fail(s, ERR_PROTOCOL, "server sent data while no reply was awaited "
 			       "(in state %s)", smtp_state_name(s));
-			S_close(s);
+			hang_up(s);
 			return;
 		}
 		rc = reply_parse(&s->rp, buf, len, &used, &s->reply, &e);
 		if (rc < 0) {
-			S_fail(s, ERR_PROTOCOL, "%s", e.msg);
-			S_close(s);
+			fail(s, ERR_PROTOCOL, "%s", e.msg);
+			hang_up(s);
 			return;
 		}
 		buf += used;
 		len -= used;
 		if (rc == 0)
 			break;
-		S_handle(s, &s->reply);
+		handle(s, &s->reply);
 		/* RFC 3207 5: nothing may follow the 220 before the
 		 * handshake; whatever does was injected in cleartext */
 		if (s->state == ST_TLS && (len > 0 || reply_parser_pending(&s->rp))) {
-			S_fail(s, ERR_PROTOCOL, "%s", injection_msg);
-			S_close(s);
+			fail(s, ERR_PROTOCOL, "%s", injection_msg);
+			hang_up(s);
 			return;
 		}
 	}
@@ -1199,7 +1199,7 @@ void smtp_tls_done(struct smtp *s)
 	memset(&s->caps, 0, sizeof(s->caps));
 	reply_parser_release(&s->rp);
 	reply_parser_init(&s->rp);
-	S_ehlo(s);
+	send_ehlo(s);
 }
 
 enum smtp_body_mode smtp_body_mode(const struct smtp *s)
@@ -1215,7 +1215,7 @@ int smtp_body_follows(const struct smtp *s)
 void smtp_body_done(struct smtp *s)
 {
 	if (s->state == ST_BODY)
-		S_set_state(s, s->bdat ? ST_BDAT : ST_DOT);
+		set_state(s, s->bdat ? ST_BDAT : ST_DOT);
 }
 
 void smtp_abort(struct smtp *s, const struct error *cause)
@@ -1226,7 +1226,7 @@ void smtp_abort(struct smtp *s, const struct error *cause)
 			s->err.cls = ERR_TEMP;
 		s->failed = 1;
 	}
-	S_close(s);
+	hang_up(s);
 }
 
 int smtp_result(const struct smtp *s, struct error *e)

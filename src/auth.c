@@ -185,31 +185,6 @@ int sasl_prep_complete(void)
 	return 0;
 }
 
-/* Decode one UTF-8 sequence at p (n bytes left): the code point, or -1 if
- * malformed (overlong, surrogate, beyond U+10FFFF, truncated). */
-static long utf8_next(const unsigned char *p, size_t n, size_t *used)
-{
-	static const long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t len, i;
-	long c;
-
-	if (p[0] < 0x80)
-		return *used = 1, p[0];
-	len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc0 ? 2 : 0;
-	if (!len || len > n || p[0] > 0xf4)
-		return -1;
-	c = p[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -1;
-	*used = len;
-	return c;
-}
-
 /* RFC 3454 C.1.2 (non-ASCII space characters) */
 static int nonascii_space(long c)
 {
@@ -242,14 +217,12 @@ int sasl_prep(const char *in, const char *what, char **out, struct error *e)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t n = strlen(in), i = 0;
-	struct buf o = BUF_INIT;
+	struct buf o = BUF_INIT_SECRET;
 
 	*out = NULL;
-	buf_grow(&o, n);	/* never longer than the input: no copy left behind */
-	buf_add(&o, "", 0);
 	while (i < n) {
 		size_t used;
-		long c = utf8_next(p + i, n - i, &used);
+		long c = utf8_decode(p + i, n - i, &used);
 
 		if (c < 0) {
 			buf_wipe_release(&o);
@@ -628,8 +601,6 @@ int sasl_step(struct sasl *s, const unsigned char *chal, size_t len, struct buf 
 {
 	const char *name = sasl_mech_name(s->mech);
 
-	if (!out->data)
-		buf_add(out, "", 0);
 	switch (s->mech) {
 	case SASL_PLAIN:
 	case SASL_SCRAM_SHA_1:
@@ -719,8 +690,6 @@ void b64_encode(const void *in, size_t len, struct buf *out)
 		p += n;
 		len -= n;
 	}
-	if (!out->data)
-		buf_add(out, "", 0);
 }
 
 static int b64_char(unsigned char c)
@@ -735,8 +704,6 @@ int b64_decode(const char *in, size_t len, struct buf *out)
 	size_t pad = 0, i;
 	int n;
 
-	if (!out->data)
-		buf_add(out, "", 0);
 	if (len == 0)
 		return 0;
 	/* EVP_DecodeBlock skips surrounding whitespace, accepts '=' in odd

@@ -47,7 +47,7 @@ void bsmtp_release(struct bsmtp *b)
 const char *bsmtp_output(const struct bsmtp *b, size_t *len)
 {
 	*len = b->out.len;
-	return b->out.data ? b->out.data : "";
+	return b->out.data;
 }
 
 void bsmtp_output_done(struct bsmtp *b)
@@ -58,7 +58,7 @@ void bsmtp_output_done(struct bsmtp *b)
 const char *bsmtp_data(const struct bsmtp *b, size_t *len)
 {
 	*len = b->data.len;
-	return b->data.data ? b->data.data : "";
+	return b->data.data;
 }
 
 void bsmtp_data_done(struct bsmtp *b)
@@ -382,8 +382,7 @@ static enum bsmtp_event on_line_end(struct bsmtp *b)
 		return refuse(b, "500 5.5.2 Error: line too long");
 	}
 	if (b->line.len && b->line.data[b->line.len - 1] == '\r')
-		b->line.len--;
-	buf_add(&b->line, "", 0);	/* allocated and NUL-terminated */
+		b->line.data[--b->line.len] = '\0';
 	if (b->trace)
 		b->trace(b->trace_ctx, '<', b->line.data, b->line.len);
 	/* a NUL would cut the command short where the trace does not */

@@ -129,7 +129,7 @@ int cli_parse(struct cli *c, int argc, char **argv, struct error *e)
 			switch (o) {
 			case 't': c->read_recipients = 1; continue;
 			case 'i': c->dot_ends = 0; continue;
-			case 'v': c->verbose = 1; continue;
+			case 'v': c->verbose++; continue;
 			case 'm': case 'n': case 'G': case 'U':
 				ignore(c, o, NULL);
 				continue;

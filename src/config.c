@@ -491,13 +491,13 @@ int config_load(struct config *c, const char *path, struct error *e)
 		}
 		buf_add(&text, chunk, (size_t)n);
 	}
-	if (memchr(text.data ? text.data : "", '\0', text.len)) {
+	if (memchr(text.data, '\0', text.len)) {
 		error_set(e, ERR_CONFIG, "%s contains a NUL byte; is it a text file?", path);
 		goto out;
 	}
 	free(c->path);
 	c->path = xstrdup(path);
-	if (config_parse_string(c, path, text.data ? text.data : "", e))
+	if (config_parse_string(c, path, text.data, e))
 		goto out;
 	/* A password in a file others can read is a leak waiting to happen, and
 	 * a command in a file others can write runs as whoever reads it. */
@@ -539,17 +539,15 @@ out:
 char *config_find(const char *explicit_path, struct error *e)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-	char *p;
+	char *home = NULL, *p = NULL;
 
 	if (explicit_path)
 		return xstrdup(explicit_path);
 	if (xdg && *xdg == '/')
 		p = xasprintf("%s/postern/config.ini", xdg);
-	else if (home && *home)
+	else if ((home = home_dir()) != NULL)
 		p = xasprintf("%s/.config/postern/config.ini", home);
-	else
-		p = NULL;
+	free(home);
 	if (p && access(p, F_OK) == 0)
 		return p;
 	free(p);

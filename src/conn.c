@@ -15,12 +15,8 @@
 
 #include <openssl/err.h>
 
-static volatile sig_atomic_t interrupted;
-
-void conn_interrupt(void)
-{
-	interrupted = 1;
-}
+#include "interrupt.h"
+#include "util.h"
 
 void conn_init(struct conn *c)
 {
@@ -43,36 +39,15 @@ static const char *port_hint(unsigned port)
 	}
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait for events on fd for at most timeout_ms in total, across EINTR. */
+/* Wait for events on fd for at most timeout_ms; a terminating signal ends
+ * the wait at once (errno EINTR). */
 static int wait_fd(int fd, short events, unsigned timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
-	struct pollfd pfd = { .fd = fd, .events = events };
+	int r = interrupt_poll(fd, events, (int)timeout_ms);
 
-	for (;;) {
-		long long left = deadline - now_ms();
-		int n;
-
-		if (interrupted)
-			return errno = EINTR, -1;
-		if (left < 0)
-			left = 0;
-		n = poll(&pfd, 1, (int)left);
-		if (n > 0)
-			return 0;
-		if (n == 0)
-			return errno = ETIMEDOUT, -1;
-		if (errno != EINTR)
-			return -1;
-	}
+	if (r == 0)
+		errno = ETIMEDOUT;
+	return r > 0 ? 0 : -1;
 }
 
 static int try_addr(struct conn *c, const struct addrinfo *ai, unsigned timeout_s, int *err)
@@ -139,14 +114,14 @@ int conn_connect(struct conn *c, const char *host, unsigned port, unsigned timeo
 			snprintf(c->addr, sizeof(c->addr), "?");
 		if (try_addr(c, ai, timeout_s, &err) == 0)
 			break;
-		if (interrupted)
+		if (interrupt_signal())
 			break;
 	}
 	freeaddrinfo(res);
 	if (c->fd >= 0)
 		return 0;
-	if (interrupted)
-		return error_set(e, ERR_TEMP, "interrupted while connecting to %s port %u", host, port);
+	if (interrupt_signal())
+		return error_set(e, ERR_INTERRUPTED, "interrupted by a signal while connecting to %s port %u", host, port);
 	switch (err) {
 	case ECONNREFUSED:
 		return error_set(e, ERR_TEMP,
@@ -186,8 +161,8 @@ static int io_fail(struct conn *c, const char *what, unsigned timeout_ms, struct
 	if (errno == ETIMEDOUT)
 		return error_set(e, ERR_TEMP, "%s %s port %u timed out after %u s: the server stopped answering",
 				 what, c->host, c->port, timeout_ms / 1000);
-	if (errno == EINTR && interrupted)
-		return error_set(e, ERR_TEMP, "interrupted while talking to %s", c->host);
+	if (errno == EINTR && interrupt_signal())
+		return error_set(e, ERR_INTERRUPTED, "interrupted by a signal while talking to %s", c->host);
 	return error_set(e, ERR_TEMP, "%s %s port %u failed: %s", what, c->host, c->port, strerror(errno));
 }
 
@@ -205,7 +180,7 @@ ssize_t conn_read(struct conn *c, char *buf, size_t len, unsigned timeout_ms, st
 			ssize_t n = recv(c->fd, buf, len, 0);
 			if (n >= 0)
 				return n;
-			if (errno == EINTR && !interrupted)
+			if (errno == EINTR && !interrupt_signal())
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return io_fail(c, "reading from", timeout_ms, e);
@@ -253,7 +228,7 @@ int conn_write(struct conn *c, const char *buf, size_t len, struct error *e)
 				len -= (size_t)n;
 				continue;
 			}
-			if (n < 0 && errno == EINTR && !interrupted)
+			if (n < 0 && errno == EINTR && !interrupt_signal())
 				continue;
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 				return io_fail(c, "writing to", timeout_ms, e);

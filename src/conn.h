@@ -45,8 +45,4 @@ void conn_quickack(struct conn *c);
 /* Shut down TLS (without waiting) and close.  Safe to call twice. */
 void conn_close(struct conn *c);
 
-/* Set by the SIGTERM/SIGINT/SIGHUP handler: waits then fail at once with
- * ERR_TEMP so that the message is kept. */
-void conn_interrupt(void);
-
 #endif

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,31 +12,15 @@
 
 char *deadletter_path(struct error *e)
 {
-	const char *home = getenv("HOME");
-	struct passwd *pw;
+	char *home = home_dir(), *p;
 
-	if (home && *home == '/')
-		return xasprintf("%s/dead.letter", home);
-	pw = getpwuid(getuid());
-	if (pw && pw->pw_dir && *pw->pw_dir == '/')
-		return xasprintf("%s/dead.letter", pw->pw_dir);
-	error_set(e, ERR_OS, "no home directory for dead.letter");
-	return NULL;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
+	if (!home) {
+		error_set(e, ERR_OS, "no home directory for dead.letter");
+		return NULL;
 	}
-	return 0;
+	p = xasprintf("%s/dead.letter", home);
+	free(home);
+	return p;
 }
 
 /* Quote "From " at the start of lines (mboxrd: also ">From ", ">>From "...)

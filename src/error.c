@@ -70,6 +70,7 @@ const char *error_class_name(enum error_class cls)
 		[ERR_IO] = "io",
 		[ERR_OS] = "os",
 		[ERR_INTERNAL] = "internal",
+		[ERR_INTERRUPTED] = "interrupted",
 	};
 
 	if ((unsigned)cls >= sizeof(names) / sizeof(names[0]))
@@ -95,6 +96,9 @@ static const int exit_codes[] = {
 	[ERR_IO] = EX_IOERR,
 	[ERR_OS] = EX_OSERR,
 	[ERR_INTERNAL] = EX_SOFTWARE,
+	/* Not used as such: main dies by the signal.  Were it used, "not
+	 * sent" is the truth (75 would claim the message was queued). */
+	[ERR_INTERRUPTED] = EX_UNAVAILABLE,
 };
 
 int error_exit_code(enum error_class cls)

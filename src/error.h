@@ -21,6 +21,8 @@ enum error_class {
 	ERR_IO,		/* local I/O failure (disk full, ...)     -> 74 */
 	ERR_OS,		/* system call failure                    -> 71 */
 	ERR_INTERNAL,	/* a bug                                  -> 70 */
+	ERR_INTERRUPTED,/* SIGTERM, SIGINT or SIGHUP arrived: main ends
+			 * the process by that signal (interrupt.h) */
 };
 
 #define ERROR_MSG_MAX 1024

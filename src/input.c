@@ -107,23 +107,10 @@ struct reader {
 
 static void flush(struct reader *r)
 {
-	const char *p = r->out.data;
-	size_t n = r->out.len;
-	ssize_t w;
-
-	while (n && !r->failed) {
-		w = write(r->sp->fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			error_set(r->e, ERR_IO, "writing the spool file %s: %s",
-				  r->sp->path ? r->sp->path : "(unlinked)",
-				  w < 0 ? strerror(errno) : "nothing was written");
-			r->failed = 1;
-			break;
-		}
-		p += w;
-		n -= (size_t)w;
+	if (!r->failed && write_all(r->sp->fd, r->out.data, r->out.len)) {
+		error_set(r->e, ERR_IO, "writing the spool file %s: %s",
+			  r->sp->path ? r->sp->path : "(unlinked)", strerror(errno));
+		r->failed = 1;
 	}
 	buf_reset(&r->out);
 }
@@ -244,7 +231,7 @@ static void eol(struct reader *r)
 		r->done = 1;
 		return;
 	}
-	out_line(r, r->cur.data ? r->cur.data : "", r->cur.len, 1);
+	out_line(r, r->cur.data, r->cur.len, 1);
 	r->pieces = 0;
 	buf_reset(&r->cur);
 }

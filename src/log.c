@@ -2,6 +2,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "util.h"
 
 int log_verbose;
 
@@ -10,9 +13,14 @@ static void vlog(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 static void vlog(const char *fmt, va_list ap)
 {
 	char msg[2048];
+	struct buf out = BUF_INIT;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "postern: %s\n", msg);
+	buf_adds(&out, "postern: ");
+	buf_add_escaped(&out, msg, strlen(msg));
+	buf_add(&out, "\n", 1);
+	fwrite(out.data, 1, out.len, stderr);
+	buf_release(&out);
 }
 
 void log_err(const char *fmt, ...)
@@ -37,19 +45,14 @@ void log_info(const char *fmt, ...)
 
 void log_trace(void *ctx, char dir, const char *line, size_t len)
 {
-	char out[4096];
-	size_t o = 0;
+	struct buf out = BUF_INIT;
 
 	(void)ctx;
-	if (!log_verbose)
+	if (!log_verbose || (dir == '=' && log_verbose < 2))
 		return;
-	for (size_t i = 0; i < len && o + 5 < sizeof(out); i++) {
-		unsigned char c = (unsigned char)line[i];
-		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	fprintf(stderr, "%s %s\n", dir == '<' ? "<--" : "-->", out);
+	buf_adds(&out, dir == '<' ? "<-- " : dir == '>' ? "--> " : "    [state] ");
+	buf_add_escaped(&out, line, len);
+	buf_add(&out, "\n", 1);
+	fwrite(out.data, 1, out.len, stderr);
+	buf_release(&out);
 }

@@ -13,7 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
-#include "conn.h"
+#include "interrupt.h"
 #include "log.h"
 #include "password.h"
 #include "secret.h"
@@ -37,17 +37,10 @@ static struct submit_request request_of(const struct cli *cli)
 	return rq;
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	conn_interrupt();
-}
-
 int main(int argc, char **argv)
 {
 	struct cli cli;
 	struct error e;
-	struct sigaction sa;
 	int status;
 
 	/* A set-id sendmail is how local users get other users' secrets; postern
@@ -64,12 +57,7 @@ int main(int argc, char **argv)
 	/* No core dump or same-user ptrace may expose a password. */
 	secret_protect_process();
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: waits must end */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	interrupt_setup();
 
 	cli_init(&cli);
 	error_clear(&e);
@@ -120,5 +108,8 @@ int main(int argc, char **argv)
 	}
 	}
 	cli_release(&cli);
+	/* the message is kept and the person told where: now end as the
+	 * signal would have, so that the caller sees what happened */
+	interrupt_exit();
 	return status;
 }

@@ -81,7 +81,6 @@ static struct header *new_header(struct message *m, const char *name, size_t nam
 	buf_init(&h->raw);
 	buf_init(&h->vbuf);
 	buf_init(&h->tail);
-	buf_add(&h->vbuf, "", 0);	/* value is "" rather than NULL */
 	h->value = h->vbuf.data;
 	return h;
 }

@@ -46,14 +46,6 @@ static void add_sanitized(struct buf *b, const char *p, size_t n, size_t max)
 		buf_adds(b, "...");
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int pwcommand_run(const struct account *a, unsigned timeout_s, int own_group, struct secret *s,
 		  struct error *e)
 {

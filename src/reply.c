@@ -95,8 +95,6 @@ static int take_line(struct reply_parser *p, const char *l, size_t len, struct e
 		r->code = code;
 	if (len > 4)
 		buf_add(&r->text, l + 4, len - 4);
-	else if (!r->text.data)
-		buf_add(&r->text, "", 0);	/* text is always a string */
 	if (r->nlines == 0 && len > 4)
 		parse_enhanced(r, l + 4, len - 4);
 	r->nlines++;

@@ -76,7 +76,7 @@ static int send_body(struct conn *c, struct spool *sp, enum smtp_body_mode mode,
 		dotstuff_init_raw(&ds);
 	else
 		dotstuff_init(&ds);
-	buf_add(&b.out, head->data ? head->data : "", head->len);
+	buf_add(&b.out, head->data, head->len);
 	b.head_left = head->len;
 	while ((n = spool_read(sp, chunk, sizeof(chunk), e)) != 0) {
 		if (n < 0)

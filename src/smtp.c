@@ -172,7 +172,7 @@ static void wipe_output(struct smtp *s)
 static void quote_reply(const struct reply *r, char *dst, size_t size)
 {
 	size_t n = (size_t)snprintf(dst, size, "%d", r->code);
-	const char *t = r->text.data ? r->text.data : "";
+	const char *t = r->text.data;
 
 	if (*t && n + 1 < size)
 		dst[n++] = ' ';
@@ -335,7 +335,7 @@ static uint64_t size_param(const char *p, size_t len)
 static void parse_caps(struct smtp *s, const struct reply *r)
 {
 	struct smtp_caps *c = &s->caps;
-	const char *line = r->text.data ? r->text.data : "";
+	const char *line = r->text.data;
 	int first = 1;
 
 	memset(c, 0, sizeof(*c));
@@ -591,7 +591,7 @@ out:
  * 0 if there is none. */
 static int success_data(const struct reply *r, struct buf *data)
 {
-	const char *t = r->text.data ? r->text.data : "";
+	const char *t = r->text.data;
 	size_t n;
 
 	if (r->nlines != 1)
@@ -962,7 +962,7 @@ static void on_bdat(struct smtp *s, const struct reply *r)
 
 static void trace_reply(struct smtp *s, const struct reply *r)
 {
-	const char *t = r->text.data ? r->text.data : "";
+	const char *t = r->text.data;
 	struct buf l = BUF_INIT;
 	size_t i;
 
@@ -1139,7 +1139,7 @@ enum smtp_want smtp_next(struct smtp *s)
 const char *smtp_output(const struct smtp *s, size_t *len)
 {
 	*len = s->out.len;
-	return s->out.data ? s->out.data : "";
+	return s->out.data;
 }
 
 void smtp_output_done(struct smtp *s)

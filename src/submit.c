@@ -304,16 +304,8 @@ static int bsmtp_flush(struct bsmtp *b, int out)
 	size_t len;
 	const char *p = bsmtp_output(b, &len);
 
-	while (len) {
-		ssize_t w = write(out, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
+	if (write_all(out, p, len))
+		return -1;
 	bsmtp_output_done(b);
 	return 0;
 }
@@ -340,19 +332,10 @@ static void raw_put(struct bsmtp_raw *r, struct bsmtp *b)
 		else
 			r->failed = 1;
 	}
-	while (len && r->open && !r->failed) {
-		ssize_t w = write(r->sp.fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			error_set(&r->e, ERR_IO, "writing the spool file %s: %s", r->sp.path,
-				  w < 0 ? strerror(errno) : "nothing was written");
-			r->failed = 1;
-			break;
-		}
-		p += w;
-		len -= (size_t)w;
+	if (r->open && !r->failed && write_all(r->sp.fd, p, len)) {
+		error_set(&r->e, ERR_IO, "writing the spool file %s: %s", r->sp.path,
+			  strerror(errno));
+		r->failed = 1;
 	}
 	bsmtp_data_done(b);
 }

@@ -1,14 +1,22 @@
 #include "util.h"
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+
+#include "interrupt.h"
+
+/* What every empty struct buf points at.  Nothing writes to it: buf_reset
+ * and buf_consume leave a buffer with no memory of its own alone. */
+char buf_empty[1];
 
 static void oom(void)
 {
@@ -67,19 +75,33 @@ char *xasprintf(const char *fmt, ...)
 
 void buf_init(struct buf *b)
 {
-	b->data = NULL;
+	b->data = buf_empty;
 	b->len = b->cap = 0;
+	b->secret = 0;
+}
+
+void buf_init_secret(struct buf *b)
+{
+	buf_init(b);
+	b->secret = 1;
 }
 
 void buf_release(struct buf *b)
 {
-	free(b->data);
+	int secret = b->secret;
+
+	if (b->cap) {
+		if (secret)
+			OPENSSL_cleanse(b->data, b->cap);
+		free(b->data);
+	}
 	buf_init(b);
+	b->secret = secret;
 }
 
 void buf_wipe_release(struct buf *b)
 {
-	if (b->data)
+	if (b->cap)
 		OPENSSL_cleanse(b->data, b->cap);
 	buf_release(b);
 }
@@ -88,13 +110,29 @@ void buf_grow(struct buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 	size_t cap;
+	char *p;
 
+	if (need < extra)
+		oom();
 	if (need <= b->cap)
 		return;
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	b->data = xrealloc(b->data, cap);
+	if (!b->cap) {
+		p = xmalloc(cap);
+		p[0] = '\0';
+	} else if (b->secret) {
+		/* realloc could leave the old block, secret and all, in
+		 * freed memory: move it by hand and wipe where it was */
+		p = xmalloc(cap);
+		memcpy(p, b->data, b->len + 1);
+		OPENSSL_cleanse(b->data, b->cap);
+		free(b->data);
+	} else {
+		p = xrealloc(b->data, cap);
+	}
+	b->data = p;
 	b->cap = cap;
 }
 
@@ -138,8 +176,10 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 
 void buf_reset(struct buf *b)
 {
+	if (b->secret && b->len)
+		OPENSSL_cleanse(b->data, b->len);
 	b->len = 0;
-	if (b->data)
+	if (b->cap)
 		b->data[0] = '\0';
 }
 
@@ -150,20 +190,129 @@ void buf_consume(struct buf *b, size_t n)
 		return;
 	}
 	memmove(b->data, b->data + n, b->len - n);
+	if (b->secret)
+		OPENSSL_cleanse(b->data + b->len - n, n);
 	b->len -= n;
 	b->data[b->len] = '\0';
 }
 
 char *buf_detach(struct buf *b)
 {
-	char *s;
+	char *s = b->cap ? b->data : xstrdup("");
 
-	if (!b->data)
-		buf_grow(b, 0), b->data[0] = '\0';
-	s = b->data;
 	buf_init(b);
 	return s;
 }
+
+/* ---------------------------------------------------------------- escaping */
+
+long utf8_decode(const unsigned char *p, size_t n, size_t *used)
+{
+	static const long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len, i;
+	long c;
+
+	if (p[0] < 0x80)
+		return *used = 1, p[0];
+	len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc0 ? 2 : 0;
+	if (!len || len > n || p[0] > 0xf4)
+		return -1;
+	c = p[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*used = len;
+	return c;
+}
+
+/* Characters that change how the rest of a line is shown: bidi embeddings,
+ * overrides and isolates, and the Unicode line and paragraph separators. */
+static int reorders(long c)
+{
+	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+	       c == 0x200e || c == 0x200f || c == 0x061c || c == 0x2028 || c == 0x2029;
+}
+
+/* The escaped form of the character at s (n > 0 bytes left) into out
+ * (at least 12 bytes); returns the input bytes it covers. */
+static size_t escape_one(const char *s, size_t n, char *out, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t used;
+	long c;
+
+	if (p[0] >= 0x20 && p[0] < 0x7f) {
+		out[0] = (char)p[0];
+		*outlen = 1;
+		return 1;
+	}
+	c = p[0] < 0x80 ? -1 : utf8_decode(p, n, &used);
+	if (c < 0 || (c >= 0x80 && c <= 0x9f)) {
+		*outlen = (size_t)snprintf(out, 12, "\\x%02x", p[0]);
+		return 1;
+	}
+	if (reorders(c)) {
+		*outlen = (size_t)snprintf(out, 12, "\\u{%04lx}", c);
+		return used;
+	}
+	memcpy(out, s, used);
+	*outlen = used;
+	return used;
+}
+
+void buf_add_escaped(struct buf *b, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		char one[12];
+		size_t olen, run;
+
+		/* plain ASCII in one go */
+		for (run = i; run < n && (unsigned char)s[run] >= 0x20 &&
+		     (unsigned char)s[run] < 0x7f; run++)
+			;
+		if (run > i) {
+			buf_add(b, s + i, run - i);
+			i = run;
+			continue;
+		}
+		i += escape_one(s + i, n - i, one, &olen);
+		buf_add(b, one, olen);
+	}
+}
+
+char *str_escape(char *dst, size_t size, const char *s, size_t n)
+{
+	size_t i = 0, o = 0;
+
+	if (!size)
+		return dst;
+	while (i < n) {
+		char one[12];
+		size_t olen, in = escape_one(s + i, n - i, one, &olen);
+
+		/* keep room for "..." if anything may still follow */
+		if (o + olen + 1 > size || (i + in < n && o + olen + 4 > size)) {
+			if (o + 4 <= size) {
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(dst + o, one, olen);
+		o += olen;
+		i += in;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+/* ---------------------------------------------------------------- strvec */
 
 void strvec_init(struct strvec *sv)
 {
@@ -202,15 +351,47 @@ long strvec_find_icase(const struct strvec *sv, const char *s)
 	return -1;
 }
 
+/* ---------------------------------------------------------------- system */
+
+int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0) {
+			if (errno == EINTR && !interrupt_signal())
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 char *home_dir(void)
 {
 	const char *h = getenv("HOME");
 	struct passwd *pw;
 
-	if (h && *h)
+	if (h && *h == '/')
 		return xstrdup(h);
-	pw = getpwuid(geteuid());
-	return pw && pw->pw_dir ? xstrdup(pw->pw_dir) : NULL;
+	pw = getpwuid(getuid());
+	return pw && pw->pw_dir && *pw->pw_dir == '/' ? xstrdup(pw->pw_dir) : NULL;
 }
 
 char *host_name(int qualified)

@@ -100,24 +100,12 @@ void config_release(struct config *c)
 	config_init(c);
 }
 
-static const char *const auth_names[] = {
-	[AUTH_OFF] = "off",
-	[AUTH_ON] = "on",
-	[AUTH_PLAIN] = "plain",
-	[AUTH_LOGIN] = "login",
-	[AUTH_CRAM_MD5] = "cram-md5",
-	[AUTH_SCRAM_SHA_1] = "scram-sha-1",
-	[AUTH_SCRAM_SHA_256] = "scram-sha-256",
-	[AUTH_XOAUTH2] = "xoauth2",
-	[AUTH_OAUTHBEARER] = "oauthbearer",
-};
-
-const char *config_tls_name(enum smtp_tls t)
+const char *config_tls_name(enum account_tls t)
 {
 	switch (t) {
-	case SMTP_TLS_OFF: return "off";
-	case SMTP_TLS_STARTTLS: return "starttls";
-	case SMTP_TLS_IMPLICIT: return "implicit";
+	case ACCOUNT_TLS_OFF: return "off";
+	case ACCOUNT_TLS_STARTTLS: return "starttls";
+	case ACCOUNT_TLS_IMPLICIT: return "implicit";
 	}
 	return "?";
 }
@@ -200,27 +188,20 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 		return 1;
 	case K_TLS:
 		if (!strcasecmp(v, "starttls"))
-			a->tls = SMTP_TLS_STARTTLS;
+			a->tls = ACCOUNT_TLS_STARTTLS;
 		else if (!strcasecmp(v, "implicit") || !strcasecmp(v, "on"))
-			a->tls = SMTP_TLS_IMPLICIT;
+			a->tls = ACCOUNT_TLS_IMPLICIT;
 		else if (!strcasecmp(v, "off"))
-			a->tls = SMTP_TLS_OFF;
+			a->tls = ACCOUNT_TLS_OFF;
 		else
 			return perr(p, "tls = %s is not one of starttls, implicit, off", v);
 		a->tls_set = 1;
 		return 1;
-	case K_AUTH: {
-		size_t i;
-		for (i = 0; i < sizeof(auth_names) / sizeof(auth_names[0]); i++)
-			if (auth_names[i] && !strcasecmp(v, auth_names[i]))
-				break;
-		if (i == sizeof(auth_names) / sizeof(auth_names[0]))
-			return perr(p, "auth = %s is not one of on, off, plain, login, scram-sha-256, "
-				    "scram-sha-1, cram-md5, xoauth2, oauthbearer", v);
-		a->auth = (enum auth_mode)i;
+	case K_AUTH:
+		if (sasl_mode_parse(v, &a->auth))
+			return perr(p, "auth = %s is not one of " SASL_MODE_LIST, v);
 		a->auth_set = 1;
 		return 1;
-	}
 	}
 	return perr(p, "internal error on key %s", k->name);
 }
@@ -329,9 +310,9 @@ static int finish_account(struct parse *p, struct account *a)
 	if (!a->timeout)
 		a->timeout = 60;
 	if (!a->tls_set)
-		a->tls = a->port == 465 ? SMTP_TLS_IMPLICIT : SMTP_TLS_STARTTLS;
+		a->tls = a->port == 465 ? ACCOUNT_TLS_IMPLICIT : ACCOUNT_TLS_STARTTLS;
 	if (!a->port)
-		a->port = a->tls == SMTP_TLS_IMPLICIT ? 465 : 587;
+		a->port = a->tls == ACCOUNT_TLS_IMPLICIT ? 465 : 587;
 	if (!a->auth_set)
 		a->auth = a->user ? AUTH_ON : AUTH_OFF;
 
@@ -343,17 +324,17 @@ static int finish_account(struct parse *p, struct account *a)
 		return error_set(&p->err, ERR_CONFIG,
 				 "%s: auth is on but user is not set; add user = your login, or auth = off",
 				 where);
-	if (a->tls == SMTP_TLS_OFF && a->auth != AUTH_OFF && !a->auth_without_tls)
+	if (a->tls == ACCOUNT_TLS_OFF && a->auth != AUTH_OFF && !a->auth_without_tls)
 		return error_set(&p->err, ERR_CONFIG,
 				 "%s: tls = off with auth would send your password in cleartext; "
 				 "use tls = starttls (port 587) or tls = implicit (port 465), "
 				 "or, only on a network you trust, add auth_without_tls = yes",
 				 where);
-	if (a->tls == SMTP_TLS_IMPLICIT && a->port == 587)
+	if (a->tls == ACCOUNT_TLS_IMPLICIT && a->port == 587)
 		return error_set(&p->err, ERR_CONFIG,
 				 "%s: tls = implicit on port 587; port 587 speaks STARTTLS: use tls = starttls, or port = 465",
 				 where);
-	if (a->tls == SMTP_TLS_STARTTLS && a->port == 465)
+	if (a->tls == ACCOUNT_TLS_STARTTLS && a->port == 465)
 		return error_set(&p->err, ERR_CONFIG,
 				 "%s: tls = starttls on port 465; port 465 is implicit TLS: use tls = implicit, or port = 587",
 				 where);

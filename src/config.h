@@ -7,9 +7,16 @@
 
 #include <stddef.h>
 
-#include "auth.h"
+#include "sasl.h"
 #include "error.h"
-#include "smtp.h"
+
+/* How the connection is protected (tls = ...); session.c maps it onto the
+ * engine's enum smtp_tls. */
+enum account_tls {
+	ACCOUNT_TLS_OFF = 0,		/* cleartext: only when the config says so */
+	ACCOUNT_TLS_STARTTLS,		/* RFC 3207, required */
+	ACCOUNT_TLS_IMPLICIT,		/* RFC 8314: TLS from the first byte */
+};
 
 /* Account keys, also allowed in [defaults]. */
 struct account {
@@ -17,7 +24,7 @@ struct account {
 	int line;		/* line of the section header */
 	char *host;
 	unsigned port;		/* 0 = not set */
-	enum smtp_tls tls;
+	enum account_tls tls;
 	int tls_set;
 	enum auth_mode auth;
 	int auth_set;
@@ -68,6 +75,6 @@ const struct account *config_select(const struct config *c, const char *name,
 				    const char *sender, struct error *e);
 
 /* "starttls", "implicit", "off". */
-const char *config_tls_name(enum smtp_tls t);
+const char *config_tls_name(enum account_tls t);
 
 #endif

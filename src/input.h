@@ -1,5 +1,5 @@
 /* input.h - read a message from a file descriptor (stdin) into a private
- * spool file, never holding the body in memory.
+ * spool file (spool.h), never holding the body in memory.
  *
  * On the way in: line ends are normalised to LF (CRLF, LF and a bare CR all
  * end a line), the header section is fed to a struct message, and lines
@@ -10,34 +10,12 @@
 #ifndef POSTERN_INPUT_H
 #define POSTERN_INPUT_H
 
-#include <stdint.h>
-#include <sys/types.h>
-
 #include "error.h"
 #include "message.h"
+#include "spool.h"
 
 /* Longest line sent, without its line end (RFC 5321 4.5.3.1.6). */
 #define INPUT_LINE_MAX 998
-
-struct spool {
-	int fd;			/* open read/write, positioned anywhere */
-	char *path;		/* owned; NULL once unlinked */
-	uint64_t bytes;		/* octets in the file (LF line ends) */
-	uint64_t lines;		/* line ends in the file */
-	int eightbit;		/* some octet >= 0x80 occurs */
-	int has_nul;		/* a NUL octet occurs (SMTP forbids it) */
-	uint64_t broken_lines;	/* long lines that were broken */
-};
-
-/* Create an empty spool file (mode 0600) in dir with mkstemp. */
-int spool_create(struct spool *sp, const char *dir, struct error *e);
-/* Close and, if still named, unlink the spool file. */
-void spool_release(struct spool *sp);
-/* Rewind so the whole file can be read again from the start. */
-int spool_rewind(struct spool *sp, struct error *e);
-/* Read up to len bytes from the current position (across EINTR).  Returns
- * the count, 0 at the end, or -1 with ERR_IO. */
-ssize_t spool_read(struct spool *sp, char *buf, size_t len, struct error *e);
 
 struct input_opts {
 	int dot_ends;		/* a lone "." line ends input (no -i) */

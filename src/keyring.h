@@ -20,6 +20,9 @@
 #include "secret.h"
 #include "util.h"
 
+/* postern's own libsecret schema name (with the same attributes). */
+#define SECRET_SCHEMA "org.postern.password"
+
 /* Look up the account's password (a->host and a->user must be set).
  * Returns 1 with it in s (source SECRET_KEYRING, desc naming the
  * attributes), or 0 with one sentence in why saying what went wrong: no

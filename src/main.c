@@ -12,10 +12,11 @@
 
 #include <openssl/crypto.h>
 
+#include "bsmtp_session.h"
 #include "cli.h"
 #include "interrupt.h"
 #include "log.h"
-#include "password.h"
+#include "cmd_password.h"
 #include "secret.h"
 #include "submit.h"
 
@@ -93,11 +94,11 @@ int main(int argc, char **argv)
 		status = EX_OK;
 		break;
 	case CLI_PASSWORD:
-		status = password_main(cli.sub_argc, cli.sub_argv);
+		status = cmd_password(cli.sub_argc, cli.sub_argv);
 		break;
 	case CLI_BSMTP: {
 		struct submit_request rq = request_of(&cli);
-		status = submit_bsmtp(&rq, STDIN_FILENO, STDOUT_FILENO);
+		status = bsmtp_session_run(&rq, STDIN_FILENO, STDOUT_FILENO);
 		break;
 	}
 	case CLI_SEND:

@@ -143,7 +143,7 @@ static int run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 			if (n < 0) {
 				/* A silent server on a STARTTLS account is usually an
 				 * implicit-TLS port waiting for our TLS hello. */
-				if (c->timed_out && a->tls != SMTP_TLS_IMPLICIT &&
+				if (c->timed_out && a->tls != ACCOUNT_TLS_IMPLICIT &&
 				    !strcmp(smtp_state_name(s), "GREETING"))
 					snprintf(e.msg + strlen(e.msg), sizeof(e.msg) - strlen(e.msg),
 						 "; it sent no greeting: if this port expects TLS at once "
@@ -202,7 +202,7 @@ static int session_run(const struct account *a, const char *password, const char
 
 	conn_init(&c);
 	memset(&tls, 0, sizeof(tls));
-	if (a->tls != SMTP_TLS_OFF) {
+	if (a->tls != ACCOUNT_TLS_OFF) {
 		if (tls_ctx_init(&tls, a->tls_ca_file, e))
 			goto out;
 		have_tls = 1;
@@ -211,12 +211,13 @@ static int session_run(const struct account *a, const char *password, const char
 	if (conn_connect(&c, a->host, a->port, a->timeout, e))
 		goto out;
 	c.timeout_ms = a->timeout * 1000;
-	if (a->tls == SMTP_TLS_IMPLICIT && tls_start(&tls, &c, a->host, c.timeout_ms, e))
+	if (a->tls == ACCOUNT_TLS_IMPLICIT && tls_start(&tls, &c, a->host, c.timeout_ms, e))
 		goto out;
 
 	memset(&p, 0, sizeof(p));
 	p.ehlo_name = ehlo_name;
-	p.tls = a->tls;
+	p.tls = a->tls == ACCOUNT_TLS_IMPLICIT ? SMTP_TLS_IMPLICIT :
+		a->tls == ACCOUNT_TLS_STARTTLS ? SMTP_TLS_STARTTLS : SMTP_TLS_OFF;
 	p.auth = a->auth;
 	p.auth_without_tls = a->auth_without_tls;
 	p.user = a->user;

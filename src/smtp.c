@@ -11,6 +11,7 @@
 #include "smtp.h"
 
 #include "addr.h"
+#include "base64.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "auth.h"
+#include "sasl.h"
 #include "error.h"
 #include "reply.h"
 #include "util.h"

@@ -1,6 +1,5 @@
 /* submit.c - one message through the whole pipeline, for the command line
- * and for -bs; and the -bs driver, which moves bytes between the caller's
- * pipe and the bsmtp engine. */
+ * and for each message of -bs (bsmtp_session.c). */
 #include "submit.h"
 
 #include <errno.h>
@@ -11,13 +10,12 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "bsmtp.h"
 #include "config.h"
 #include "deadletter.h"
 #include "input.h"
 #include "log.h"
 #include "message.h"
-#include "secret.h"
+#include "credential.h"
 #include "session.h"
 
 /* Everything known about the message being sent. */
@@ -246,8 +244,8 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	if (rc == 0 && addr_check_envelope(j.sender, "envelope sender", &e))
 		rc = -1;
 	if (rc == 0 && j.acct->auth != AUTH_OFF) {
-		struct secret_opts so = { .allow_prompt = rq->allow_prompt };
-		if (secret_lookup(j.acct, &so, &pw, &e))
+		struct credential_opts so = { .allow_prompt = rq->allow_prompt };
+		if (credential_lookup(j.acct, &so, &pw, &e))
 			rc = -1;
 		else
 			log_info("password from %s", pw.desc);
@@ -291,156 +289,5 @@ out:
 	strvec_release(&j.hdr_rcpts);
 	free(j.sender);
 	config_release(&j.cfg);
-	return status;
-}
-
-/* ------------------------------------------------------------------ -bs */
-
-#define BSMTP_READ_CHUNK (64 * 1024)
-
-/* Write every pending reply to out.  Returns 0, or -1 with errno. */
-static int bsmtp_flush(struct bsmtp *b, int out)
-{
-	size_t len;
-	const char *p = bsmtp_output(b, &len);
-
-	if (write_all(out, p, len))
-		return -1;
-	bsmtp_output_done(b);
-	return 0;
-}
-
-/* The message text of the current DATA, unstuffed, waiting in a private
- * spool until the "." (nothing is submitted before the message is whole). */
-struct bsmtp_raw {
-	struct spool sp;
-	int open;
-	int failed;
-	struct error e;
-};
-
-static void raw_put(struct bsmtp_raw *r, struct bsmtp *b)
-{
-	const char *tmp = getenv("TMPDIR");
-	size_t len;
-	const char *p = bsmtp_data(b, &len);
-
-	if (!r->open && !r->failed) {
-		error_clear(&r->e);
-		if (spool_create(&r->sp, tmp && *tmp == '/' ? tmp : "/tmp", &r->e) == 0)
-			r->open = 1;
-		else
-			r->failed = 1;
-	}
-	if (r->open && !r->failed && write_all(r->sp.fd, p, len)) {
-		error_set(&r->e, ERR_IO, "writing the spool file %s: %s", r->sp.path,
-			  strerror(errno));
-		r->failed = 1;
-	}
-	bsmtp_data_done(b);
-}
-
-static void raw_release(struct bsmtp_raw *r)
-{
-	if (r->open)
-		spool_release(&r->sp);
-	r->open = r->failed = 0;
-}
-
-/* The "." arrived: the same pipeline as a message on standard input, with
- * the dialogue's envelope; then the reply.  Returns the sysexits code. */
-static int bsmtp_submit(const struct submit_request *rq, struct bsmtp *b, struct bsmtp_raw *raw)
-{
-	struct submit_request r = *rq;
-	struct error e;
-	int status, delivered = 0;
-
-	error_clear(&e);
-	raw_put(raw, b);	/* creates the spool for an empty message too */
-	if (raw->failed || spool_rewind(&raw->sp, &raw->e)) {
-		log_err("%s; the message was NOT sent", raw->e.msg);
-		bsmtp_message_done(b, &raw->e, 0);
-		raw_release(raw);
-		return error_exit_code(raw->e.cls);
-	}
-	r.from = b->from;
-	r.rcpts = &b->rcpts;
-	r.read_recipients = 0;
-	r.dot_ends = 0;		/* the "." was the dialogue's; what is left is text */
-	r.allow_prompt = 0;	/* standard input is the SMTP channel */
-	status = submit_message(&r, raw->sp.fd, &e, &delivered);
-	bsmtp_message_done(b, status == EX_OK ? NULL : &e, status != EX_OK && delivered);
-	raw_release(raw);
-	return status;
-}
-
-
-int submit_bsmtp(const struct submit_request *rq, int in, int out)
-{
-	struct bsmtp b;
-	struct bsmtp_raw raw;
-	char *host = host_name(0);
-	char *chunk = xmalloc(BSMTP_READ_CHUNK);
-	int status = EX_OK, st;
-
-	memset(&raw, 0, sizeof(raw));
-	bsmtp_init(&b, host, log_trace, NULL);
-	for (;;) {
-		ssize_t n;
-		size_t off = 0, used;
-		enum bsmtp_event ev = BSMTP_EV_NONE;
-
-		/* one flush per reply group: before waiting for the client */
-		if (bsmtp_flush(&b, out)) {
-			log_err("writing SMTP replies to standard output: %s; the session ends",
-				strerror(errno));
-			if (b.state == BSMTP_ST_DATA)
-				log_err("the message being received was NOT sent");
-			status = EX_IOERR;
-			break;
-		}
-		if (b.state == BSMTP_ST_CLOSED)
-			break;
-		n = read(in, chunk, BSMTP_READ_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n < 0) {
-				log_err("reading SMTP commands from standard input: %s", strerror(errno));
-				status = EX_IOERR;
-			}
-			if (bsmtp_eof(&b)) {
-				log_err("standard input ended in the middle of a message (no \".\" line): "
-					"that message was NOT sent");
-				status = error_exit_code(ERR_PROTOCOL);
-			}
-			break;
-		}
-		while (off < (size_t)n && ev != BSMTP_EV_QUIT) {
-			ev = bsmtp_input(&b, chunk + off, (size_t)n - off, &used);
-			off += used;
-			if (b.state == BSMTP_ST_DATA)
-				raw_put(&raw, &b);
-			if (ev == BSMTP_EV_MESSAGE) {
-				/* the provider may take a while: the client has
-				 * every reply before the message's own */
-				if (bsmtp_flush(&b, out)) {
-					log_err("writing SMTP replies to standard output: %s; "
-						"the session ends and the message was NOT sent",
-						strerror(errno));
-					status = EX_IOERR;
-					goto done;
-				}
-				st = bsmtp_submit(rq, &b, &raw);
-				if (st != EX_OK)
-					status = st;
-			}
-		}
-	}
-done:
-	raw_release(&raw);
-	bsmtp_release(&b);
-	free(chunk);
-	free(host);
 	return status;
 }

@@ -31,11 +31,4 @@ struct submit_request {
  * untrusted. */
 int submit_message(const struct submit_request *rq, int fd, struct error *e, int *delivered);
 
-/* `postern -bs`: speak SMTP as a server on in/out (bsmtp.h), submitting
- * each message with rq's account and options (rq->from and rq->rcpts are
- * replaced by the dialogue's envelope).  out carries only SMTP replies.
- * Returns EX_OK when every message was accepted, else the code of the
- * last failure (a message cut off by the end of input is one). */
-int submit_bsmtp(const struct submit_request *rq, int in, int out);
-
 #endif

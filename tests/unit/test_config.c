@@ -59,16 +59,16 @@ static void test_defaults_and_inheritance(void)
 	a = &c.acc[0];
 	is_str(a->host, "smtp.example.org", "host");
 	is_int(a->port, 587, "port defaults to 587");
-	is_int(a->tls, SMTP_TLS_STARTTLS, "tls defaults to starttls on 587");
+	is_int(a->tls, ACCOUNT_TLS_STARTTLS, "tls defaults to starttls on 587");
 	is_int(a->auth, AUTH_ON, "auth defaults to on when user is set");
 	is_str(a->password, "pa ss", "password with a space");
 	is_int(a->timeout, 30, "timeout inherited from [defaults]");
 	is_str(a->tls_ca_file, "/tmp/ca.pem", "tls_ca_file inherited");
 	a = &c.acc[1];
-	is_int(a->tls, SMTP_TLS_IMPLICIT, "tls defaults to implicit on 465");
+	is_int(a->tls, ACCOUNT_TLS_IMPLICIT, "tls defaults to implicit on 465");
 	is_int(a->auth, AUTH_OFF, "auth defaults to off without user");
 	a = &c.acc[2];
-	is_int(a->tls, SMTP_TLS_OFF, "tls = off");
+	is_int(a->tls, ACCOUNT_TLS_OFF, "tls = off");
 	is_int(a->port, 2525, "explicit port");
 
 	error_clear(&e);

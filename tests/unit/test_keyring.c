@@ -12,6 +12,8 @@
 #include "config.h"
 #include "error.h"
 #include "keyring.h"
+#include "credential.h"
+#include "prompt.h"
 #include "secret.h"
 #include "tap.h"
 #include "util.h"
@@ -30,7 +32,7 @@ int main(void)
 	struct secret s;
 	struct error e;
 	struct buf why = BUF_INIT;
-	struct secret_opts o = { 0, 0 };
+	struct credential_opts o = { 0, 0 };
 	char *path;
 	FILE *f;
 
@@ -72,19 +74,19 @@ int main(void)
 	fclose(f);
 	chmod(path, 0600);
 	error_clear(&e);
-	is_int(secret_lookup(&a, &o, &s, &e), 0, "netrc after a missing library: found");
+	is_int(credential_lookup(&a, &o, &s, &e), 0, "netrc after a missing library: found");
 	is_str(s.value, "fromnetrc", "netrc after a missing library: its password");
 	is_int(s.source, SECRET_NETRC, "netrc after a missing library: source netrc");
 	secret_release(&s);
 	unlink(path);
 
 	/* ...and the final message names the keyring's part. */
-	is_int(secret_lookup(&a, &o, &s, &e), -1, "nothing answers: fails");
+	is_int(credential_lookup(&a, &o, &s, &e), -1, "nothing answers: fails");
 	ok(strstr(e.msg, EXPECTED) != NULL, "nothing answers: the keyring's part named (%s)", e.msg);
 
 	/* password_command never touches the keyring. */
 	a.password_command = (char *)"echo fromcmd";
-	is_int(secret_lookup(&a, &o, &s, &e), 0, "password_command: works");
+	is_int(credential_lookup(&a, &o, &s, &e), 0, "password_command: works");
 	is_str(s.value, "fromcmd", "password_command: its password");
 	secret_release(&s);
 

@@ -22,6 +22,8 @@
 #include "config.h"
 #include "error.h"
 #include "keyring.h"
+#include "credential.h"
+#include "prompt.h"
 #include "secret.h"
 #include "tap.h"
 #include "util.h"
@@ -56,13 +58,13 @@ static int lookup(const char *cmd, const char *password, unsigned timeout, struc
 		  struct error *e)
 {
 	struct account a;
-	struct secret_opts o = { .allow_prompt = 0, .command_timeout = timeout };
+	struct credential_opts o = { .allow_prompt = 0, .command_timeout = timeout };
 	int rc;
 
 	acct_init(&a, cmd, password);
 	error_clear(e);
 	secret_init(s);
-	rc = secret_lookup(&a, &o, s, e);
+	rc = credential_lookup(&a, &o, s, e);
 	acct_release(&a);
 	return rc;
 }
@@ -208,13 +210,13 @@ static void test_command(void)
 	cmd = xasprintf("env > %s; tr '\\0' '\\n' < /proc/$$/cmdline >> %s; echo from-cmd", path, path);
 	{
 		struct account a;
-		struct secret_opts o = { 0, 0 };
+		struct credential_opts o = { 0, 0 };
 
 		/* A config password wins, so the command must not even run. */
 		acct_init(&a, cmd, "config-secret-value");
 		secret_init(&s);
 		error_clear(&e);
-		is_int(secret_lookup(&a, &o, &s, &e), 0, "order: config password and command: succeeds");
+		is_int(credential_lookup(&a, &o, &s, &e), 0, "order: config password and command: succeeds");
 		is_str(s.value, "config-secret-value", "order: the config password wins over password_command");
 		is_int(s.source, SECRET_CONFIG, "order: source is config");
 		ok(access(path, F_OK) != 0, "order: password_command was not run");
@@ -250,7 +252,7 @@ static void test_read_line(void)
 	if (write(p[1], "typed\r\nrest", 11) != 11)
 		return;
 	close(p[1]);
-	is_int(secret_read_line_fd(p[0], &s, &e), 0, "read line: succeeds");
+	is_int(prompt_read_line(p[0], &s, &e), 0, "read line: succeeds");
 	is_str(s.value, "typed", "read line: CR/LF stripped");
 	is_int(read(p[0], rest, sizeof(rest) - 1), 4, "read line: nothing after the line consumed");
 	is_str(rest, "rest", "read line: the rest is still there");
@@ -260,7 +262,7 @@ static void test_read_line(void)
 	if (pipe(p))
 		return;
 	close(p[1]);
-	is_int(secret_read_line_fd(p[0], &s, &e), -1, "read line: empty input fails");
+	is_int(prompt_read_line(p[0], &s, &e), -1, "read line: empty input fails");
 	is_int(e.cls, ERR_USAGE, "read line: empty is a usage error");
 	close(p[0]);
 }
@@ -271,7 +273,7 @@ static int netrc_lookup_with(const char *text, mode_t mode, const char *user, st
 {
 	char *path = xasprintf("%s/home/.netrc", tmpdir);
 	struct account a;
-	struct secret_opts o = { 0, 0 };
+	struct credential_opts o = { 0, 0 };
 	int rc;
 
 	write_file(path, text, mode);
@@ -282,7 +284,7 @@ static int netrc_lookup_with(const char *text, mode_t mode, const char *user, st
 	}
 	secret_init(s);
 	error_clear(e);
-	rc = secret_lookup(&a, &o, s, e);
+	rc = credential_lookup(&a, &o, s, e);
 	acct_release(&a);
 	free(path);
 	return rc;
@@ -393,11 +395,11 @@ static void test_netrc(void)
 	/* Config password still first, whatever .netrc holds. */
 	{
 		struct account a;
-		struct secret_opts o = { 0, 0 };
+		struct credential_opts o = { 0, 0 };
 
 		acct_init(&a, NULL, "cfg");
 		secret_init(&s);
-		is_int(secret_lookup(&a, &o, &s, &e), 0, "order: config before .netrc");
+		is_int(credential_lookup(&a, &o, &s, &e), 0, "order: config before .netrc");
 		is_str(s.value, "cfg", "order: config's value");
 		secret_release(&s);
 		acct_release(&a);

@@ -48,7 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "base64.h"
+#include "sasl.h"
 #include "dotstuff.h"
 #include "smtp.h"
 #include "tap.h"

@@ -1,9 +1,9 @@
-/* auth.h - SASL mechanisms as step functions: a challenge in, a response
+/* sasl.h - SASL mechanisms as step functions: a challenge in, a response
  * out.  No I/O, no base64 on the wire (the SMTP engine does that), and
  * the password is borrowed, never copied except into a response buffer that
  * the caller wipes, or (SCRAM) into state that sasl_release() wipes. */
-#ifndef POSTERN_AUTH_H
-#define POSTERN_AUTH_H
+#ifndef POSTERN_SASL_H
+#define POSTERN_SASL_H
 
 #include <stddef.h>
 
@@ -34,8 +34,18 @@ enum auth_mode {
 	AUTH_OAUTHBEARER,	/* RFC 7628; the password is the access token */
 };
 
-/* "PLAIN", "SCRAM-SHA-256", ... */
+/* "PLAIN", "SCRAM-SHA-256", ... (as on the wire) */
 const char *sasl_mech_name(enum sasl_mech m);
+
+/* The configuration's names of the modes ("off", "on", "plain", ...,
+ * "scram-sha-256", "oauthbearer"): the one table of mechanism names. */
+const char *sasl_mode_name(enum auth_mode m);
+/* auth = NAME (case-insensitive) into *out.  Returns 0, or -1 if NAME is
+ * no mode. */
+int sasl_mode_parse(const char *name, enum auth_mode *out);
+/* Every mode's name, comma-separated, for messages. */
+#define SASL_MODE_LIST "on, off, plain, login, scram-sha-256, scram-sha-1, cram-md5, " \
+	"xoauth2, oauthbearer"
 
 /* Choose the mechanism for mode from the server's AUTH keyword list
  * (space-separated, untrusted).  AUTH_ON prefers SCRAM-SHA-256, then
@@ -109,22 +119,5 @@ int sasl_finish(struct sasl *s, const unsigned char *data, size_t len, struct er
 /* What an OAuth error continuation said ("status 401", "invalid_token"),
  * or NULL if there was none. */
 const char *sasl_error_detail(const struct sasl *s);
-
-/* SASLprep (RFC 4013) of UTF-8 text as a query string.  Returns 0 with
- * *out a new string (the caller wipes and frees it), or -1 with ERR_CONFIG
- * for prohibited or malformed input; what names what (e.g. "password") and
- * appears in the message, the input itself never does. */
-int sasl_prep(const char *in, const char *what, char **out, struct error *e);
-
-/* 1 if sasl_prep() is complete (built with libidn), 0 if it covers only
- * the common cases (no NFKC, no bidi check: UTF-8 passes through except
- * that non-ASCII spaces become U+0020, characters mapped to nothing are
- * dropped and control characters are refused). */
-int sasl_prep_complete(void);
-
-/* Base64 (RFC 4648, no line breaks) with OpenSSL.  decode returns -1 for
- * malformed input.  Results appended to out. */
-void b64_encode(const void *in, size_t len, struct buf *out);
-int b64_decode(const char *in, size_t len, struct buf *out);
 
 #endif

@@ -1,5 +1,7 @@
-/* password.c - `postern password set|forget|check [-C FILE] [-v] [ACCOUNT]`. */
-#include "password.h"
+/* cmd_password.c - `postern password set|forget|check [-C FILE] [-v] [ACCOUNT]`. */
+#include "cmd_password.h"
+#include "credential.h"
+#include "prompt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,13 +44,13 @@ static int do_set(const struct account *a, struct error *e)
 			"remove it to use the keyring", a->name, a->password_command_line);
 	if (isatty(STDIN_FILENO)) {
 		prompt = xasprintf("Password for %s at %s: ", a->user, a->host);
-		if (secret_prompt(prompt, &pw, e) || secret_prompt("Again: ", &again, e))
+		if (prompt_ask(prompt, &pw, e) || prompt_ask("Again: ", &again, e))
 			goto out;
 		if (pw.len != again.len || CRYPTO_memcmp(pw.value, again.value, pw.len)) {
 			error_set(e, ERR_USAGE, "the two passwords differ; nothing was stored");
 			goto out;
 		}
-	} else if (secret_read_line_fd(STDIN_FILENO, &pw, e)) {
+	} else if (prompt_read_line(STDIN_FILENO, &pw, e)) {
 		error_prefix(e, "standard input");
 		goto out;
 	}
@@ -85,7 +87,7 @@ static int do_forget(const struct account *a, struct error *e)
 static int do_check(const struct account *a, struct error *e)
 {
 	struct secret pw;
-	struct secret_opts so = { .allow_prompt = isatty(STDIN_FILENO) };
+	struct credential_opts so = { .allow_prompt = isatty(STDIN_FILENO) };
 	char *helo = session_ehlo_name(a);
 	int rc = -1;
 
@@ -93,7 +95,7 @@ static int do_check(const struct account *a, struct error *e)
 	if (a->auth == AUTH_OFF) {
 		printf("[%s] has auth = off: no password is used\n", a->name);
 	} else {
-		if (secret_lookup(a, &so, &pw, e))
+		if (credential_lookup(a, &so, &pw, e))
 			goto out;
 		printf("password for [%s] (%s at %s) from %s\n", a->name, a->user, a->host, pw.desc);
 	}
@@ -116,7 +118,7 @@ out:
 	return rc;
 }
 
-int password_main(int argc, char **argv)
+int cmd_password(int argc, char **argv)
 {
 	const char *sub, *cfg_opt = NULL, *acct_name = NULL;
 	struct config c;

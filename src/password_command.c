@@ -1,4 +1,4 @@
-/* pwcommand.c - running password_command: fork, /bin/sh -c, both pipes
+/* password_command.c - running password_command: fork, /bin/sh -c, both pipes
  * read under one deadline, and the exit status turned into a message.
  *
  * Its stdout may be a password: it goes into a fixed-size buffer (never
@@ -6,7 +6,7 @@
  * returning, and is never shown in a message; only its stderr is. */
 #define _GNU_SOURCE 1	/* pipe2, O_CLOEXEC on older libcs */
 
-#include "pwcommand.h"
+#include "password_command.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +46,7 @@ static void add_sanitized(struct buf *b, const char *p, size_t n, size_t max)
 		buf_adds(b, "...");
 }
 
-int pwcommand_run(const struct account *a, unsigned timeout_s, int own_group, struct secret *s,
+int password_command_run(const struct account *a, unsigned timeout_s, int own_group, struct secret *s,
 		  struct error *e)
 {
 	char *out = xmalloc(CMD_OUT_MAX + 1);

@@ -1,4 +1,4 @@
-/* test_auth.c - SASL PLAIN (RFC 4616 vectors), LOGIN, CRAM-MD5 (RFC 2195),
+/* test_sasl.c - SASL PLAIN (RFC 4616 vectors), LOGIN, CRAM-MD5 (RFC 2195),
  * SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677) vectors with their
  * malformed variants, XOAUTH2 and OAUTHBEARER (RFC 7628), SASLprep
  * (RFC 4013), mechanism choice, and base64 (RFC 4648 vectors and malformed
@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "base64.h"
+#include "sasl.h"
+#include "saslprep.h"
 #include "tap.h"
 
 static void test_b64_vectors(void)

@@ -1,6 +1,6 @@
-/* pwcommand.h - the password from the account's password_command. */
-#ifndef POSTERN_PWCOMMAND_H
-#define POSTERN_PWCOMMAND_H
+/* password_command.h - the password from the account's password_command. */
+#ifndef POSTERN_PASSWORD_COMMAND_H
+#define POSTERN_PASSWORD_COMMAND_H
 
 #include "config.h"
 #include "error.h"
@@ -21,7 +21,7 @@
  * control characters replaced), never its stdout.  ERR_TEMP when a signal
  * interrupts the wait, ERR_OS when a pipe or fork fails.  s must be empty
  * and stays empty on failure. */
-int pwcommand_run(const struct account *a, unsigned timeout_s, int own_group, struct secret *s,
+int password_command_run(const struct account *a, unsigned timeout_s, int own_group, struct secret *s,
 		  struct error *e);
 
 #endif

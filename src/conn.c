@@ -155,21 +155,20 @@ static int tls_fail(struct conn *c, const char *what, struct error *e)
 			 errno ? strerror(errno) : "connection closed");
 }
 
-static int io_fail(struct conn *c, const char *what, unsigned timeout_ms, struct error *e)
+static int io_fail(struct conn *c, const char *what, struct error *e)
 {
 	c->timed_out = errno == ETIMEDOUT;
 	if (errno == ETIMEDOUT)
-		return error_set(e, ERR_TEMP, "%s %s port %u timed out after %u s: the server stopped answering",
-				 what, c->host, c->port, timeout_ms / 1000);
+		return error_set(e, ERR_TEMP, "%s %s port %u timed out: the server stopped answering",
+				 what, c->host, c->port);
 	if (errno == EINTR && interrupt_signal())
 		return error_set(e, ERR_INTERRUPTED, "interrupted by a signal while talking to %s", c->host);
 	return error_set(e, ERR_TEMP, "%s %s port %u failed: %s", what, c->host, c->port, strerror(errno));
 }
 
-ssize_t conn_read(struct conn *c, char *buf, size_t len, unsigned timeout_ms, struct error *e)
+ssize_t conn_read(struct conn *c, char *buf, size_t len, long long deadline, struct error *e)
 {
-	long long deadline = now_ms() + timeout_ms;
-
+	c->timed_out = 0;
 	for (;;) {
 		long long left = deadline - now_ms();
 		short ev = POLLIN;
@@ -183,7 +182,7 @@ ssize_t conn_read(struct conn *c, char *buf, size_t len, unsigned timeout_ms, st
 			if (errno == EINTR && !interrupt_signal())
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return io_fail(c, "reading from", timeout_ms, e);
+				return io_fail(c, "reading from", e);
 		} else {
 			size_t got = 0;
 			int r;
@@ -204,22 +203,22 @@ ssize_t conn_read(struct conn *c, char *buf, size_t len, unsigned timeout_ms, st
 			case SSL_ERROR_SYSCALL:
 				if (errno == 0)
 					return 0;	/* EOF without close_notify */
-				return io_fail(c, "reading from", timeout_ms, e);
+				return io_fail(c, "reading from", e);
 			default:
 				return tls_fail(c, "read", e);
 			}
 		}
 		if (wait_fd(c->fd, ev, (unsigned)left) < 0)
-			return io_fail(c, "waiting for", timeout_ms, e);
+			return io_fail(c, "waiting for", e);
 	}
 }
 
-int conn_write(struct conn *c, const char *buf, size_t len, struct error *e)
+int conn_write(struct conn *c, const char *buf, size_t len, long long deadline, struct error *e)
 {
-	unsigned timeout_ms = c->timeout_ms ? c->timeout_ms : 60000;
-
+	c->timed_out = 0;
 	while (len) {
 		short ev = POLLOUT;
+		long long left = deadline - now_ms();
 
 		if (!c->ssl) {
 			ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
@@ -231,7 +230,7 @@ int conn_write(struct conn *c, const char *buf, size_t len, struct error *e)
 			if (n < 0 && errno == EINTR && !interrupt_signal())
 				continue;
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-				return io_fail(c, "writing to", timeout_ms, e);
+				return io_fail(c, "writing to", e);
 		} else {
 			size_t done = 0;
 			int r;
@@ -253,13 +252,13 @@ int conn_write(struct conn *c, const char *buf, size_t len, struct error *e)
 			case SSL_ERROR_SYSCALL:
 				if (errno == 0)
 					errno = EPIPE;
-				return io_fail(c, "writing to", timeout_ms, e);
+				return io_fail(c, "writing to", e);
 			default:
 				return tls_fail(c, "write", e);
 			}
 		}
-		if (wait_fd(c->fd, ev, timeout_ms) < 0)
-			return io_fail(c, "writing to", timeout_ms, e);
+		if (wait_fd(c->fd, ev, left > 0 ? (unsigned)left : 0) < 0)
+			return io_fail(c, "writing to", e);
 	}
 	return 0;
 }

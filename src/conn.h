@@ -18,7 +18,6 @@ struct conn {
 	char host[256];		/* as configured, for messages */
 	unsigned port;
 	char addr[64];		/* numeric address connected to */
-	unsigned timeout_ms;
 	int timed_out;		/* the last failed read or write timed out */
 };
 
@@ -30,13 +29,16 @@ void conn_init(struct conn *c);
 int conn_connect(struct conn *c, const char *host, unsigned port, unsigned timeout_s,
 		 struct error *e);
 
-/* Read what is available (waiting at most timeout_ms).  Returns the number
- * of bytes (> 0), 0 when the server closed the connection, or -1 with
- * ERR_TEMP (timeout, reset) or ERR_TLS. */
-ssize_t conn_read(struct conn *c, char *buf, size_t len, unsigned timeout_ms, struct error *e);
+/* Read what is available, waiting until deadline at the latest (now_ms()
+ * clock).  Returns the number of bytes (> 0), 0 when the server closed the
+ * connection, or -1 with ERR_TEMP (timeout: c->timed_out is set; reset),
+ * ERR_TLS, or ERR_INTERRUPTED (a terminating signal, interrupt.h). */
+ssize_t conn_read(struct conn *c, char *buf, size_t len, long long deadline, struct error *e);
 
-/* Write all of buf (each flight in as few system calls as possible). */
-int conn_write(struct conn *c, const char *buf, size_t len, struct error *e);
+/* Write all of buf (each flight in as few system calls as possible), done
+ * by deadline at the latest however slowly the server takes it.  Errors as
+ * for conn_read. */
+int conn_write(struct conn *c, const char *buf, size_t len, long long deadline, struct error *e);
 
 /* Ask the kernel to ACK at once: the server's small writes after the TLS
  * handshake otherwise wait for our delayed ACK (~40 ms on Linux). */

@@ -22,38 +22,26 @@
 
 #include <openssl/crypto.h>
 
-enum {
-	ST_GREETING,
-	ST_EHLO,
-	ST_HELO,
-	ST_STARTTLS,
-	ST_TLS,		/* caller runs the handshake; no byte may arrive */
-	ST_AUTH,
-	ST_TXN,		/* MAIL, RCPT..., DATA */
-	ST_BODY,	/* caller sends the body */
-	ST_DOT,		/* waiting for the reply to the final dot */
-	ST_BDAT,	/* body sent after BDAT: waiting for MAIL, RCPT..., BDAT replies */
-	ST_QUIT,
-	ST_CLOSE,
-};
-
 static const char *const strstate[] = {
-	[ST_GREETING] = "GREETING",
-	[ST_EHLO] = "EHLO",
-	[ST_HELO] = "HELO",
-	[ST_STARTTLS] = "STARTTLS",
-	[ST_TLS] = "TLS",
-	[ST_AUTH] = "AUTH",
-	[ST_TXN] = "TRANSACTION",
-	[ST_BODY] = "BODY",
-	[ST_DOT] = "DOT",
-	[ST_BDAT] = "BDAT",
-	[ST_QUIT] = "QUIT",
-	[ST_CLOSE] = "CLOSE",
+	[SMTP_ST_GREETING] = "GREETING",
+	[SMTP_ST_EHLO] = "EHLO",
+	[SMTP_ST_HELO] = "HELO",
+	[SMTP_ST_STARTTLS] = "STARTTLS",
+	[SMTP_ST_TLS] = "TLS",
+	[SMTP_ST_AUTH] = "AUTH",
+	[SMTP_ST_TRANSACTION] = "TRANSACTION",
+	[SMTP_ST_BODY] = "BODY",
+	[SMTP_ST_DOT] = "DOT",
+	[SMTP_ST_BDAT] = "BDAT",
+	[SMTP_ST_QUIT] = "QUIT",
+	[SMTP_ST_CLOSED] = "CLOSED",
 };
 
-/* What a FIFO entry awaits the reply to. */
-enum {
+/* What a FIFO entry awaits the reply to.  Outside a transaction the phase
+ * already says which command a reply answers (the FIFO then only counts,
+ * and a mismatch is a bug); inside one, with pipelining, only the FIFO
+ * knows. */
+enum cmd {
 	CMD_GREETING,
 	CMD_EHLO,
 	CMD_HELO,
@@ -66,6 +54,41 @@ enum {
 	CMD_DOT_EMPTY,	/* end of data after a 354 we did not want */
 	CMD_BDAT,	/* BDAT n LAST and the whole message */
 	CMD_QUIT,
+};
+
+/* Per recipient: the RCPT reply. */
+struct smtp_rcpt {
+	int code;		/* 0 = no reply yet */
+	char *reply;		/* "550 5.1.1 text" (owned, escaped), NULL if none */
+};
+
+struct smtp {
+	struct smtp_params p;	/* borrowed pointers */
+	enum smtp_state state;	/* changed only by set_state() */
+	int tls_active;
+	struct smtp_caps caps;
+	struct reply_parser rp;
+	struct reply reply;	/* the reply being handled */
+	unsigned long replies;	/* replies handled */
+	struct buf out;		/* bytes to send: a secret buffer (AUTH) */
+	/* FIFO of commands whose replies are awaited (pipelining): the
+	 * first fifo_sent of them have been written */
+	enum cmd *fifo;
+	size_t fifo_cap, fifo_head, fifo_len, fifo_sent;
+	size_t txn_next;	/* 0 MAIL, 1..nrcpts RCPT, nrcpts+1 DATA/BDAT */
+	int bdat;		/* this transaction uses BDAT n LAST */
+	int mail_failed;	/* MAIL refused: drain the group, then QUIT */
+	struct smtp_rcpt *rcpt;	/* nrcpts entries */
+	size_t rcpt_replied;	/* RCPT replies seen so far */
+	size_t accepted;	/* recipients accepted */
+	struct sasl sasl;
+	int auth_cancelled;	/* "*" sent: the next reply ends AUTH */
+	struct error err;	/* the failure, if any */
+	int failed;
+	int ok;			/* success decided (delivered or verified) */
+	int delivered;		/* the final 250 after the body arrived */
+	smtp_trace_fn trace;
+	void *trace_ctx;
 };
 
 /* RFC 4954 4: a command line, CRLF included, is at most 512 octets. */
@@ -81,21 +104,31 @@ enum {
 static const char injection_msg[] =
 	"server sent data after 220 to STARTTLS (command injection attempt); refusing";
 
-const char *smtp_state_name(const struct smtp *s)
+const char *smtp_state_name(enum smtp_state st)
 {
-	if (s->state < 0 || (size_t)s->state >= sizeof(strstate) / sizeof(strstate[0]))
+	if ((size_t)st >= sizeof(strstate) / sizeof(strstate[0]))
 		return "?";
-	return strstate[s->state];
+	return strstate[st];
 }
 
-static void set_state(struct smtp *s, int state)
+static void trace_line(struct smtp *s, char dir, const char *line, size_t len);
+
+/* The one place the state changes: traced, so that -v -v and the transcript
+ * tests see every step. */
+static void set_state(struct smtp *s, enum smtp_state st)
 {
-	s->state = state;
+	char line[64];
+
+	if (st == s->state)
+		return;
+	snprintf(line, sizeof(line), "%s -> %s", smtp_state_name(s->state), smtp_state_name(st));
+	s->state = st;
+	trace_line(s, '=', line, strlen(line));
 }
 
 /* ---- FIFO of awaited replies ---- */
 
-static void fifo_push(struct smtp *s, int cmd)
+static void fifo_push(struct smtp *s, enum cmd cmd)
 {
 	if (s->fifo_head + s->fifo_len == s->fifo_cap) {
 		if (s->fifo_head > 0) {
@@ -110,9 +143,9 @@ static void fifo_push(struct smtp *s, int cmd)
 }
 
 /* Only called with fifo_sent > 0. */
-static int fifo_pop(struct smtp *s)
+static enum cmd fifo_pop(struct smtp *s)
 {
-	int cmd = s->fifo[s->fifo_head];
+	enum cmd cmd = s->fifo[s->fifo_head];
 
 	s->fifo_head++;
 	s->fifo_len--;
@@ -132,10 +165,10 @@ static void trace_line(struct smtp *s, char dir, const char *line, size_t len)
 
 /* Queue a command line awaiting a reply of kind cmd.  fmt must not carry
  * secrets (it is traced as is). */
-static void send_cmd(struct smtp *s, int cmd, const char *fmt, ...)
+static void send_cmd(struct smtp *s, enum cmd cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void send_cmd(struct smtp *s, int cmd, const char *fmt, ...)
+static void send_cmd(struct smtp *s, enum cmd cmd, const char *fmt, ...)
 {
 	size_t start = s->out.len;
 	va_list ap;
@@ -153,38 +186,28 @@ static void send_cmd_secret(struct smtp *s, const char *shown, const char *prefi
 			 const struct buf *data)
 {
 	trace_line(s, '>', shown, strlen(shown));
-	/* grow once, so no reallocation leaves a copy behind unwiped */
-	buf_grow(&s->out, strlen(prefix) + data->len + 2);
 	buf_adds(&s->out, prefix);
 	buf_add(&s->out, data->data, data->len);
 	buf_add(&s->out, "\r\n", 2);
 	fifo_push(s, CMD_AUTH);
 }
 
-static void wipe_output(struct smtp *s)
-{
-	if (s->out.data)
-		OPENSSL_cleanse(s->out.data, s->out.cap);
-	buf_reset(&s->out);
-}
-
-/* "550 5.1.1 text" with the lines of a multi-line reply joined by spaces
- * and control characters replaced: it ends up on a terminal. */
+/* "550 5.1.1 text" with the lines of a multi-line reply joined by spaces,
+ * escaped (it ends up on a terminal, in -bs replies, in kept files) and cut
+ * to size. */
 static void quote_reply(const struct reply *r, char *dst, size_t size)
 {
-	size_t n = (size_t)snprintf(dst, size, "%d", r->code);
-	const char *t = r->text.data;
+	struct buf text = BUF_INIT;
+	int n = snprintf(dst, size, "%d", r->code);
 
-	if (*t && n + 1 < size)
-		dst[n++] = ' ';
-	for (; *t && n + 1 < size; t++) {
-		unsigned char c = (unsigned char)*t;
-
-		dst[n++] = c == '\n' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	if (*t && size > 4)
-		memcpy(dst + size - 4, "...", 3), n = size - 1;
-	dst[n] = '\0';
+	buf_add(&text, " ", 1);
+	buf_add(&text, r->text.data, r->text.len);
+	for (size_t i = 0; i < text.len; i++)
+		if (text.data[i] == '\n')
+			text.data[i] = ' ';
+	if (r->text.len && n > 0 && (size_t)n + 1 < size)
+		str_escape(dst + n, size - (size_t)n, text.data, text.len);
+	buf_release(&text);
 }
 
 /* ---- ending ---- */
@@ -219,14 +242,14 @@ static void fail_codes(struct smtp *s, const struct reply *r)
 
 static void hang_up(struct smtp *s)
 {
-	wipe_output(s);
-	set_state(s, ST_CLOSE);
+	buf_reset(&s->out);	/* a secret buffer: wiped */
+	set_state(s, SMTP_ST_CLOSED);
 }
 
 static void send_quit(struct smtp *s)
 {
 	send_cmd(s, CMD_QUIT, "QUIT");
-	set_state(s, ST_QUIT);
+	set_state(s, SMTP_ST_QUIT);
 }
 
 /* A reply of a kind the command cannot get: the server is broken or
@@ -241,16 +264,36 @@ static void unexpected(struct smtp *s, const char *what, const struct reply *r)
 	hang_up(s);
 }
 
-/* 4xx -> temporary, 5xx -> unavailable, quoting the reply; then QUIT. */
-static void refused(struct smtp *s, const struct reply *r, const char *what)
-{
-	char q[QUOTE_MAX];
+/* What follows a refusal. */
+enum then {
+	THEN_QUIT,	/* the dialogue is sane: say goodbye */
+	THEN_CLOSE,	/* the stream is out of step: just close */
+	THEN_DRAIN,	/* replies to pipelined commands are still due */
+};
 
+/* The server said no (4xx or 5xx): the one refusal pattern.  4xx is
+ * temporary, 5xx permanent; the message names what was refused and quotes
+ * the reply. */
+static void refused(struct smtp *s, const struct reply *r, enum then then, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void refused(struct smtp *s, const struct reply *r, enum then then, const char *fmt, ...)
+{
+	char what[256], q[QUOTE_MAX];
+	int temp = r->code / 100 == 4;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	quote_reply(r, q, sizeof(q));
-	fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE, "%s: %s%s", what, q,
-	       r->code / 100 == 4 ? "; try again later" : "");
+	fail(s, temp ? ERR_TEMP : ERR_UNAVAILABLE, "%s: %s%s", what, q,
+	     temp ? "; try again later" : "");
 	fail_codes(s, r);
-	send_quit(s);
+	if (then == THEN_QUIT)
+		send_quit(s);
+	else if (then == THEN_CLOSE)
+		hang_up(s);
 }
 
 /* ---- the conversation ---- */
@@ -258,7 +301,7 @@ static void refused(struct smtp *s, const struct reply *r, const char *what)
 static void send_ehlo(struct smtp *s)
 {
 	send_cmd(s, CMD_EHLO, "EHLO %s", s->p.ehlo_name);
-	set_state(s, ST_EHLO);
+	set_state(s, SMTP_ST_EHLO);
 }
 
 /* Copy an RFC 4422 mechanism name (1-20 of A-Z 0-9 - _) upper-cased into
@@ -399,7 +442,7 @@ static void after_hello(struct smtp *s)
 			return;
 		}
 		send_cmd(s, CMD_STARTTLS, "STARTTLS");
-		set_state(s, ST_STARTTLS);
+		set_state(s, SMTP_ST_STARTTLS);
 		return;
 	}
 	if (s->p.auth != AUTH_OFF) {
@@ -416,8 +459,6 @@ static void after_hello(struct smtp *s)
 
 static void on_greeting(struct smtp *s, const struct reply *r)
 {
-	char q[QUOTE_MAX];
-
 	if (r->code == 220) {
 		send_ehlo(s);
 		return;
@@ -426,13 +467,8 @@ static void on_greeting(struct smtp *s, const struct reply *r)
 		unexpected(s, "the connection (greeting)", r);
 		return;
 	}
-	quote_reply(r, q, sizeof(q));
-	fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
-	       "server refused the connection: %s%s", q,
-	       r->code / 100 == 4 ? "; try again later" : "");
-	fail_codes(s, r);
 	/* RFC 5321 3.1: after a 554 greeting the client should QUIT */
-	send_quit(s);
+	refused(s, r, THEN_QUIT, "server refused the connection");
 }
 
 static void on_ehlo(struct smtp *s, const struct reply *r)
@@ -449,7 +485,7 @@ static void on_ehlo(struct smtp *s, const struct reply *r)
 		 * that needs an extension (STARTTLS, AUTH) was asked for. */
 		if (s->p.tls == SMTP_TLS_OFF && s->p.auth == AUTH_OFF) {
 			send_cmd(s, CMD_HELO, "HELO %s", s->p.ehlo_name);
-			set_state(s, ST_HELO);
+			set_state(s, SMTP_ST_HELO);
 			return;
 		}
 		quote_reply(r, q, sizeof(q));
@@ -459,7 +495,7 @@ static void on_ehlo(struct smtp *s, const struct reply *r)
 		send_quit(s);
 		return;
 	case 4:
-		refused(s, r, "server refused EHLO");
+		refused(s, r, THEN_QUIT, "server refused EHLO");
 		return;
 	}
 	unexpected(s, "EHLO", r);
@@ -471,7 +507,7 @@ static void on_helo(struct smtp *s, const struct reply *r)
 		memset(&s->caps, 0, sizeof(s->caps));
 		after_hello(s);
 	} else if (r->code / 100 == 4 || r->code / 100 == 5) {
-		refused(s, r, "server refused HELO");
+		refused(s, r, THEN_QUIT, "server refused HELO");
 	} else {
 		unexpected(s, "HELO", r);
 	}
@@ -483,7 +519,7 @@ static void on_starttls(struct smtp *s, const struct reply *r)
 
 	if (r->code == 220) {
 		/* smtp_input checks that nothing follows the 220 */
-		set_state(s, ST_TLS);
+		set_state(s, SMTP_ST_TLS);
 		return;
 	}
 	quote_reply(r, q, sizeof(q));
@@ -528,7 +564,7 @@ static void auth_start(struct smtp *s)
 		return;
 	}
 	sasl_start(s, mech);
-	set_state(s, ST_AUTH);
+	set_state(s, SMTP_ST_AUTH);
 	rc = sasl_initial(&s->sasl, &raw, &e);
 	if (rc < 0) {
 		/* nothing sent yet: the user name or password cannot be used */
@@ -695,7 +731,7 @@ static void txn_fill(struct smtp *s)
 		} else if (s->bdat) {
 			/* the body goes right behind it, before any reply */
 			send_cmd(s, CMD_BDAT, "BDAT %" PRIu64 " LAST", s->p.wire_size);
-			set_state(s, ST_BODY);
+			set_state(s, SMTP_ST_BODY);
 		} else {
 			send_cmd(s, CMD_DATA, "DATA");
 		}
@@ -711,7 +747,7 @@ static void txn_start(struct smtp *s)
 		send_quit(s);
 		return;
 	}
-	set_state(s, ST_TXN);
+	set_state(s, SMTP_ST_TRANSACTION);
 	s->txn_next = 0;
 	/* One BDAT chunk only pays off inside a pipelined group: without
 	 * PIPELINING it costs the same round trip as DATA's 354. */
@@ -798,7 +834,7 @@ static void rcpt_verdict(struct smtp *s, int delivered)
  * else decide how to go on. */
 static void txn_next(struct smtp *s)
 {
-	if (s->state != ST_TXN || s->fifo_len > 0)
+	if (s->state != SMTP_ST_TRANSACTION || s->fifo_len > 0)
 		return;
 	if (s->mail_failed) {
 		send_quit(s);
@@ -821,17 +857,16 @@ static void on_mail(struct smtp *s, const struct reply *r)
 		break;
 	case 4:
 	case 5:
-		quote_reply(r, q, sizeof(q));
-		if (r->code == 530 || (r->code / 100 == 5 && !strcmp(r->enhanced, "5.7.0")))
+		if (r->code == 530 || (r->code / 100 == 5 && !strcmp(r->enhanced, "5.7.0"))) {
+			quote_reply(r, q, sizeof(q));
 			fail(s, ERR_UNAVAILABLE, "authentication required: the server refused "
-			       "the sender (%s); %s", q, s->p.auth == AUTH_OFF ?
-			       "set auth = on with user and password" :
-			       "check that this account may send as this sender");
-		else
-			fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
-			       "server refused the sender <%.200s>: %s%s", s->p.from, q,
-			       r->code / 100 == 4 ? "; try again later" : "");
-		fail_codes(s, r);
+			     "the sender (%s); %s", q, s->p.auth == AUTH_OFF ?
+			     "set auth = on with user and password" :
+			     "check that this account may send as this sender");
+			fail_codes(s, r);
+		} else {
+			refused(s, r, THEN_DRAIN, "server refused the sender <%.200s>", s->p.from);
+		}
 		s->mail_failed = 1;
 		break;
 	default:
@@ -863,8 +898,6 @@ static void on_rcpt(struct smtp *s, const struct reply *r)
 
 static void on_data(struct smtp *s, const struct reply *r)
 {
-	char q[QUOTE_MAX];
-
 	if (r->code == 354) {
 		if (s->mail_failed || s->accepted == 0) {
 			/* Pipelined DATA was accepted although nothing
@@ -873,10 +906,10 @@ static void on_data(struct smtp *s, const struct reply *r)
 			if (!s->mail_failed)
 				rcpt_verdict(s, 0);
 			send_cmd(s, CMD_DOT_EMPTY, ".");
-			set_state(s, ST_DOT);
+			set_state(s, SMTP_ST_DOT);
 			return;
 		}
-		set_state(s, ST_BODY);
+		set_state(s, SMTP_ST_BODY);
 		/* a reply may come early (a server giving up mid-body) */
 		fifo_push(s, CMD_DOT);
 		s->fifo_sent++;
@@ -891,34 +924,25 @@ static void on_data(struct smtp *s, const struct reply *r)
 		send_quit(s);
 		return;
 	}
-	quote_reply(r, q, sizeof(q));
-	fail(s, r->code / 100 == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
-	       "server refused DATA: %s%s", q, r->code / 100 == 4 ? "; try again later" : "");
-	fail_codes(s, r);
-	send_quit(s);
+	refused(s, r, THEN_QUIT, "server refused DATA");
 }
 
 static void on_dot(struct smtp *s, const struct reply *r)
 {
 	int c = r->code / 100;
-	char q[QUOTE_MAX];
 
 	if (c != 2 && c != 4 && c != 5) {
 		unexpected(s, "the end of the message", r);
 		return;
 	}
-	if (s->state == ST_BODY) {
+	if (s->state == SMTP_ST_BODY) {
 		if (c == 2) {
 			unexpected(s, "a message not yet sent", r);
 			return;
 		}
 		/* The server gave up while the body is still going out:
 		 * the stream is out of step, so no QUIT, just close. */
-		quote_reply(r, q, sizeof(q));
-		fail(s, c == 4 ? ERR_TEMP : ERR_UNAVAILABLE,
-		       "server rejected the message while it was being sent: %s", q);
-		fail_codes(s, r);
-		hang_up(s);
+		refused(s, r, THEN_CLOSE, "server rejected the message while it was being sent");
 		return;
 	}
 	if (c == 2) {
@@ -927,11 +951,7 @@ static void on_dot(struct smtp *s, const struct reply *r)
 		send_quit(s);
 		return;
 	}
-	quote_reply(r, q, sizeof(q));
-	fail(s, c == 4 ? ERR_TEMP : ERR_UNAVAILABLE, "server %s the message: %s%s",
-	       c == 4 ? "did not accept" : "rejected", q, c == 4 ? "; try again later" : "");
-	fail_codes(s, r);
-	send_quit(s);
+	refused(s, r, THEN_QUIT, "server %s the message", c == 4 ? "did not accept" : "rejected");
 }
 
 /* The reply to BDAT n LAST: the last one of the flight, so the MAIL and
@@ -945,7 +965,7 @@ static void on_bdat(struct smtp *s, const struct reply *r)
 		unexpected(s, "BDAT", r);
 		return;
 	}
-	if (s->state == ST_BDAT) {
+	if (s->state == SMTP_ST_BDAT) {
 		if (s->mail_failed) {
 			send_quit(s);
 			return;
@@ -983,63 +1003,103 @@ static void trace_reply(struct smtp *s, const struct reply *r)
 	buf_release(&l);
 }
 
+/* The command each single-command phase awaits the reply to. */
+static const enum cmd phase_cmd[] = {
+	[SMTP_ST_GREETING] = CMD_GREETING,
+	[SMTP_ST_EHLO] = CMD_EHLO,
+	[SMTP_ST_HELO] = CMD_HELO,
+	[SMTP_ST_STARTTLS] = CMD_STARTTLS,
+	[SMTP_ST_AUTH] = CMD_AUTH,
+	[SMTP_ST_QUIT] = CMD_QUIT,
+};
+
+/* One complete reply: the phase decides who handles it; inside a
+ * transaction, the pipelined command it answers does. */
 static void handle(struct smtp *s, const struct reply *r)
 {
-	int cmd = fifo_pop(s);
-	char q[QUOTE_MAX];
+	enum cmd cmd = fifo_pop(s);
 
+	s->replies++;
 	trace_reply(s, r);
-	if (cmd == CMD_QUIT) {
+	switch (s->state) {
+	case SMTP_ST_GREETING:
+	case SMTP_ST_EHLO:
+	case SMTP_ST_HELO:
+	case SMTP_ST_STARTTLS:
+	case SMTP_ST_AUTH:
+	case SMTP_ST_QUIT:
+		if (cmd != phase_cmd[s->state]) {
+			fail(s, ERR_INTERNAL, "reply in %s to command %d (a bug)",
+			     smtp_state_name(s->state), (int)cmd);
+			hang_up(s);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (s->state == SMTP_ST_QUIT) {
 		/* whatever it says, we are done */
 		hang_up(s);
 		return;
 	}
 	if (r->code == 421) {
 		/* RFC 5321 3.8: the server is going away; no QUIT */
-		quote_reply(r, q, sizeof(q));
-		fail(s, ERR_TEMP, "server closing connection: %s; try again later", q);
-		fail_codes(s, r);
-		hang_up(s);
+		refused(s, r, THEN_CLOSE, "server closing connection");
 		return;
 	}
-	switch (cmd) {
-	case CMD_GREETING:
+	switch (s->state) {
+	case SMTP_ST_GREETING:
 		on_greeting(s, r);
-		break;
-	case CMD_EHLO:
+		return;
+	case SMTP_ST_EHLO:
 		on_ehlo(s, r);
-		break;
-	case CMD_HELO:
+		return;
+	case SMTP_ST_HELO:
 		on_helo(s, r);
-		break;
-	case CMD_STARTTLS:
+		return;
+	case SMTP_ST_STARTTLS:
 		on_starttls(s, r);
-		break;
-	case CMD_AUTH:
+		return;
+	case SMTP_ST_AUTH:
 		on_auth(s, r);
+		return;
+	case SMTP_ST_DOT:
+		if (cmd == CMD_DOT_EMPTY)
+			send_quit(s);
+		else
+			on_dot(s, r);
+		return;
+	case SMTP_ST_TRANSACTION:
+	case SMTP_ST_BODY:
+	case SMTP_ST_BDAT:
+		switch (cmd) {
+		case CMD_MAIL:
+			on_mail(s, r);
+			return;
+		case CMD_RCPT:
+			on_rcpt(s, r);
+			return;
+		case CMD_DATA:
+			on_data(s, r);
+			return;
+		case CMD_DOT:
+			on_dot(s, r);
+			return;
+		case CMD_BDAT:
+			on_bdat(s, r);
+			return;
+		default:
+			break;
+		}
 		break;
-	case CMD_MAIL:
-		on_mail(s, r);
+	case SMTP_ST_TLS:
+	case SMTP_ST_QUIT:
+	case SMTP_ST_CLOSED:
 		break;
-	case CMD_RCPT:
-		on_rcpt(s, r);
-		break;
-	case CMD_DATA:
-		on_data(s, r);
-		break;
-	case CMD_DOT:
-		on_dot(s, r);
-		break;
-	case CMD_BDAT:
-		on_bdat(s, r);
-		break;
-	case CMD_DOT_EMPTY:
-		send_quit(s);
-		break;
-	default:
-		fail(s, ERR_INTERNAL, "reply to unknown command %d", cmd);
-		hang_up(s);
 	}
+	fail(s, ERR_INTERNAL, "reply in %s to command %d (a bug)", smtp_state_name(s->state), (int)cmd);
+	hang_up(s);
 }
 
 /* ---- public interface ---- */
@@ -1086,13 +1146,15 @@ static int check_params(struct smtp *s)
 	return 0;
 }
 
-void smtp_init(struct smtp *s, const struct smtp_params *p, smtp_trace_fn trace, void *ctx)
+struct smtp *smtp_new(const struct smtp_params *p, smtp_trace_fn trace, void *ctx)
 {
-	memset(s, 0, sizeof(*s));
+	struct smtp *s = xcalloc(1, sizeof(*s));
+
 	s->p = *p;
+	s->state = SMTP_ST_GREETING;
 	reply_parser_init(&s->rp);
 	reply_init(&s->reply);
-	buf_init(&s->out);
+	buf_init_secret(&s->out);
 	error_clear(&s->err);
 	s->trace = trace;
 	s->trace_ctx = ctx;
@@ -1101,38 +1163,38 @@ void smtp_init(struct smtp *s, const struct smtp_params *p, smtp_trace_fn trace,
 	if (check_params(s) < 0) {
 		/* refuse before a single byte is exchanged */
 		s->failed = 1;
-		set_state(s, ST_CLOSE);
-		return;
+		set_state(s, SMTP_ST_CLOSED);
+		return s;
 	}
-	set_state(s, ST_GREETING);
 	fifo_push(s, CMD_GREETING);
 	s->fifo_sent = 1;	/* the server speaks first */
+	return s;
 }
 
-void smtp_release(struct smtp *s)
+void smtp_free(struct smtp *s)
 {
+	if (!s)
+		return;
 	reply_parser_release(&s->rp);
 	reply_release(&s->reply);
-	buf_wipe_release(&s->out);
+	buf_release(&s->out);
 	sasl_release(&s->sasl);
 	free(s->fifo);
-	s->fifo = NULL;
-	if (s->rcpt)
-		for (size_t i = 0; i < s->p.nrcpts; i++)
-			free(s->rcpt[i].reply);
+	for (size_t i = 0; i < s->p.nrcpts; i++)
+		free(s->rcpt[i].reply);
 	free(s->rcpt);
-	s->rcpt = NULL;
+	free(s);
 }
 
 enum smtp_want smtp_next(struct smtp *s)
 {
-	if (s->state == ST_CLOSE)
+	if (s->state == SMTP_ST_CLOSED)
 		return SMTP_WANT_CLOSE;
 	if (s->out.len > 0)
 		return SMTP_WANT_WRITE;
-	if (s->state == ST_TLS)
+	if (s->state == SMTP_ST_TLS)
 		return SMTP_WANT_TLS;
-	if (s->state == ST_BODY)
+	if (s->state == SMTP_ST_BODY)
 		return SMTP_WANT_BODY;
 	return SMTP_WANT_READ;
 }
@@ -1145,8 +1207,7 @@ const char *smtp_output(const struct smtp *s, size_t *len)
 
 void smtp_output_done(struct smtp *s)
 {
-	/* the buffer may have held an AUTH response */
-	wipe_output(s);
+	buf_reset(&s->out);	/* a secret buffer: an AUTH response is wiped */
 	s->fifo_sent = s->fifo_len;
 }
 
@@ -1155,18 +1216,18 @@ void smtp_input(struct smtp *s, const char *buf, size_t len)
 	struct error e;
 
 	error_clear(&e);
-	while (len > 0 && s->state != ST_CLOSE) {
+	while (len > 0 && s->state != SMTP_ST_CLOSED) {
 		size_t used = 0;
 		int rc;
 
-		if (s->state == ST_TLS) {
+		if (s->state == SMTP_ST_TLS) {
 			fail(s, ERR_PROTOCOL, "%s", injection_msg);
 			hang_up(s);
 			return;
 		}
 		if (s->fifo_sent == 0) {
 			fail(s, ERR_PROTOCOL, "server sent data while no reply was awaited "
-			       "(in state %s)", smtp_state_name(s));
+			       "(in state %s)", smtp_state_name(s->state));
 			hang_up(s);
 			return;
 		}
@@ -1183,7 +1244,7 @@ void smtp_input(struct smtp *s, const char *buf, size_t len)
 		handle(s, &s->reply);
 		/* RFC 3207 5: nothing may follow the 220 before the
 		 * handshake; whatever does was injected in cleartext */
-		if (s->state == ST_TLS && (len > 0 || reply_parser_pending(&s->rp))) {
+		if (s->state == SMTP_ST_TLS && (len > 0 || reply_parser_pending(&s->rp))) {
 			fail(s, ERR_PROTOCOL, "%s", injection_msg);
 			hang_up(s);
 			return;
@@ -1193,7 +1254,7 @@ void smtp_input(struct smtp *s, const char *buf, size_t len)
 
 void smtp_tls_done(struct smtp *s)
 {
-	if (s->state != ST_TLS)
+	if (s->state != SMTP_ST_TLS)
 		return;
 	s->tls_active = 1;
 	/* RFC 3207 4.2: forget everything learned in cleartext */
@@ -1210,13 +1271,13 @@ enum smtp_body_mode smtp_body_mode(const struct smtp *s)
 
 int smtp_body_follows(const struct smtp *s)
 {
-	return s->state == ST_BODY && s->bdat && s->out.len > 0;
+	return s->state == SMTP_ST_BODY && s->bdat && s->out.len > 0;
 }
 
 void smtp_body_done(struct smtp *s)
 {
-	if (s->state == ST_BODY)
-		set_state(s, s->bdat ? ST_BDAT : ST_DOT);
+	if (s->state == SMTP_ST_BODY)
+		set_state(s, s->bdat ? SMTP_ST_BDAT : SMTP_ST_DOT);
 }
 
 void smtp_abort(struct smtp *s, const struct error *cause)
@@ -1240,10 +1301,50 @@ int smtp_result(const struct smtp *s, struct error *e)
 	if (s->ok)
 		return 0;
 	return error_set(e, ERR_PROTOCOL, "the SMTP session ended early (in state %s)",
-			 smtp_state_name(s));
+			 smtp_state_name(s->state));
 }
 
 int smtp_delivered(const struct smtp *s)
 {
 	return s->delivered;
+}
+
+enum smtp_state smtp_get_state(const struct smtp *s)
+{
+	return s->state;
+}
+
+int smtp_quit_sent(const struct smtp *s)
+{
+	return s->state == SMTP_ST_QUIT && s->out.len == 0;
+}
+
+int smtp_awaiting_greeting(const struct smtp *s)
+{
+	return s->state == SMTP_ST_GREETING;
+}
+
+unsigned long smtp_reply_count(const struct smtp *s)
+{
+	return s->replies;
+}
+
+uint64_t smtp_wire_size(const struct smtp *s)
+{
+	return s->p.wire_size;
+}
+
+int smtp_rcpt_code(const struct smtp *s, size_t i)
+{
+	return i < s->p.nrcpts ? s->rcpt[i].code : 0;
+}
+
+const char *smtp_rcpt_reply(const struct smtp *s, size_t i)
+{
+	return i < s->p.nrcpts ? s->rcpt[i].reply : NULL;
+}
+
+const struct smtp_caps *smtp_get_caps(const struct smtp *s)
+{
+	return &s->caps;
 }

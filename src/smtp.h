@@ -93,49 +93,39 @@ struct smtp_caps {
 	char auth[256];		/* AUTH mechanisms, space-separated, "" if none */
 };
 
-/* Per recipient: the RCPT reply. */
-struct smtp_rcpt {
-	int code;		/* 0 = no reply yet */
-	char *reply;		/* "550 5.1.1 text" (owned), NULL if none */
+/* The phases of the conversation.  Each reply is handled by the phase it
+ * arrives in (in TRANSACTION, BODY and BDAT by the pipelined command it
+ * answers); every change is traced as "OLD -> NEW". */
+enum smtp_state {
+	SMTP_ST_GREETING,	/* waiting for the server's 220 */
+	SMTP_ST_EHLO,
+	SMTP_ST_HELO,		/* EHLO refused and nothing needs an extension */
+	SMTP_ST_STARTTLS,
+	SMTP_ST_TLS,		/* the caller runs the handshake; no byte may arrive */
+	SMTP_ST_AUTH,		/* AUTH sent, 334 challenges until 235 */
+	SMTP_ST_TRANSACTION,	/* MAIL, RCPT..., DATA */
+	SMTP_ST_BODY,		/* the caller sends the message */
+	SMTP_ST_DOT,		/* waiting for the reply to the final dot */
+	SMTP_ST_BDAT,		/* message sent after BDAT: replies to the flight */
+	SMTP_ST_QUIT,		/* QUIT queued or sent: the outcome is decided */
+	SMTP_ST_CLOSED,		/* nothing more to say or read */
 };
 
-/* Called for every protocol line: dir '<' from the server, '>' to it.
- * AUTH payloads are already replaced by "<redacted>"; the line has no
- * line end. */
+/* Called for every protocol line: dir '<' from the server, '>' to it, '='
+ * a change of state ("EHLO -> STARTTLS").  AUTH payloads are already
+ * replaced by "<redacted>"; the line has no line end. */
 typedef void (*smtp_trace_fn)(void *ctx, char dir, const char *line, size_t len);
 
-struct smtp {
-	struct smtp_params p;	/* borrowed pointers */
-	int state;
-	int tls_active;
-	struct smtp_caps caps;
-	struct reply_parser rp;
-	struct reply reply;	/* the reply being handled */
-	struct buf out;		/* bytes to send (wiped: may hold AUTH) */
-	/* FIFO of commands whose replies are awaited (pipelining): the
-	 * first fifo_sent of them have been written */
-	int *fifo;
-	size_t fifo_cap, fifo_head, fifo_len, fifo_sent;
-	size_t txn_next;	/* 0 MAIL, 1..nrcpts RCPT, nrcpts+1 DATA/BDAT */
-	int bdat;		/* this transaction uses BDAT n LAST */
-	int mail_failed;	/* MAIL refused: drain the group, then QUIT */
-	struct smtp_rcpt *rcpt;	/* nrcpts entries */
-	size_t rcpt_replied;	/* RCPT replies seen so far */
-	size_t accepted;	/* recipients accepted */
-	struct sasl sasl;
-	int auth_cancelled;	/* "*" sent: the next reply ends AUTH */
-	struct error err;	/* the failure, if any */
-	int failed;
-	int ok;			/* success decided (delivered or verified) */
-	int delivered;		/* the final 250 after the body arrived */
-	smtp_trace_fn trace;
-	void *trace_ctx;
-};
+/* The engine for one connection; opaque: the caller asks it questions. */
+struct smtp;
 
 /* Start an engine for one connection.  p's pointers are borrowed and must
- * outlive the engine.  trace may be NULL. */
-void smtp_init(struct smtp *s, const struct smtp_params *p, smtp_trace_fn trace, void *ctx);
-void smtp_release(struct smtp *s);
+ * outlive the engine.  trace may be NULL.  Invalid params (a sender or
+ * recipient that could break the dialogue, AUTH without a password, AUTH
+ * in cleartext not allowed) make an engine that is closed at once, its
+ * result the reason.  smtp_free(NULL) does nothing. */
+struct smtp *smtp_new(const struct smtp_params *p, smtp_trace_fn trace, void *ctx);
+void smtp_free(struct smtp *s);
 
 enum smtp_want smtp_next(struct smtp *s);
 
@@ -177,7 +167,33 @@ void smtp_abort(struct smtp *s, const struct error *cause);
 int smtp_result(const struct smtp *s, struct error *e);
 int smtp_delivered(const struct smtp *s);
 
-/* The name of the current state, for traces and tests. */
-const char *smtp_state_name(const struct smtp *s);
+/* Questions the caller may ask. */
+
+/* The current phase, and a name for it ("GREETING", "TRANSACTION"...) for
+ * messages and traces: decisions are made on the enum, never the name. */
+enum smtp_state smtp_get_state(const struct smtp *s);
+const char *smtp_state_name(enum smtp_state st);
+
+/* 1 once QUIT has been written: the outcome is decided, and waiting for
+ * the 221 would cost a round trip and tell nothing. */
+int smtp_quit_sent(const struct smtp *s);
+
+/* 1 while the server's greeting is awaited. */
+int smtp_awaiting_greeting(const struct smtp *s);
+
+/* Replies handled so far: a caller's per-reply deadline starts again when
+ * this grows. */
+unsigned long smtp_reply_count(const struct smtp *s);
+
+/* The exact octets the body must have in SMTP_BODY_RAW mode (BDAT). */
+uint64_t smtp_wire_size(const struct smtp *s);
+
+/* Recipient i's RCPT reply: its code (0 = none yet) and the reply quoted
+ * for messages ("550 5.1.1 text", escaped; NULL if none). */
+int smtp_rcpt_code(const struct smtp *s, size_t i);
+const char *smtp_rcpt_reply(const struct smtp *s, size_t i);
+
+/* What the server offered in its last EHLO reply. */
+const struct smtp_caps *smtp_get_caps(const struct smtp *s);
 
 #endif

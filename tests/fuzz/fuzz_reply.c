@@ -76,7 +76,7 @@ static void fuzz_engine(const uint8_t *data, size_t size, uint8_t mode)
 {
 	static const char *const rcpts[] = { "b@example.org", "c@example.org", "d@example.org" };
 	struct smtp_params p;
-	struct smtp s;
+	struct smtp *s;
 	struct error e;
 	size_t off = 0, chunk = (size_t)(mode >> 5) * 3 + 1;
 	int guard = 0, bdat_sent = 0;
@@ -97,9 +97,9 @@ static void fuzz_engine(const uint8_t *data, size_t size, uint8_t mode)
 	p.eightbit = mode & 0x20;
 	p.verify_only = (mode & 0x60) == 0x60;
 
-	smtp_init(&s, &p, trace_cb, NULL);
+	s = smtp_new(&p, trace_cb, NULL);
 	for (;;) {
-		enum smtp_want w = smtp_next(&s);
+		enum smtp_want w = smtp_next(s);
 		size_t len;
 		const char *out;
 
@@ -109,40 +109,40 @@ static void fuzz_engine(const uint8_t *data, size_t size, uint8_t mode)
 			break;
 		switch (w) {
 		case SMTP_WANT_WRITE:
-			out = smtp_output(&s, &len);
+			out = smtp_output(s, &len);
 			if (len < 2 || out[len - 2] != '\r' || out[len - 1] != '\n')
 				abort();
-			bdat_sent = smtp_body_follows(&s);
+			bdat_sent = smtp_body_follows(s);
 			if (bdat_sent && (len < 16 || memcmp(out + len - 16, "BDAT 4096 LAST\r\n", 16)))
 				abort();
-			smtp_output_done(&s);
-			if (bdat_sent && smtp_next(&s) != SMTP_WANT_BODY)
+			smtp_output_done(s);
+			if (bdat_sent && smtp_next(s) != SMTP_WANT_BODY)
 				abort();
 			break;
 		case SMTP_WANT_TLS:
 			/* the rest of the input arrives "during" the handshake
 			 * half of the time */
 			if (off < size && (data[off] & 1)) {
-				smtp_input(&s, (const char *)data + off, 1);
+				smtp_input(s, (const char *)data + off, 1);
 				off++;
 			} else {
-				smtp_tls_done(&s);
+				smtp_tls_done(s);
 			}
 			break;
 		case SMTP_WANT_BODY:
-			if ((smtp_body_mode(&s) == SMTP_BODY_RAW) != bdat_sent)
+			if ((smtp_body_mode(s) == SMTP_BODY_RAW) != bdat_sent)
 				abort();
 			bdat_sent = 0;
-			smtp_body_done(&s);
+			smtp_body_done(s);
 			break;
 		case SMTP_WANT_READ:
 			if (off >= size) {
 				error_set(&e, ERR_TEMP, "EOF");
-				smtp_abort(&s, &e);
+				smtp_abort(s, &e);
 				break;
 			}
 			len = size - off < chunk ? size - off : chunk;
-			smtp_input(&s, (const char *)data + off, len);
+			smtp_input(s, (const char *)data + off, len);
 			off += len;
 			break;
 		case SMTP_WANT_CLOSE:
@@ -150,10 +150,10 @@ static void fuzz_engine(const uint8_t *data, size_t size, uint8_t mode)
 		}
 	}
 	error_clear(&e);
-	if (smtp_result(&s, &e) < 0 && e.cls == ERR_NONE)
+	if (smtp_result(s, &e) < 0 && e.cls == ERR_NONE)
 		abort();
-	(void)smtp_state_name(&s);
-	smtp_release(&s);
+	(void)smtp_state_name(smtp_get_state(s));
+	smtp_free(s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -21,3 +21,14 @@ result ok
 trace-has > AUTH PLAIN <redacted>
 trace-absent secret
 trace-has < 250-PIPELINING
+# every phase change is traced, in order, through the one setter
+trace-has = GREETING -> EHLO
+trace-has = EHLO -> STARTTLS
+trace-has = STARTTLS -> TLS
+trace-has = TLS -> EHLO
+trace-has = EHLO -> AUTH
+trace-has = AUTH -> TRANSACTION
+trace-has = TRANSACTION -> BODY
+trace-has = BODY -> DOT
+trace-has = DOT -> QUIT
+trace-has = QUIT -> CLOSED

@@ -1,12 +1,8 @@
 # RFC 4954 4: a line over 512 octets is not sent inline; answer the 334
-param tls implicit
 param auth plain
 param user alice
 param password pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp
-param verify yes
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
+include implicit-verify.inc
 S: 250 AUTH PLAIN
 C: AUTH PLAIN
 S: 334 

@@ -2,16 +2,12 @@
 # CRAM-MD5 whatever the order (RFC 7677 vector: user/pencil, fixed nonce)
 param tls starttls
 param auth on
-param user user
-param password pencil
-param nonce rOprNGfwEbeRWgbNEkqO
+include scram-sha-256-vector.inc
 param verify yes
 include starttls-pipelining.inc
 S: 250-mx.example
 S: 250 AUTH PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256
-C: AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=
-S: 334 cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyVodllEcFdVYTJSYVRDQWZ1eEZJbGopaE5sRiRrMCxzPVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTQwOTY=
-C: Yz1iaXdzLHI9ck9wck5HZndFYmVSV2diTkVrcU8laHZZRHBXVWEyUmFUQ0FmdXhGSWxqKWhObEYkazAscD1kSHpiWmFwV0lrNGpVaE4rVXRlOXl0YWc5empmTUhnc3FtbWl6N0FuZFZRPQ==
+include scram-sha-256-proof.inc
 S: 334 dj02cnJpVFJCaTIzV3BSUi93dHVwK21NaFVaVW4vZEI1bkxUSlJzamw5NUc0PQ==
 C: 
 S: 235 2.7.0 Authentication successful

@@ -1,14 +1,10 @@
 # auth = on: SCRAM-SHA-1 when the server has no SCRAM-SHA-256, before PLAIN
 # (RFC 5802 vector: user/pencil, fixed nonce)
-param tls implicit
 param auth on
 param user user
 param password pencil
 param nonce fyko+d2lbbFgONRv9qkxdawL
-param verify yes
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
+include implicit-verify.inc
 S: 250 AUTH PLAIN SCRAM-SHA-1 LOGIN
 C: AUTH SCRAM-SHA-1 biwsbj11c2VyLHI9ZnlrbytkMmxiYkZnT05Sdjlxa3hkYXdM
 S: 334 cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZjTkhZSlkxWlZ2V1ZzN2oscz1RU1hDUitRNnNlazhiZjkyLGk9NDA5Ng==

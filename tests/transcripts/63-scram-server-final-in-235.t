@@ -1,17 +1,9 @@
 # the server-final message as additional data with the 235 (RFC 4422 5)
-param tls implicit
 param auth scram-sha-256
-param user user
-param password pencil
-param nonce rOprNGfwEbeRWgbNEkqO
-param verify yes
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
+include scram-sha-256-vector.inc
+include implicit-verify.inc
 S: 250 AUTH SCRAM-SHA-256
-C: AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=
-S: 334 cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyVodllEcFdVYTJSYVRDQWZ1eEZJbGopaE5sRiRrMCxzPVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTQwOTY=
-C: Yz1iaXdzLHI9ck9wck5HZndFYmVSV2diTkVrcU8laHZZRHBXVWEyUmFUQ0FmdXhGSWxqKWhObEYkazAscD1kSHpiWmFwV0lrNGpVaE4rVXRlOXl0YWc5empmTUhnc3FtbWl6N0FuZFZRPQ==
+include scram-sha-256-proof.inc
 S: 235 2.7.0 dj02cnJpVFJCaTIzV3BSUi93dHVwK21NaFVaVW4vZEI1bkxUSlJzamw5NUc0PQ==
 C: QUIT
 S: 221 bye

@@ -2,17 +2,13 @@
 # knows the password; refuse to go on
 param tls starttls
 param auth scram-sha-256
-param user user
-param password pencil
-param nonce rOprNGfwEbeRWgbNEkqO
+include scram-sha-256-vector.inc
 param from a@example.org
 param rcpt b@example.org
 include starttls-pipelining.inc
 S: 250-mx.example
 S: 250 AUTH SCRAM-SHA-256
-C: AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=
-S: 334 cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyVodllEcFdVYTJSYVRDQWZ1eEZJbGopaE5sRiRrMCxzPVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTQwOTY=
-C: Yz1iaXdzLHI9ck9wck5HZndFYmVSV2diTkVrcU8laHZZRHBXVWEyUmFUQ0FmdXhGSWxqKWhObEYkazAscD1kSHpiWmFwV0lrNGpVaE4rVXRlOXl0YWc5empmTUhnc3FtbWl6N0FuZFZRPQ==
+include scram-sha-256-proof.inc
 S: 235 2.7.0 Authentication successful
 C: QUIT
 S: 221 bye

@@ -1,9 +1,7 @@
 # server-first whose nonce does not start with ours (replay or tampering)
 param tls starttls
 param auth scram-sha-256
-param user user
-param password pencil
-param nonce rOprNGfwEbeRWgbNEkqO
+include scram-sha-256-vector.inc
 param from a@example.org
 param rcpt b@example.org
 include starttls-pipelining.inc

@@ -1,13 +1,7 @@
 # i=10000000: a hostile server making us burn CPU; refused before PBKDF2
-param tls implicit
 param auth scram-sha-256
-param user user
-param password pencil
-param nonce rOprNGfwEbeRWgbNEkqO
-param verify yes
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
+include scram-sha-256-vector.inc
+include implicit-verify.inc
 S: 250 AUTH SCRAM-SHA-256
 C: AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=
 S: 334 cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyVodllEcFdVYTJSYVRDQWZ1eEZJbGopaE5sRiRrMCxzPVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTEwMDAwMDAw

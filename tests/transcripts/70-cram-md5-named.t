@@ -1,12 +1,8 @@
 # auth = cram-md5 (RFC 2195 vector)
-param tls implicit
 param auth cram-md5
 param user tim
 param password tanstaaftanstaaf
-param verify yes
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
+include implicit-verify.inc
 S: 250 AUTH PLAIN CRAM-MD5
 C: AUTH CRAM-MD5
 S: 334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+

@@ -1,12 +1,8 @@
 # auth = oauthbearer (RFC 7628 3.1, without host and port)
-param tls implicit
 param auth oauthbearer
 param user alice@example.org
 param password ya29.a0AfH6SMBx-token.value_1234
-param verify yes
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
+include implicit-verify.inc
 S: 250 AUTH PLAIN OAUTHBEARER
 C: AUTH OAUTHBEARER bixhPWFsaWNlQGV4YW1wbGUub3JnLAFhdXRoPUJlYXJlciB5YTI5LmEwQWZINlNNQngtdG9rZW4udmFsdWVfMTIzNAEB
 S: 235 2.7.0 Accepted

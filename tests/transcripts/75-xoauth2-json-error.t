@@ -1,12 +1,8 @@
 # XOAUTH2's error continuation (Gmail): answered with an empty line
-param tls implicit
 param auth xoauth2
 param user alice@example.org
 param password ya29.a0AfH6SMBx-token.value_1234
-param verify yes
-S: 220 mx.example ESMTP
-C: EHLO client.example
-S: 250-mx.example
+include implicit-verify.inc
 S: 250 AUTH XOAUTH2
 C: AUTH XOAUTH2 dXNlcj1hbGljZUBleGFtcGxlLm9yZwFhdXRoPUJlYXJlciB5YTI5LmEwQWZINlNNQngtdG9rZW4udmFsdWVfMTIzNAEB
 S: 334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==

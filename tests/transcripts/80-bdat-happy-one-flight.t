@@ -23,3 +23,6 @@ body-mode raw
 trace-has > BDAT 36 LAST
 trace-absent > DATA
 trace-absent secret
+trace-has = TRANSACTION -> BODY
+trace-has = BODY -> BDAT
+trace-has = BDAT -> QUIT

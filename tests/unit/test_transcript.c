@@ -123,35 +123,66 @@ static struct item *add_item(struct scenario *sc, enum kind k, int lineno)
 	return it;
 }
 
+static void bad_word(struct scenario *sc, const char *file, int lineno, const char *what,
+		     const char *v)
+{
+	printf("# %s:%d: unknown %s \"%s\"\n", file, lineno, what, v);
+	sc->bad = 1;
+}
+
+static int yes_no(struct scenario *sc, const char *file, int lineno, const char *k, const char *v)
+{
+	if (strcmp(v, "yes") && strcmp(v, "no"))
+		bad_word(sc, file, lineno, k, v);
+	return !strcmp(v, "yes");
+}
+
+static unsigned long long number(struct scenario *sc, const char *file, int lineno, const char *k,
+				 const char *v)
+{
+	if (!*v || strspn(v, "0123456789") != strlen(v))
+		bad_word(sc, file, lineno, k, v);
+	return strtoull(v, NULL, 10);
+}
+
+/* The words an "E:" line and a check may use. */
+static const char *const events[] = { "tls", "body", "close", "abort" };
+static const char *const checks[] = {
+	"result", "message", "code", "enhanced", "rcpt", "caps-auth", "caps-size",
+	"body-mode", "trace-absent", "trace-has",
+};
+
+static int known(const char *w, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(w, list[i]))
+			return 1;
+	return 0;
+}
+
 static void param(struct scenario *sc, const char *k, const char *v, const char *file,
 		  int lineno)
 {
 	struct smtp_params *p = &sc->p;
 
-	if (!strcmp(k, "tls"))
-		p->tls = !strcmp(v, "off") ? SMTP_TLS_OFF :
-			 !strcmp(v, "implicit") ? SMTP_TLS_IMPLICIT : SMTP_TLS_STARTTLS;
-	else if (!strcmp(k, "auth")) {
-		static const struct { const char *n; enum auth_mode m; } modes[] = {
-			{ "off", AUTH_OFF }, { "on", AUTH_ON }, { "plain", AUTH_PLAIN },
-			{ "login", AUTH_LOGIN }, { "cram-md5", AUTH_CRAM_MD5 },
-			{ "scram-sha-1", AUTH_SCRAM_SHA_1 }, { "scram-sha-256", AUTH_SCRAM_SHA_256 },
-			{ "xoauth2", AUTH_XOAUTH2 }, { "oauthbearer", AUTH_OAUTHBEARER },
-		};
-		size_t i;
-
-		for (i = 0; i < sizeof(modes) / sizeof(modes[0]) && strcmp(v, modes[i].n); i++)
-			;
-		if (i == sizeof(modes) / sizeof(modes[0])) {
-			printf("# %s:%d: unknown auth %s\n", file, lineno, v);
-			sc->bad = 1;
-		} else {
-			p->auth = modes[i].m;
-		}
+	/* Every word is checked: a typo must fail the scenario, not quietly
+	 * run another one. */
+	if (!strcmp(k, "tls")) {
+		if (!strcmp(v, "off"))
+			p->tls = SMTP_TLS_OFF;
+		else if (!strcmp(v, "starttls"))
+			p->tls = SMTP_TLS_STARTTLS;
+		else if (!strcmp(v, "implicit"))
+			p->tls = SMTP_TLS_IMPLICIT;
+		else
+			bad_word(sc, file, lineno, "tls", v);
+	} else if (!strcmp(k, "auth")) {
+		if (sasl_mode_parse(v, &p->auth))
+			bad_word(sc, file, lineno, "auth", v);
 	} else if (!strcmp(k, "nonce"))
 		p->sasl_nonce = keep(sc, v);
 	else if (!strcmp(k, "auth-without-tls"))
-		p->auth_without_tls = !strcmp(v, "yes");
+		p->auth_without_tls = yes_no(sc, file, lineno, k, v);
 	else if (!strcmp(k, "user"))
 		p->user = keep(sc, v);
 	else if (!strcmp(k, "password"))
@@ -163,11 +194,11 @@ static void param(struct scenario *sc, const char *k, const char *v, const char 
 	else if (!strcmp(k, "rcpt"))
 		strvec_push(&sc->rcpts, v);
 	else if (!strcmp(k, "size"))
-		p->size = strtoull(v, NULL, 10);
+		p->size = number(sc, file, lineno, k, v);
 	else if (!strcmp(k, "eightbit"))
-		p->eightbit = !strcmp(v, "yes");
+		p->eightbit = yes_no(sc, file, lineno, k, v);
 	else if (!strcmp(k, "verify"))
-		p->verify_only = !strcmp(v, "yes");
+		p->verify_only = yes_no(sc, file, lineno, k, v);
 	else if (!strcmp(k, "body")) {
 		buf_reset(&sc->body);
 		unescape(v, &sc->body);
@@ -175,7 +206,7 @@ static void param(struct scenario *sc, const char *k, const char *v, const char 
 		for (size_t i = 0; i < sc->body.len; i++)
 			p->wire_size += sc->body.data[i] == '\n';
 	} else if (!strcmp(k, "wire-size"))
-		p->wire_size = strtoull(v, NULL, 10);
+		p->wire_size = number(sc, file, lineno, k, v);
 	else {
 		printf("# %s:%d: unknown param %s\n", file, lineno, k);
 		sc->bad = 1;
@@ -263,6 +294,8 @@ static int load_file(struct scenario *sc, const char *path, const char *where,
 			it = add_item(sc, K_B, lineno);
 			unescape(line + 3, &it->text);
 		} else if (!strncmp(line, "E: ", 3)) {
+			if (!known(line + 3, events, sizeof(events) / sizeof(events[0])))
+				bad_word(sc, file, lineno, "event (E:)", line + 3);
 			it = add_item(sc, K_E, lineno);
 			it->key = xstrdup(line + 3);
 		} else if (!strncmp(line, "param ", 6)) {
@@ -280,6 +313,8 @@ static int load_file(struct scenario *sc, const char *path, const char *where,
 			sp = strchr(line, ' ');
 			if (sp)
 				*sp++ = '\0';
+			if (!known(line, checks, sizeof(checks) / sizeof(checks[0])))
+				bad_word(sc, file, lineno, "line", line);
 			it->key = xstrdup(line);
 			buf_adds(&it->text, sp ? sp : "");
 		}
@@ -372,7 +407,7 @@ static void send_body(struct scenario *sc, struct smtp *s, struct buf *out)
 		dotstuff_init_raw(&d);
 	else
 		dotstuff_init(&d);
-	dotstuff_feed(&d, sc->body.data ? sc->body.data : "", sc->body.len, out);
+	dotstuff_feed(&d, sc->body.data, sc->body.len, out);
 	dotstuff_finish(&d, out);
 	smtp_body_done(s);
 }
@@ -399,7 +434,7 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 			/* injection tests feed while the engine waits for TLS */
 			if (w != SMTP_WANT_READ && w != SMTP_WANT_TLS && w != SMTP_WANT_BODY) {
 				snprintf(diag, dsize, "%s:%d: server speaks, but engine wants %s "
-					 "(state %s)", at->file, at->lineno, want_name(w), smtp_state_name(s));
+					 "(state %s)", at->file, at->lineno, want_name(w), smtp_state_name(smtp_get_state(s)));
 				buf_release(&chunk);
 				return -1;
 			}
@@ -429,7 +464,7 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 			if (w != (has_c ? SMTP_WANT_WRITE : SMTP_WANT_BODY)) {
 				snprintf(diag, dsize, "%s:%d: expected the client to write [%.*s], "
 					 "engine wants %s (state %s)", at->file, at->lineno, (int)strcspn(want.data, "\r"),
-					 want.data, want_name(w), smtp_state_name(s));
+					 want.data, want_name(w), smtp_state_name(smtp_get_state(s)));
 				buf_release(&want);
 				return -1;
 			}
@@ -449,7 +484,7 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 					snprintf(diag, dsize, "%s:%d: body %s the flight (engine "
 						 "wants %s, state %s)", at->file, at->lineno, has_b ?
 						 "expected to follow" : "follows", want_name(smtp_next(s)),
-						 smtp_state_name(s));
+						 smtp_state_name(smtp_get_state(s)));
 					buf_release(&want);
 					buf_release(&got);
 					return -1;
@@ -484,11 +519,12 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 				continue;
 			}
 			need = !strcmp(it->key, "tls") ? SMTP_WANT_TLS :
-			       !strcmp(it->key, "body") ? SMTP_WANT_BODY : SMTP_WANT_CLOSE;
+			       !strcmp(it->key, "body") ? SMTP_WANT_BODY :
+			       !strcmp(it->key, "close") ? SMTP_WANT_CLOSE : (enum smtp_want)-1;
 			if (w != need) {
 				snprintf(diag, dsize, "%s:%d: expected want %s, engine wants %s "
 					 "(state %s)", it->file, it->lineno, it->key, want_name(w),
-					 smtp_state_name(s));
+					 smtp_state_name(smtp_get_state(s)));
 				return -1;
 			}
 			if (need == SMTP_WANT_TLS)
@@ -502,7 +538,7 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 	}
 	if (smtp_next(s) != SMTP_WANT_CLOSE) {
 		snprintf(diag, dsize, "end of script, engine wants %s (state %s)",
-			 want_name(smtp_next(s)), smtp_state_name(s));
+			 want_name(smtp_next(s)), smtp_state_name(smtp_get_state(s)));
 		return -1;
 	}
 	return 0;
@@ -533,16 +569,16 @@ static void run(struct scenario *sc, int bytewise)
 	const char *mode = bytewise ? "bytewise" : "whole";
 	struct buf trace = BUF_INIT;
 	struct strvec secrets = STRVEC_INIT;
-	struct smtp s;
+	struct smtp *s;
 	struct error e;
 	char diag[2048] = "";
 	int rc, played;
 
-	smtp_init(&s, &sc->p, trace_cb, &trace);
-	played = play(sc, &s, bytewise, diag, sizeof(diag));
+	s = smtp_new(&sc->p, trace_cb, &trace);
+	played = play(sc, s, bytewise, diag, sizeof(diag));
 	if (!ok(played == 0, "%s [%s]: dialogue", sc->name, mode)) {
 		printf("#   %s\n", diag);
-		smtp_result(&s, &e);
+		smtp_result(s, &e);
 		printf("#   engine error: %s: %s\n", error_class_name(e.cls), e.msg);
 		printf("#   trace:\n");
 		for (char *l = trace.data; l && *l;) {
@@ -553,10 +589,10 @@ static void run(struct scenario *sc, int bytewise)
 		}
 	}
 	error_clear(&e);
-	rc = smtp_result(&s, &e);
+	rc = smtp_result(s, &e);
 	for (size_t i = 0; i < sc->n; i++) {
 		struct item *it = &sc->items[i];
-		const char *arg = it->text.data ? it->text.data : "";
+		const char *arg = it->text.data;
 
 		if (it->kind != K_CHECK)
 			continue;
@@ -578,7 +614,7 @@ static void run(struct scenario *sc, int bytewise)
 				       cname)) {
 				printf("#   got %s: %s\n", rc ? error_class_name(e.cls) : "ok", e.msg);
 			}
-			ok(smtp_delivered(&s) == want_deliv, "%s [%s]: delivered is %d", sc->name,
+			ok(smtp_delivered(s) == want_deliv, "%s [%s]: delivered is %d", sc->name,
 			   mode, want_deliv);
 		} else if (!strcmp(it->key, "message")) {
 			if (!ok(rc == -1 && strstr(e.msg, arg), "%s [%s]: message has \"%s\"",
@@ -596,25 +632,25 @@ static void run(struct scenario *sc, int bytewise)
 			const char *c = strchr(arg, ' ');
 
 			if (idx < sc->p.nrcpts && c)
-				ok(s.rcpt[idx].code == atoi(c + 1), "%s [%s]: rcpt %zu code %s",
+				ok(smtp_rcpt_code(s, idx) == atoi(c + 1), "%s [%s]: rcpt %zu code %s",
 				   sc->name, mode, idx, c + 1);
 			else
 				ok(0, "%s: %s:%d: bad rcpt check", sc->name, it->file, it->lineno);
 		} else if (!strcmp(it->key, "caps-auth")) {
-			if (!ok(!strcmp(s.caps.auth, arg), "%s [%s]: AUTH list \"%s\"", sc->name,
+			if (!ok(!strcmp(smtp_get_caps(s)->auth, arg), "%s [%s]: AUTH list \"%s\"", sc->name,
 				mode, arg))
-				printf("#   got [%s]\n", s.caps.auth);
+				printf("#   got [%s]\n", smtp_get_caps(s)->auth);
 		} else if (!strcmp(it->key, "body-mode")) {
-			ok(smtp_body_mode(&s) == (!strcmp(arg, "raw") ? SMTP_BODY_RAW : SMTP_BODY_DOT),
+			ok(smtp_body_mode(s) == (!strcmp(arg, "raw") ? SMTP_BODY_RAW : SMTP_BODY_DOT),
 			   "%s [%s]: body mode %s", sc->name, mode, arg);
 		} else if (!strcmp(it->key, "caps-size")) {
-			ok(s.caps.size && s.caps.size_max == strtoull(arg, NULL, 10),
+			ok(smtp_get_caps(s)->size && smtp_get_caps(s)->size_max == strtoull(arg, NULL, 10),
 			   "%s [%s]: SIZE %s", sc->name, mode, arg);
 		} else if (!strcmp(it->key, "trace-absent")) {
-			ok(!strstr(trace.data ? trace.data : "", arg), "%s [%s]: trace lacks \"%s\"",
+			ok(!strstr(trace.data, arg), "%s [%s]: trace lacks \"%s\"",
 			   sc->name, mode, arg);
 		} else if (!strcmp(it->key, "trace-has")) {
-			ok(strstr(trace.data ? trace.data : "", arg) != NULL,
+			ok(strstr(trace.data, arg) != NULL,
 			   "%s [%s]: trace has \"%s\"", sc->name, mode, arg);
 		} else {
 			ok(0, "%s: %s:%d: unknown check %s", sc->name, it->file, it->lineno, it->key);
@@ -622,10 +658,10 @@ static void run(struct scenario *sc, int bytewise)
 	}
 	secret_forms(&sc->p, &secrets);
 	for (size_t i = 0; i < secrets.n; i++)
-		ok(!strstr(trace.data ? trace.data : "", secrets.v[i]),
+		ok(!strstr(trace.data, secrets.v[i]),
 		   "%s [%s]: secret form %zu not in trace", sc->name, mode, i);
 	strvec_release(&secrets);
-	smtp_release(&s);
+	smtp_free(s);
 	buf_release(&trace);
 }
 

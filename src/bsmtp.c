@@ -73,16 +73,17 @@ __attribute__((format(printf, 2, 3)))
 static void add_reply(struct bsmtp *b, const char *fmt, ...)
 {
 	char line[BSMTP_LINE_MAX - 1];	/* room for the CRLF in 512 */
+	struct buf text = BUF_INIT;
 	va_list ap;
 	size_t n;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	buf_vaddf(&text, fmt, ap);
 	va_end(ap);
+	/* escaped (no CR or LF can end the reply early) and cut to fit */
+	str_escape(line, sizeof(line), text.data, text.len);
+	buf_release(&text);
 	n = strlen(line);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = ' ';
 	if (b->trace)
 		b->trace(b->trace_ctx, '>', line, n);
 	buf_add(&b->out, line, n);
@@ -547,6 +548,16 @@ void bsmtp_message_done(struct bsmtp *b, const struct error *e, int partial)
 	else
 		add_reply(b, "%d %s %s", code, enhanced_for(e, code), e->msg);
 	reset_txn(b);
+}
+
+void bsmtp_shutdown(struct bsmtp *b, const char *why)
+{
+	if (b->state == BSMTP_ST_CLOSED)
+		return;
+	buf_reset(&b->data);
+	reset_txn(b);
+	add_reply(b, "421 4.3.2 %s %s", b->hostname, why);
+	set_state(b, BSMTP_ST_CLOSED);
 }
 
 int bsmtp_eof(struct bsmtp *b)

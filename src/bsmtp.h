@@ -107,6 +107,11 @@ void bsmtp_data_done(struct bsmtp *b);
  * when it has the right class, and e->msg on one line. */
 void bsmtp_message_done(struct bsmtp *b, const struct error *e, int partial);
 
+/* End the session from our side (a terminating signal): queue "421 4.3.2
+ * <hostname> <why>" and close; a message being received is dropped (its
+ * client got no 250, so it still has it).  why is one line of ours. */
+void bsmtp_shutdown(struct bsmtp *b, const char *why);
+
 /* The client's input ended.  Returns 1 when a message was cut off in DATA
  * (it must not be sent), else 0.  The session is closed either way. */
 int bsmtp_eof(struct bsmtp *b);

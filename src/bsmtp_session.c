@@ -4,6 +4,7 @@
 #include "bsmtp_session.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "bsmtp.h"
+#include "interrupt.h"
 #include "log.h"
 #include "spool.h"
 #include "util.h"
@@ -91,6 +93,22 @@ static int bsmtp_submit(const struct submit_request *rq, struct bsmtp *b, struct
 }
 
 
+/* A terminating signal arrived: say goodbye to the client (421), and
+ * about a message it was sending, that it still has it. */
+static void stop(struct bsmtp *b, int out)
+{
+	char why[80];
+
+	if (b->state == BSMTP_ST_DATA)
+		log_err("interrupted by %s: the message being received was not taken (the "
+			"client got no reply to it and still has it)", interrupt_name(interrupt_signal()));
+	snprintf(why, sizeof(why), "postern was interrupted by %s; closing",
+		 interrupt_name(interrupt_signal()));
+	bsmtp_shutdown(b, why);
+	if (bsmtp_flush(b, out))
+		log_err("writing SMTP replies to standard output: %s", strerror(errno));
+}
+
 int bsmtp_session_run(const struct submit_request *rq, int in, int out)
 {
 	struct bsmtp b;
@@ -117,6 +135,11 @@ int bsmtp_session_run(const struct submit_request *rq, int in, int out)
 		}
 		if (b.state == BSMTP_ST_CLOSED)
 			break;
+		if (interrupt_signal() || (interrupt_poll(in, POLLIN, -1) < 0 && interrupt_signal())) {
+			stop(&b, out);
+			status = error_exit_code(ERR_INTERRUPTED);
+			break;
+		}
 		n = read(in, chunk, BSMTP_READ_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -150,6 +173,11 @@ int bsmtp_session_run(const struct submit_request *rq, int in, int out)
 				st = bsmtp_submit(rq, &b, &raw);
 				if (st != EX_OK)
 					status = st;
+				if (interrupt_signal()) {
+					/* the message's own reply first, then goodbye */
+					stop(&b, out);
+					goto done;
+				}
 			}
 		}
 	}

@@ -8,10 +8,13 @@
 #include "input.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "interrupt.h"
 
 #define READ_CHUNK (64 * 1024)
 #define WRITE_CHUNK (64 * 1024)
@@ -201,11 +204,15 @@ int input_read(int fd, const struct input_opts *o, struct message *m,
 	       input_headers_fn cb, void *ctx, struct spool *sp, struct error *e)
 {
 	struct reader r;
+	struct error read_err;
 	char *chunk = xmalloc(READ_CHUNK);
 	ssize_t n;
-	int ret = -1;
+	int ret = -1, stopped = 0;
 
 	memset(&r, 0, sizeof(r));
+	buf_init(&r.cur);
+	buf_init(&r.out);
+	error_clear(&read_err);
 	r.o = o;
 	r.m = m;
 	r.cb = cb;
@@ -216,15 +223,27 @@ int input_read(int fd, const struct input_opts *o, struct message *m,
 	error_clear(&r.ov_err);
 	error_clear(&r.cb_err);
 	while (!r.done && !r.failed) {
-		n = read(fd, chunk, READ_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_set(e, ERR_IO, "reading the message: %s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
+		/* poll first: a signal that comes just before read() must
+		 * still end the wait (interrupt.h) */
+		if (interrupt_poll(fd, POLLIN, -1) < 0 && errno != EINTR)
+			(void)0;	/* read() below says what is wrong */
+		n = interrupt_signal() ? -1 : read(fd, chunk, READ_CHUNK);
+		if (n < 0 && (interrupt_signal() || errno != EINTR)) {
+			/* Stop, but spool what was read: the caller keeps it,
+			 * marked incomplete. */
+			if (interrupt_signal())
+				error_set(&read_err, ERR_INTERRUPTED, "interrupted by %s while reading "
+					  "the message", interrupt_name(interrupt_signal()));
+			else
+				error_set(&read_err, ERR_IO, "reading the message: %s", strerror(errno));
+			stopped = 1;
 			break;
+		}
+		if (n <= 0) {
+			if (n == 0)
+				break;
+			continue;
+		}
 		feed(&r, chunk, (size_t)n);
 	}
 	/* A last line without a line end is still a line. */
@@ -237,6 +256,11 @@ int input_read(int fd, const struct input_opts *o, struct message *m,
 		flush(&r);
 	if (r.failed)
 		goto out;
+	if (stopped) {
+		if (e)
+			*e = read_err;
+		goto out;
+	}
 	if (r.overflow || r.cb_failed) {
 		if (e)
 			*e = r.overflow ? r.ov_err : r.cb_err;

@@ -29,8 +29,9 @@ typedef int (*input_headers_fn)(void *ctx, struct message *m, struct error *e);
 
 /* Read fd to its end (or to the lone dot), writing the header section (as
  * edited by cb) and then the body into sp.  m receives the header section.
- * Errors: ERR_IO for read/write failures (e.g. disk full: sp then holds
- * what was written), ERR_DATA when the header section is too large (the
+ * Errors: ERR_IO for read or write failures and ERR_INTERRUPTED for a
+ * terminating signal (interrupt.h): sp then holds what could be written, an
+ * incomplete message; ERR_DATA when the header section is too large (the
  * rest is then spooled unparsed, so nothing is lost), or cb's error.
  * Everything read is untrusted. */
 int input_read(int fd, const struct input_opts *o, struct message *m,

@@ -47,6 +47,16 @@ void interrupt_setup(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+const char *interrupt_name(int sig)
+{
+	switch (sig) {
+	case SIGTERM: return "SIGTERM";
+	case SIGINT: return "SIGINT";
+	case SIGHUP: return "SIGHUP";
+	}
+	return "a signal";
+}
+
 int interrupt_signal(void)
 {
 	return caught;

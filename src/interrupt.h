@@ -21,6 +21,9 @@ void interrupt_setup(void);
 /* The first terminating signal received so far, 0 if none. */
 int interrupt_signal(void);
 
+/* "SIGTERM", "SIGINT" or "SIGHUP" (else "a signal"), for messages. */
+const char *interrupt_name(int sig);
+
 /* Wait until fd has one of events (poll(2) flags), at most timeout_ms
  * (< 0: no limit).  Returns 1 when it has, 0 on timeout, -1 with errno
  * EINTR when a terminating signal arrived (or another errno from poll). */

@@ -109,8 +109,11 @@ int main(int argc, char **argv)
 	}
 	}
 	cli_release(&cli);
-	/* the message is kept and the person told where: now end as the
-	 * signal would have, so that the caller sees what happened */
-	interrupt_exit();
+	/* Interrupted: the message is kept and the person told where; end
+	 * as the signal would have, so that the caller sees what happened.
+	 * Not when it was delivered anyway: exit 0 is then the truth, and a
+	 * caller that saw a failure might send it a second time. */
+	if (status != EX_OK)
+		interrupt_exit();
 	return status;
 }

@@ -22,6 +22,8 @@
 
 #include <openssl/crypto.h>
 
+#include "interrupt.h"
+
 #define CMD_OUT_MAX (64 * 1024)		/* stdout of password_command kept */
 #define CMD_ERR_MAX 4096		/* stderr kept for the message */
 #define CMD_ERR_SHOWN 300		/* of which shown */
@@ -107,7 +109,9 @@ int password_command_run(const struct account *a, unsigned timeout_s, int own_gr
 
 	/* Read both pipes until EOF on both, or the deadline. */
 	while (op[0] >= 0 || ep[0] >= 0) {
-		struct pollfd pf[2] = { { op[0], POLLIN, 0 }, { ep[0], POLLIN, 0 } };
+		/* the third: a terminating signal (interrupt.h) */
+		struct pollfd pf[3] = { { op[0], POLLIN, 0 }, { ep[0], POLLIN, 0 },
+					{ interrupt_fd(), POLLIN, 0 } };
 		long long left = deadline - now_ms();
 		int n;
 
@@ -115,11 +119,13 @@ int password_command_run(const struct account *a, unsigned timeout_s, int own_gr
 			timed_out = 1;
 			break;
 		}
-		n = poll(pf, 2, left > 1000 ? 1000 : (int)left);
-		if (n < 0 && errno == EINTR) {
+		n = interrupt_signal() ? -1 : poll(pf, 3, left > 1000 ? 1000 : (int)left);
+		if (interrupt_signal()) {
 			interrupted = 1;
 			break;
 		}
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
 			error_set(e, ERR_OS, "password_command: poll: %s", strerror(errno));
 			goto kill_out;
@@ -154,6 +160,11 @@ int password_command_run(const struct account *a, unsigned timeout_s, int own_gr
 	 * what is left of the deadline. */
 	while (!timed_out && !interrupted) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (interrupt_signal()) {
+			interrupted = 1;
+			break;
+		}
 		if (w == pid) {
 			pid = -1;
 			break;
@@ -177,8 +188,8 @@ int password_command_run(const struct account *a, unsigned timeout_s, int own_gr
 		goto kill_out;
 	}
 	if (interrupted) {
-		error_set(e, ERR_TEMP, "interrupted while password_command (line %d) was running",
-			  a->password_command_line);
+		error_set(e, ERR_INTERRUPTED, "interrupted by %s while password_command (line %d) "
+			  "was running", interrupt_name(interrupt_signal()), a->password_command_line);
 		goto kill_out;
 	}
 

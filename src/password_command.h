@@ -18,8 +18,8 @@
  * Returns 0, or -1 with e: ERR_CONFIG when it exits non-zero, is killed by
  * a signal, prints nothing usable or outlasts timeout_s (then it is
  * killed); the message shows up to 300 bytes of its stderr (untrusted:
- * control characters replaced), never its stdout.  ERR_TEMP when a signal
- * interrupts the wait, ERR_OS when a pipe or fork fails.  s must be empty
+ * escaped), never its stdout.  ERR_INTERRUPTED when a terminating signal
+ * arrives (the command is killed), ERR_OS when a pipe or fork fails.  s must be empty
  * and stays empty on failure. */
 int password_command_run(const struct account *a, unsigned timeout_s, int own_group, struct secret *s,
 		  struct error *e);

@@ -23,7 +23,7 @@ int prompt_read_line(int fd, struct secret *s, struct error *e)
 	for (;;) {
 		ssize_t r = read(fd, line + n, 1);	/* byte by byte: read no further than the line */
 		if (r < 0 && errno == EINTR) {
-			error_set(e, ERR_TEMP, "interrupted while reading the password");
+			error_set(e, ERR_INTERRUPTED, "interrupted while reading the password");
 			goto out;
 		}
 		if (r < 0) {

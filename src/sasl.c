@@ -128,6 +128,7 @@ int sasl_choose(enum auth_mode mode, const char *offered, enum sasl_mech *out,
 void sasl_init(struct sasl *s, enum sasl_mech mech, const char *user, const char *pass)
 {
 	memset(s, 0, sizeof(*s));
+	buf_init(&s->msg);
 	s->mech = mech;
 	s->user = user ? user : "";
 	s->pass = pass ? pass : "";

@@ -67,6 +67,11 @@ static char *from_value(const char *fullname, const char *addr)
 	return buf_detach(&b);
 }
 
+/* Fields that describe a kept copy or a delivery, never a submission. */
+static const char *const kept_fields[] = {
+	"Return-Path", "X-Postern-Envelope-To", "X-Postern-Not-Sent", "X-Postern-Incomplete",
+};
+
 /* Runs once the header section is read, before it is spooled: collect -t
  * recipients, choose the account and sender, then edit the headers. */
 static int on_headers(void *ctx, struct message *m, struct error *e)
@@ -77,6 +82,12 @@ static int on_headers(void *ctx, struct message *m, struct error *e)
 	char *arg_from = NULL, *v;
 	int rc = -1;
 
+	/* Trace fields of a kept copy (deadletter.h) and of a delivery: a
+	 * submission carries none (RFC 5321 4.4), and a message that brings
+	 * its own X-Postern-Envelope-To must not choose who gets it when a
+	 * kept copy is sent again.  First, so that no copy ever keeps them. */
+	for (size_t i = 0; i < sizeof(kept_fields) / sizeof(kept_fields[0]); i++)
+		message_remove(m, kept_fields[i]);
 	if (rq->read_recipients && message_recipients(m, &j->hdr_rcpts, e))
 		goto out;
 	if (rq->from && addr_parse_mailbox(rq->from, &arg_from, e)) {
@@ -162,27 +173,64 @@ out:
 }
 
 
-/* The message could not be sent (or not to everyone): keep it where the
- * person will find it, and say where. */
-static void keep_message(struct spool *sp, const char *sender, int delivered)
+/* The recipients as far as they are known when collect_recipients() did
+ * not get to finish: each command-line word parsed as a list where it
+ * parses, and -t's.  deadletter.c writes only the valid ones. */
+static void known_recipients(const struct job *j, struct strvec *out)
 {
-	struct error e;
-	char *path = deadletter_path(&e);
+	for (size_t i = 0; j->rq->rcpts && i < j->rq->rcpts->n; i++)
+		if (addr_parse_list(j->rq->rcpts->v[i], out, NULL))
+			strvec_push(out, j->rq->rcpts->v[i]);
+	for (size_t i = 0; i < j->hdr_rcpts.n; i++)
+		strvec_push(out, j->hdr_rcpts.v[i]);
+}
 
-	error_clear(&e);
-	if (path && deadletter_append(path, sender, sp, &e) == 0) {
-		log_err(delivered ? "a copy of the message is kept in %s"
-			: "the message was not sent; it is kept in %s", path);
-		free(path);
-		return;
+/* The message could not be sent (or not to everyone): keep it, with its
+ * envelope, where the person will find it, and say where.  rcpts: the
+ * envelope recipients, or NULL when they were not all collected;
+ * incomplete: NULL, or why only part of the message is there. */
+static void keep_message(const struct job *j, struct spool *sp, const struct strvec *rcpts,
+			 const struct error *why, const char *incomplete, int delivered)
+{
+	struct strvec known = STRVEC_INIT;
+	struct buf note = BUF_INIT;
+	struct kept k = {
+		.sender = j->sender ? j->sender : j->rq->from,
+		.rcpts = rcpts,
+		.reason = why->msg,
+		.incomplete = incomplete,
+	};
+	struct error e;
+	char *where = NULL;
+
+	if (!rcpts) {
+		known_recipients(j, &known);
+		k.rcpts = &known;
 	}
-	log_err("could not keep the message in dead.letter (%s)", e.msg);
+	error_clear(&e);
+	if (deadletter_keep(sp, &k, &where, &note, &e) == 0) {
+		if (note.len)
+			log_err("not using ~/dead.letter: %s", note.data);
+		if (incomplete)
+			log_err("an INCOMPLETE copy (%s) is kept in %s", incomplete, where);
+		else
+			log_err(delivered ? "a copy of the message is kept in %s"
+				: "the message was not sent; it is kept in %s", where);
+		goto out;
+	}
+	log_err("could not keep the message in a dead.letter: %s", e.msg);
 	if (sp->path) {
-		log_err("the message was not sent; it is kept in %s", sp->path);
+		log_err("the message was not sent; %sit is kept in %s (without its envelope: sender "
+			"%s, %zu recipient(s) starting with %s)", incomplete ? "an incomplete copy of " : "",
+			sp->path, k.sender ? k.sender : "unknown", k.rcpts->n,
+			k.rcpts->n ? k.rcpts->v[0] : "none");
 		free(sp->path);
 		sp->path = NULL;	/* spool_release must not unlink it */
 	}
-	free(path);
+out:
+	free(where);
+	buf_release(&note);
+	strvec_release(&known);
 }
 
 int submit_message(const struct submit_request *rq, int fd, struct error *err, int *delivered)
@@ -224,10 +272,14 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 		goto out;
 	}
 	rc = input_read(fd, &io, &m, on_headers, &j, &sp, &e);
-	if (rc && e.cls == ERR_IO) {
+	if (rc && (e.cls == ERR_IO || e.cls == ERR_INTERRUPTED)) {
+		/* only part of the message is in the spool: say so, keep
+		 * that part, never send it */
 		log_err("%s; the message was NOT sent", e.msg);
-		status = EX_IOERR;
-		keep_message(&sp, rq->from, 0);
+		status = error_exit_code(e.cls);
+		keep_message(&j, &sp, NULL, &e, e.cls == ERR_IO ?
+			     "writing or reading it failed part of the way (a full disk?)" :
+			     "the input was interrupted part of the way", 0);
 		goto out;
 	}
 	if (!j.cfg_ok) {
@@ -253,7 +305,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	if (rc) {
 		log_err("%s", e.msg);
 		status = error_exit_code(e.cls);
-		keep_message(&sp, j.sender ? j.sender : rq->from, 0);
+		keep_message(&j, &sp, env.rcpts.n ? &env.rcpts : NULL, &e, NULL, 0);
 		goto out;
 	}
 	if (sp.broken_lines)
@@ -274,7 +326,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	}
 	log_err("%s", e.msg);
 	status = error_exit_code(e.cls);
-	keep_message(&sp, j.sender, rep.delivered);
+	keep_message(&j, &sp, &env.rcpts, &e, NULL, rep.delivered);
 out:
 	if (status != EX_OK && err)
 		*err = e;

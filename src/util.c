@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,64 @@ char *home_dir(void)
 		return xstrdup(h);
 	pw = getpwuid(getuid());
 	return pw && pw->pw_dir && *pw->pw_dir == '/' ? xstrdup(pw->pw_dir) : NULL;
+}
+
+char *state_dir(void)
+{
+	const char *x = getenv("XDG_STATE_HOME");
+	char *home, *p;
+
+	if (x && *x == '/')
+		return xasprintf("%s/postern", x);
+	home = home_dir();
+	if (!home)
+		return NULL;
+	p = xasprintf("%s/.local/state/postern", home);
+	free(home);
+	return p;
+}
+
+int mkdir_private(const char *path, struct buf *why)
+{
+	char *p = xstrdup(path);
+	struct stat st;
+	int rc = -1, saved;
+
+	/* each missing component, parents first */
+	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		if (s)
+			*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			saved = errno;
+			if (why)
+				buf_addf(why, "cannot create %s: %s", p, strerror(saved));
+			errno = saved;
+			goto out;
+		}
+		if (!s)
+			break;
+		*s = '/';
+	}
+	if (lstat(path, &st) < 0) {
+		saved = errno;
+		if (why)
+			buf_addf(why, "cannot use %s: %s", path, strerror(saved));
+		errno = saved;
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022)) {
+		if (why)
+			buf_addf(why, "%s is not a private directory of yours (%s)", path,
+				 !S_ISDIR(st.st_mode) ? "not a directory" :
+				 st.st_uid != getuid() ? "owned by someone else" :
+				 "others may write to it");
+		errno = EPERM;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(p);
+	return rc;
 }
 
 char *host_name(int qualified)

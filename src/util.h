@@ -100,6 +100,18 @@ long long now_ms(void);
  * caller frees, or NULL when there is none. */
 char *home_dir(void);
 
+/* postern's state directory: $XDG_STATE_HOME/postern when XDG_STATE_HOME
+ * is an absolute path, else ~/.local/state/postern (the XDG base directory
+ * default); NULL when there is no home.  Not created here.  Caller frees. */
+char *state_dir(void);
+
+/* Make sure path is a directory only its owner may enter: missing
+ * components are created with mode 0700; the last one must then be a
+ * directory (not a symbolic link) of the real uid, with no group or other
+ * write permission.  Returns 0, or -1 with errno and a sentence in why
+ * (why may be NULL). */
+int mkdir_private(const char *path, struct buf *why);
+
 /* This machine's name from gethostname() when it is a plain host name
  * (letters, digits, '.', '-') and, if qualified is set, contains a dot;
  * otherwise "localhost".  It goes into EHLO, Message-ID and SMTP replies,

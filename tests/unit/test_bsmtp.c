@@ -392,7 +392,7 @@ static void test_outcomes(void)
 	run_init(&r);
 	r.result = &e;
 	feed(&r, dlg, 0);
-	ok(has(&r, "451 4.7.0 localhost port 587: authentication failed: 535 5.7.8 bad second line\r\n"),
+	ok(has(&r, "451 4.7.0 localhost port 587: authentication failed: 535 5.7.8 bad\\x0asecond line\r\n"),
 	   "auth failure: 451 4.7.0, one line");
 	run_release(&r);
 

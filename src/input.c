@@ -95,14 +95,14 @@ static void end_headers(struct reader *r)
 	buf_release(&hdr);
 }
 
-/* The header section is too large to parse: spool what was parsed as it
- * was read, and from now on everything unparsed, so nothing is lost. */
+/* The header section is too large (octets or fields) to parse: spool what
+ * was parsed as it was read, and from now on everything unparsed, so
+ * nothing is lost. */
 static void overflow(struct reader *r)
 {
 	r->overflow = 1;
 	r->phase = PH_RAW;
-	for (size_t i = 0; i < r->m->n; i++)
-		put(r, r->m->h[i].raw.data, r->m->h[i].raw.len);
+	put(r, r->m->raw.data, r->m->raw.len);
 }
 
 /* One output line (at most INPUT_LINE_MAX octets, no line end); last says

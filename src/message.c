@@ -1,6 +1,11 @@
 /* message.c - the header section: parse pushed lines, answer questions, and
  * make postern's edits.  Raw lines are kept exactly as read so that fields
- * postern does not touch go out byte for byte. */
+ * postern does not touch go out byte for byte.
+ *
+ * Memory: the raw text of all fields lives in one arena (struct message's
+ * raw) and a field is an offset and a length into it, so a short field
+ * costs its octets plus a few words, not several small allocations.  The
+ * unfolded value is worked out only for the few fields anyone asks about. */
 #include "message.h"
 
 #include <stdint.h>
@@ -19,26 +24,19 @@
 
 void message_init(struct message *m)
 {
+	buf_init(&m->raw);
 	m->h = NULL;
 	m->n = m->cap = 0;
 	m->bytes = 0;
 	m->ended = 0;
 }
 
-static void header_release(struct header *h)
-{
-	free(h->name);
-	buf_release(&h->raw);
-	buf_release(&h->vbuf);
-	buf_release(&h->tail);
-	h->name = h->value = NULL;
-}
-
 void message_release(struct message *m)
 {
 	for (size_t i = 0; i < m->n; i++)
-		header_release(&m->h[i]);
+		free(m->h[i].value);
 	free(m->h);
+	buf_release(&m->raw);
 	message_init(m);
 }
 
@@ -47,47 +45,80 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Append text to h's unfolded value: blanks at the very start are dropped,
- * blanks at the end are held in h->tail until something follows them. */
-static void value_add(struct header *h, const char *text, size_t len)
+static const char *raw_of(const struct message *m, const struct header *h)
 {
-	size_t k;
-
-	if (h->vbuf.len == 0) {
-		while (len && is_blank(*text))
-			text++, len--;
-	}
-	for (k = len; k && is_blank(text[k - 1]); k--)
-		;
-	if (k) {
-		buf_add(&h->vbuf, h->tail.data, h->tail.len);
-		buf_reset(&h->tail);
-		buf_add(&h->vbuf, text, k);
-	}
-	buf_add(&h->tail, text + k, len - k);
-	h->value = h->vbuf.data;
+	return m->raw.data + h->off;
 }
 
-static struct header *new_header(struct message *m, const char *name, size_t namelen)
+/* Length of h's name: its raw text up to the first blank or ':'. */
+static size_t name_len(const struct message *m, const struct header *h)
+{
+	const char *raw = raw_of(m, h);
+	size_t i = 0;
+
+	while (i < h->len && raw[i] != ':' && !is_blank(raw[i]))
+		i++;
+	return i;
+}
+
+/* Whether h is named name (case-insensitive). */
+static int name_is(const struct message *m, const struct header *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	return name_len(m, h) == n && !strncasecmp(raw_of(m, h), name, n);
+}
+
+/* Append h's unfolded value to out (RFC 5322 2.2.3: the line ends removed),
+ * without the blanks at either end.  One pass: linear in the field's size
+ * however many lines it has. */
+static void unfold(const struct message *m, const struct header *h, struct buf *out)
+{
+	const char *raw = raw_of(m, h);
+	const char *p = memchr(raw, ':', h->len), *end = raw + h->len, *q;
+
+	/* push and add always write the colon; a field without one has no value. */
+	if (!p)
+		return;
+	for (p++; p < end && (is_blank(*p) || *p == '\n'); p++)
+		;
+	while (end > p && (is_blank(end[-1]) || end[-1] == '\n'))
+		end--;
+	if (end > p)
+		buf_grow(out, (size_t)(end - p));
+	while (p < end) {
+		q = memchr(p, '\n', (size_t)(end - p));
+		if (!q)
+			q = end;
+		buf_add(out, p, (size_t)(q - p));
+		p = q < end ? q + 1 : end;
+	}
+}
+
+/* Start a field whose raw text begins at the end of the arena. */
+static struct header *new_header(struct message *m)
 {
 	struct header *h;
 
 	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 16;
-		m->h = xrealloc(m->h, m->cap * sizeof(*m->h));
+		/* Doubling, but not past the cap for parsed input. */
+		size_t cap = m->cap ? m->cap * 2 : 16;
+
+		if (m->cap < MESSAGE_FIELDS_MAX && cap > MESSAGE_FIELDS_MAX)
+			cap = MESSAGE_FIELDS_MAX;
+		m->h = xrealloc(m->h, cap * sizeof(*m->h));
+		m->cap = cap;
 	}
 	h = &m->h[m->n++];
-	h->name = xstrndup(name, namelen);
-	buf_init(&h->raw);
-	buf_init(&h->vbuf);
-	buf_init(&h->tail);
-	h->value = h->vbuf.data;
+	h->off = m->raw.len;
+	h->len = 0;
+	h->value = NULL;
 	return h;
 }
 
-/* Length of the field name if line is "name:" or "name  :" (obsolete), with
- * *colon set to the colon's index; 0 if the line is not a field. */
-static size_t field_name(const char *line, size_t len, size_t *colon)
+/* Length of the field name if line is "name:" or "name  :" (obsolete); 0 if
+ * the line is not a field. */
+static size_t field_name(const char *line, size_t len)
 {
 	size_t i, j;
 
@@ -101,14 +132,13 @@ static size_t field_name(const char *line, size_t len, size_t *colon)
 		;
 	if (i == 0 || j == len || line[j] != ':')
 		return 0;
-	*colon = j;
 	return i;
 }
 
 int message_push_line(struct message *m, const char *line, size_t len, struct error *e)
 {
 	struct header *h;
-	size_t namelen, colon = 0;
+	int is_new;
 
 	if (m->ended)
 		return MESSAGE_END_BODY;
@@ -121,36 +151,52 @@ int message_push_line(struct message *m, const char *line, size_t len, struct er
 			m->ended = 1;
 			return MESSAGE_END_BODY;
 		}
-		namelen = 0;
+		is_new = 0;
 	} else {
-		namelen = field_name(line, len, &colon);
-		if (!namelen) {
+		if (!field_name(line, len)) {
 			m->ended = 1;
 			return MESSAGE_END_BODY;
 		}
+		is_new = 1;
 	}
 	if (len + 1 > MESSAGE_HEADER_MAX - m->bytes)
 		return error_set(e, ERR_DATA,
 				 "the header section is larger than %d octets; "
 				 "is the input really a mail message?", MESSAGE_HEADER_MAX);
+	if (is_new && m->n >= MESSAGE_FIELDS_MAX)
+		return error_set(e, ERR_DATA,
+				 "the header section has more than %d fields; "
+				 "is the input really a mail message?", MESSAGE_FIELDS_MAX);
 	m->bytes += len + 1;
-	if (namelen) {
-		h = new_header(m, line, namelen);
-		value_add(h, line + colon + 1, len - colon - 1);
+	if (is_new) {
+		h = new_header(m);
 	} else {
+		/* The arena ends with the last field: its text just grows. */
 		h = &m->h[m->n - 1];
-		value_add(h, line, len);
+		free(h->value);
+		h->value = NULL;
 	}
-	buf_add(&h->raw, line, len);
-	buf_add(&h->raw, "\n", 1);
+	buf_add(&m->raw, line, len);
+	buf_add(&m->raw, "\n", 1);
+	h->len += len + 1;
 	return MESSAGE_MORE;
 }
 
-const char *message_get(const struct message *m, const char *name)
+const char *message_get(struct message *m, const char *name)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (!strcasecmp(m->h[i].name, name))
-			return m->h[i].value;
+	struct buf v = BUF_INIT;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct header *h = &m->h[i];
+
+		if (!name_is(m, h, name))
+			continue;
+		if (!h->value) {
+			unfold(m, h, &v);
+			h->value = buf_detach(&v);
+		}
+		return h->value;
+	}
 	return NULL;
 }
 
@@ -198,13 +244,13 @@ static int iset_add(struct iset *set, const char *s)
 	return 1;
 }
 
-static int is_recipient_field(const char *name, int resent)
+static int is_recipient_field(const struct message *m, const struct header *h, int resent)
 {
 	static const char *const plain[] = { "To", "Cc", "Bcc" };
 	static const char *const re[] = { "Resent-To", "Resent-Cc", "Resent-Bcc" };
 
 	for (size_t i = 0; i < 3; i++)
-		if (!strcasecmp(name, resent ? re[i] : plain[i]))
+		if (name_is(m, h, resent ? re[i] : plain[i]))
 			return 1;
 	return 0;
 }
@@ -213,20 +259,25 @@ int message_recipients(const struct message *m, struct strvec *out, struct error
 {
 	struct strvec got = STRVEC_INIT, one = STRVEC_INIT;
 	struct iset seen = { NULL, 0, 0 };
+	struct buf value = BUF_INIT;
 	int resent = 0, ret = -1;
 	size_t i, j;
 
 	/* RFC 5322 3.6.6: resent fields describe the latest submission, and
-	 * sendmail -t then reads only them. */
+	 * sendmail -t then reads only them.  A name holds no NUL, so
+	 * comparing the raw text's first 7 octets compares the name's. */
 	for (i = 0; i < m->n && !resent; i++)
-		resent = !strncasecmp(m->h[i].name, "Resent-", 7);
+		resent = !strncasecmp(raw_of(m, &m->h[i]), "Resent-", 7);
 	for (i = 0; i < out->n; i++)
 		iset_add(&seen, out->v[i]);
 	for (i = 0; i < m->n; i++) {
-		if (!is_recipient_field(m->h[i].name, resent))
+		if (!is_recipient_field(m, &m->h[i], resent))
 			continue;
-		if (addr_parse_list(m->h[i].value, &one, e) < 0) {
-			error_prefix(e, "%s", m->h[i].name);
+		/* Unfolded into a scratch buffer, not cached: each is read once. */
+		buf_reset(&value);
+		unfold(m, &m->h[i], &value);
+		if (addr_parse_list(value.data, &one, e) < 0) {
+			error_prefix(e, "%.*s", (int)name_len(m, &m->h[i]), raw_of(m, &m->h[i]));
 			goto out;
 		}
 		for (j = 0; j < one.n; j++) {
@@ -245,22 +296,36 @@ int message_recipients(const struct message *m, struct strvec *out, struct error
 	ret = 0;
 out:
 	free(seen.slot);
+	buf_release(&value);
 	strvec_release(&one);
 	strvec_release(&got);
 	return ret;
 }
 
+/* Remove every field with this name, closing the gaps in the arena so that
+ * it still holds exactly the section: one pass, whatever is removed. */
 void message_remove(struct message *m, const char *name)
 {
-	size_t i, k = 0;
+	size_t i, k = 0, to = 0;
 
 	for (i = 0; i < m->n; i++) {
-		if (!strcasecmp(m->h[i].name, name))
-			header_release(&m->h[i]);
-		else
-			m->h[k++] = m->h[i];
+		struct header *h = &m->h[i];
+
+		if (name_is(m, h, name)) {
+			free(h->value);
+			continue;
+		}
+		if (h->off != to)
+			memmove(m->raw.data + to, m->raw.data + h->off, h->len);
+		h->off = to;
+		to += h->len;
+		m->h[k++] = *h;
 	}
 	m->n = k;
+	if (m->raw.cap) {
+		m->raw.len = to;
+		m->raw.data[to] = '\0';
+	}
 }
 
 /* Fold "name:" + text (text starting with its blank) into raw: break before a
@@ -297,30 +362,32 @@ static void fold(struct buf *raw, size_t col, const char *t, size_t n)
 
 void message_add(struct message *m, const char *name, const char *value)
 {
-	struct header *h = new_header(m, name, strlen(name));
+	struct header *h = new_header(m);
 	struct buf text = BUF_INIT;
+	size_t a, b;
 
-	/* A line end in a value would start a new field: make it a blank. */
+	/* A line end in a value would start a new field: make it a blank.
+	 * Then trim, and fold " value" after the colon. */
 	buf_add(&text, " ", 1);
 	for (const char *p = value; *p; p++)
 		buf_add(&text, (*p == '\r' || *p == '\n') ? " " : p, 1);
-	value_add(h, text.data, text.len);
-	buf_reset(&text);
-	if (h->vbuf.len) {
-		buf_add(&text, " ", 1);
-		buf_add(&text, h->vbuf.data, h->vbuf.len);
-	}
-	buf_adds(&h->raw, name);
-	buf_add(&h->raw, ":", 1);
-	fold(&h->raw, strlen(name) + 1, text.data, text.len);
-	buf_release(&h->tail);
+	for (a = 1; a < text.len && is_blank(text.data[a]); a++)
+		;
+	for (b = text.len; b > a && is_blank(text.data[b - 1]); b--)
+		;
+	if (a > 1)
+		memmove(text.data + 1, text.data + a, b - a);
+	text.len = b > a ? b - a + 1 : 0;
+	buf_adds(&m->raw, name);
+	buf_add(&m->raw, ":", 1);
+	fold(&m->raw, strlen(name) + 1, text.data, text.len);
+	h->len = m->raw.len - h->off;
 	buf_release(&text);
 }
 
 void message_write(const struct message *m, struct buf *out)
 {
-	for (size_t i = 0; i < m->n; i++)
-		buf_add(out, m->h[i].raw.data, m->h[i].raw.len);
+	buf_add(out, m->raw.data, m->raw.len);
 	buf_add(out, "\n", 1);
 }
 

@@ -22,6 +22,27 @@ static int edit(void *ctx, struct message *m, struct error *e)
 	return 0;
 }
 
+/* The arena holds exactly the fields, in order, each ending "\n", and is
+ * what message_write writes; the caps hold. */
+static void check_message(const struct message *m)
+{
+	struct buf out = BUF_INIT;
+	size_t at = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->h[i].off != at || m->h[i].len == 0 ||
+		    m->raw.data[at + m->h[i].len - 1] != '\n')
+			abort();
+		at += m->h[i].len;
+	}
+	if (at != m->raw.len || m->bytes > MESSAGE_HEADER_MAX)
+		abort();
+	message_write(m, &out);
+	if (out.len != m->raw.len + 1 || memcmp(out.data, m->raw.data, m->raw.len))
+		abort();
+	buf_release(&out);
+}
+
 static void parse_lines(const uint8_t *data, size_t size)
 {
 	struct message m;
@@ -38,11 +59,18 @@ static void parse_lines(const uint8_t *data, size_t size)
 			break;
 		start = i + 1;
 	}
+	if (m.n > MESSAGE_FIELDS_MAX)
+		abort();
+	check_message(&m);
 	message_recipients(&m, &sv, &e);
+	message_get(&m, "Subject");
 	message_remove(&m, "Bcc");
+	check_message(&m);
 	message_write(&m, &out);
 	if (message_get(&m, "bcc"))
 		abort();
+	message_add(&m, "X-Fuzz", "added");
+	check_message(&m);
 	buf_release(&out);
 	strvec_release(&sv);
 	message_release(&m);

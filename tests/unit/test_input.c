@@ -514,6 +514,28 @@ static void test_header_cap(void)
 		result_release(&r);
 	}
 	buf_release(&in);
+
+	/* Too many fields, though small: the same, with its own message. */
+	for (int i = 0; i < MESSAGE_FIELDS_MAX + 5; i++)
+		buf_adds(&in, i == MESSAGE_FIELDS_MAX + 1 ? " folded\n" : "a:b\n");
+	buf_adds(&in, "\nbody 1\n\nbody 2\n");
+	for (enum feed how = 0; how < FEED_MAX; how++) {
+		struct result r;
+
+		memset(&st, 0, sizeof(st));
+		run(in.data, in.len, 1, how, &st, &r);
+		is_int(r.rc, -1, "too many header fields fail");
+		is_int(r.e.cls, ERR_DATA, "with ERR_DATA");
+		is_str(r.e.msg, "the header section has more than 10000 fields; is the input really a mail message?",
+		       "saying why");
+		ok(r.out.len == in.len && !memcmp(r.out.data, in.data, in.len), "and all of it is spooled raw (%s)",
+		   feed_name[how]);
+		is_int(st.calls, 0, "the callback is not called");
+		is_int(r.sp.bytes, in.len, "bytes counted");
+		is_int(r.sp.lines, count_nl(&in), "lines counted");
+		result_release(&r);
+	}
+	buf_release(&in);
 }
 
 static void test_errors(void)

@@ -341,11 +341,35 @@ static int finish_account(struct parse *p, struct account *a)
 	return 0;
 }
 
+/* inih copies each line we hand it into a line buffer on its own stack and
+ * calls on_entry() with pointers into it; it never clears it.  Debian's
+ * libinih (r55, built with INI_USE_STACK and run-time options) keeps
+ * ini_max_line = INI_MAX_LINE = 200 bytes there, in ini_parse_stream()'s
+ * frame of about 460 bytes below ini_parse_string()'s 64 (measured with
+ * objdump).  So a password line would stay in dead stack after inih
+ * returns, for a later bug that reads uninitialised memory, or a core dump,
+ * to show.  inih's buffer is out of our reach, but the stack it used is
+ * not: a function called from the frame that called ini_parse_string()
+ * gets its frame at the same place, and clearing a local array larger than
+ * inih's frames clears them (as libgcrypt's _gcry_burn_stack does).
+ * noinline gives the array a frame of its own below the caller's, and
+ * OPENSSL_cleanse, unlike memset, is not optimised away.  16 KiB is far
+ * more than inih needs and costs about a microsecond, once per file. */
+#define INIH_STACK_BURN (16 * 1024)
+_Static_assert(INI_MAX_LINE + 2048 <= INIH_STACK_BURN, "burn more stack than inih's line buffer");
+
+static __attribute__((noinline)) void burn_inih_stack(void)
+{
+	unsigned char junk[INIH_STACK_BURN];
+
+	OPENSSL_cleanse(junk, sizeof(junk));
+}
+
 int config_parse_string(struct config *c, const char *label, const char *text,
 			struct error *e)
 {
 	struct parse p;
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT_SECRET;
 	const char *s = text, *nl;
 	int rc = -1;
 
@@ -355,6 +379,9 @@ int config_parse_string(struct config *c, const char *label, const char *text,
 	error_clear(&p.err);
 	if (!c->path)
 		c->path = xstrdup(label);
+	/* Room for the longest line and its "\n" from the start, so that the
+	 * buffer holding a password line is never moved. */
+	buf_grow(&line, CONFIG_LINE_MAX + 1);
 
 	/* Feed inih one line at a time: we count lines ourselves (Debian's inih
 	 * has no line numbers in the callback), see section headers first, and
@@ -401,7 +428,8 @@ int config_parse_string(struct config *c, const char *label, const char *text,
 		if (ini_parse_string(line.data, on_entry, &p) != 0 && p.err.cls == ERR_NONE)
 			perr(&p, "cannot parse this line; expected key = value");
 	}
-	buf_wipe_release(&line);
+	burn_inih_stack();
+	buf_release(&line);
 	if (p.err.cls != ERR_NONE)
 		goto out;
 	if (c->n == 0) {
@@ -442,11 +470,15 @@ static int config_holds(const struct config *c, int secret)
 	return 0;
 }
 
+static void too_large(const char *path, struct error *e)
+{
+	error_set(e, ERR_CONFIG, "%s is larger than 256 KiB; is it the right file?", path);
+}
+
 int config_load(struct config *c, const char *path, struct error *e)
 {
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT_SECRET;
 	struct stat st;
-	char chunk[8192];
 	ssize_t n;
 	int fd, rc = -1;
 
@@ -459,18 +491,32 @@ int config_load(struct config *c, const char *path, struct error *e)
 		error_set(e, ERR_CONFIG, "%s is not a regular file", path);
 		goto out;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+	if (st.st_size > CONFIG_FILE_MAX) {
+		too_large(path, e);
+		goto out;
+	}
+	/* The file may hold passwords: read it straight into a secret buffer
+	 * (no bounce buffer on the stack) sized from the file, with room for
+	 * the read that sees the end, so that it does not grow; if the file
+	 * grows meanwhile, a secret buffer wipes the block it leaves. */
+	buf_grow(&text, (size_t)st.st_size + 1);
+	for (;;) {
+		buf_grow(&text, 1);
+		n = read(fd, text.data + text.len, text.cap - text.len - 1);
+		if (n == 0)
+			break;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			error_set(e, ERR_CONFIG, "reading %s: %s", path, strerror(errno));
 			goto out;
 		}
-		if (text.len + (size_t)n > CONFIG_FILE_MAX) {
-			error_set(e, ERR_CONFIG, "%s is larger than 256 KiB; is it the right file?", path);
+		text.len += (size_t)n;
+		text.data[text.len] = '\0';
+		if (text.len > CONFIG_FILE_MAX) {
+			too_large(path, e);
 			goto out;
 		}
-		buf_add(&text, chunk, (size_t)n);
 	}
 	if (memchr(text.data, '\0', text.len)) {
 		error_set(e, ERR_CONFIG, "%s contains a NUL byte; is it a text file?", path);
@@ -513,7 +559,7 @@ int config_load(struct config *c, const char *path, struct error *e)
 out:
 	if (fd >= 0)
 		close(fd);
-	buf_wipe_release(&text);
+	buf_release(&text);
 	return rc;
 }
 

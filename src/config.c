@@ -57,7 +57,7 @@ struct parse {
 	int in_defaults;
 	int line;		/* current line, counted by ourselves */
 	unsigned char seen[NKEYS];	/* keys set in the current section */
-	int seen_default_account;
+	unsigned seen_choice;		/* choice_keys set, one bit each */
 	struct error err;	/* first error */
 };
 
@@ -206,6 +206,33 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 	return perr(p, "internal error on key %s", k->name);
 }
 
+/* The keys about choosing an account rather than about one: [defaults]
+ * only, each once. */
+enum { CHOICE_DEFAULT_ACCOUNT, CHOICE_BY_FROM, NCHOICE };
+static const char *const choice_keys[NCHOICE] = { "default_account", "account_by_from" };
+
+static int set_choice_key(struct parse *p, size_t i, const char *v)
+{
+	int yes;
+
+	if (!p->in_defaults)
+		return perr(p, "%s belongs in [defaults], not in an account", choice_keys[i]);
+	if (p->seen_choice & (1u << i))
+		return perr(p, "%s is set twice", choice_keys[i]);
+	p->seen_choice |= 1u << i;
+	if (i == CHOICE_DEFAULT_ACCOUNT) {
+		p->c->default_account = xstrdup(v);
+		return 1;
+	}
+	if (!strcasecmp(v, "envelope"))
+		p->c->by_from = CONFIG_BY_FROM_ENVELOPE;
+	else if (!parse_bool(v, &yes))
+		p->c->by_from = yes ? CONFIG_BY_FROM_YES : CONFIG_BY_FROM_NO;
+	else
+		return perr(p, "account_by_from = %s is not one of yes, envelope, no", v);
+	return 1;
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
@@ -216,21 +243,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return 0;
 	if (!p->cur)
 		return perr(p, "%s = ... comes before any [section]; put it under [defaults] or an account", name);
-	if (p->in_defaults && !strcasecmp(name, "default_account")) {
-		if (p->seen_default_account)
-			return perr(p, "default_account is set twice");
-		p->seen_default_account = 1;
-		p->c->default_account = xstrdup(value);
-		return 1;
-	}
+	for (i = 0; i < NCHOICE; i++)
+		if (!strcasecmp(name, choice_keys[i]))
+			return set_choice_key(p, i, value);
 	for (i = 0; i < NKEYS; i++)
 		if (!strcasecmp(name, keys[i].name))
 			break;
-	if (i == NKEYS) {
-		if (!strcasecmp(name, "default_account"))
-			return perr(p, "default_account belongs in [defaults], not in an account");
+	if (i == NKEYS)
 		return perr(p, "unknown key \"%s\"; see postern.ini(5) for the keys", name);
-	}
 	if (p->seen[i])
 		return perr(p, "%s is set twice in this section (an indented line continues the one before it)", name);
 	p->seen[i] = 1;
@@ -586,22 +606,35 @@ char *config_find(const char *explicit_path, struct error *e)
 	return NULL;
 }
 
-const struct account *config_select(const struct config *c, const char *name,
-				    const char *sender, struct error *e)
+static const struct account *by_name(const struct config *c, const char *name, struct error *e)
 {
-	if (name) {
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->acc[i].name, name))
+			return &c->acc[i];
+	error_set(e, ERR_CONFIG, "no account [%s] in %s", name, c->path ? c->path : "the configuration");
+	return NULL;
+}
+
+const struct account *config_select(const struct config *c, const char *name,
+				    const char *envelope_from, const char *header_from,
+				    struct error *e)
+{
+	const char *addr = NULL;
+
+	if (name)
+		return by_name(c, name, e);
+	/* An -f that matches no account does not let the From field pick one:
+	 * the caller has spoken. */
+	if (c->by_from != CONFIG_BY_FROM_NO)
+		addr = envelope_from;
+	if (!addr && c->by_from == CONFIG_BY_FROM_YES)
+		addr = header_from;
+	if (addr && *addr)
 		for (size_t i = 0; i < c->n; i++)
-			if (!strcmp(c->acc[i].name, name))
-				return &c->acc[i];
-		error_set(e, ERR_CONFIG, "no account [%s] in %s", name, c->path ? c->path : "the configuration");
-		return NULL;
-	}
-	if (sender && *sender)
-		for (size_t i = 0; i < c->n; i++)
-			if (c->acc[i].from && !strcasecmp(c->acc[i].from, sender))
+			if (c->acc[i].from && !strcasecmp(c->acc[i].from, addr))
 				return &c->acc[i];
 	if (c->default_account)
-		return config_select(c, c->default_account, NULL, e);
+		return by_name(c, c->default_account, e);
 	if (c->n == 1)
 		return &c->acc[0];
 	error_set(e, ERR_CONFIG,

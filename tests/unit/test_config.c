@@ -194,24 +194,106 @@ static void test_defaults_and_inheritance(void)
 	is_int(a->port, 2525, "explicit port");
 
 	error_clear(&e);
-	a = config_select(&c, NULL, NULL, &e);
+	a = config_select(&c, NULL, NULL, NULL, &e);
 	is_str(a ? a->name : NULL, "work", "default_account picks work");
-	a = config_select(&c, NULL, "bob@example.net", &e);
-	is_str(a ? a->name : NULL, "smtps", "a From match picks smtps (case-insensitive)");
-	a = config_select(&c, "plain", "bob@example.net", &e);
+	a = config_select(&c, NULL, "bob@example.net", NULL, &e);
+	is_str(a ? a->name : NULL, "smtps", "an -f match picks smtps (case-insensitive)");
+	a = config_select(&c, "plain", "bob@example.net", "bob@example.net", &e);
 	is_str(a ? a->name : NULL, "plain", "-a wins over a From match");
-	a = config_select(&c, "nope", NULL, &e);
+	a = config_select(&c, "nope", NULL, NULL, &e);
 	ok(!a && e.cls == ERR_CONFIG && strstr(e.msg, "no account [nope]"), "unknown -a account");
 	config_release(&c);
 
 	is_int(parse(&c, "[a]\nhost=x\n[b]\nhost=y\n", &e), 0, "two accounts");
-	ok(!config_select(&c, NULL, NULL, &e) && strstr(e.msg, "-a ACCOUNT"),
+	ok(!config_select(&c, NULL, NULL, NULL, &e) && strstr(e.msg, "-a ACCOUNT"),
 	   "no default with several accounts asks for -a");
 	config_release(&c);
 	is_int(parse(&c, "[only]\nhost=x\n", &e), 0, "one account");
-	a = config_select(&c, NULL, "someone@else", &e);
+	a = config_select(&c, NULL, "someone@else", "someone@else", &e);
 	is_str(a ? a->name : NULL, "only", "the only account is the default");
 	config_release(&c);
+}
+
+/* Which address may pick the account: account_by_from = yes (the default:
+ * -f, else the message's From), envelope (-f only), no (never). */
+static const char *pick(const char *mode, const char *name, const char *envelope,
+			const char *header)
+{
+	static char picked[64];
+	char text[512];
+	struct config c;
+	struct error e;
+	const struct account *a;
+
+	snprintf(text, sizeof(text),
+		 "[defaults]\n"
+		 "default_account = site\n"
+		 "%s%s%s"
+		 "[site]\nhost = x\nfrom = site@example.org\n"
+		 "[boss]\nhost = x\nfrom = Boss@Example.org\n",
+		 mode ? "account_by_from = " : "", mode ? mode : "", mode ? "\n" : "");
+	if (parse(&c, text, &e)) {
+		printf("#   %s\n", e.msg);
+		snprintf(picked, sizeof(picked), "(parse error)");
+	} else {
+		a = config_select(&c, name, envelope, header, &e);
+		snprintf(picked, sizeof(picked), "%s", a ? a->name : "(none)");
+	}
+	config_release(&c);
+	return picked;
+}
+
+static void test_account_by_from(void)
+{
+	struct config c;
+	struct error e;
+	const struct account *a;
+
+	is_int(parse(&c, "[a]\nhost = x\n", &e), 0, "a config without account_by_from");
+	is_int(c.by_from, CONFIG_BY_FROM_YES, "account_by_from defaults to yes");
+	config_release(&c);
+
+	/* yes, written or not: -f, else the From field. */
+	is_str(pick(NULL, NULL, NULL, "boss@example.org"), "boss", "default: the From field picks [boss]");
+	is_str(pick("yes", NULL, NULL, "BOSS@example.ORG"), "boss", "yes: the From field picks, case-insensitively");
+	is_str(pick("yes", NULL, "boss@example.org", NULL), "boss", "yes: -f picks");
+	is_str(pick("yes", NULL, "site@example.org", "boss@example.org"), "site", "yes: -f wins over the From field");
+	is_str(pick("yes", NULL, "nobody@example.org", "boss@example.org"), "site",
+	       "yes: an -f matching no account does not let the From field pick");
+	is_str(pick("yes", NULL, NULL, "nobody@example.org"), "site", "yes: no match, default_account");
+	is_str(pick("on", NULL, NULL, "boss@example.org"), "boss", "on means yes");
+
+	/* envelope: only the caller's -f. */
+	is_str(pick("envelope", NULL, NULL, "boss@example.org"), "site", "envelope: the From field does not pick");
+	is_str(pick("Envelope", NULL, "boss@example.org", NULL), "boss", "envelope: -f picks");
+	is_str(pick("envelope", NULL, "site@example.org", "boss@example.org"), "site", "envelope: -f, not From");
+
+	/* no: never by address. */
+	is_str(pick("no", NULL, NULL, "boss@example.org"), "site", "no: a From matching [boss] does not pick it");
+	is_str(pick("no", NULL, "boss@example.org", "boss@example.org"), "site", "no: nor does -f");
+	is_str(pick("no", "boss", NULL, "site@example.org"), "boss", "no: -a still picks");
+	is_str(pick("off", NULL, "boss@example.org", NULL), "site", "off means no");
+
+	is_int(parse(&c, "[defaults]\naccount_by_from = no\n[a]\nhost = x\nfrom = a@x\n[b]\nhost = y\nfrom = b@x\n", &e),
+	       0, "no without default_account");
+	error_clear(&e);
+	a = config_select(&c, NULL, "b@x", "b@x", &e);
+	ok(!a && e.cls == ERR_CONFIG && strstr(e.msg, "pass -a ACCOUNT, or set default_account"),
+	   "no, several accounts, no default_account: -a is asked for, no address picks");
+	config_release(&c);
+	is_int(parse(&c, "[defaults]\naccount_by_from = no\n[only]\nhost = x\n", &e), 0, "no with one account");
+	a = config_select(&c, NULL, NULL, "someone@else", &e);
+	is_str(a ? a->name : NULL, "only", "no: the only account");
+	config_release(&c);
+
+	expect_error("[a]\nhost = x\naccount_by_from = no\n",
+		     "test.ini:3: account_by_from belongs in [defaults], not in an account",
+		     "account_by_from in an account is refused with file:line");
+	expect_error("[defaults]\naccount_by_from = maybe\n[a]\nhost = x\n",
+		     "test.ini:2: account_by_from = maybe is not one of yes, envelope, no",
+		     "a bad account_by_from value");
+	expect_error("[defaults]\naccount_by_from = no\naccount_by_from = yes\n[a]\nhost = x\n",
+		     "test.ini:3: account_by_from is set twice", "account_by_from twice");
 }
 
 static void test_errors(void)
@@ -244,7 +326,10 @@ static void test_errors(void)
 		big[sizeof(big) - 1] = '\0';
 		expect_error(big, "test.ini:2: line is longer than 199", "overlong line refused, not truncated");
 	}
-	expect_error("[a]\nhost = x\ndefault_account = a\n", "belongs in [defaults]", "default_account in account");
+	expect_error("[a]\nhost = x\ndefault_account = a\n",
+		     "test.ini:3: default_account belongs in [defaults], not in an account", "default_account in account");
+	expect_error("[defaults]\ndefault_account = a\ndefault_account = a\n[a]\nhost = x\n",
+		     "test.ini:3: default_account is set twice", "default_account twice");
 
 	{
 		struct config c;
@@ -497,6 +582,7 @@ static void test_example(void)
 int main(void)
 {
 	test_defaults_and_inheritance();
+	test_account_by_from();
 	test_errors();
 	test_file_permissions();
 	test_find();

@@ -181,7 +181,7 @@ int cmd_password(int argc, char **argv)
 	path = config_find(cfg_opt, &e);
 	if (!path || config_load(&c, path, &e))
 		goto fail;
-	a = config_select(&c, acct_name, NULL, &e);
+	a = config_select(&c, acct_name, NULL, NULL, &e);
 	if (!a)
 		goto fail;
 	if (strcmp(sub, "check") && (!a->user || !a->host)) {

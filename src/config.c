@@ -57,7 +57,7 @@ struct parse {
 	int in_defaults;
 	int line;		/* current line, counted by ourselves */
 	unsigned char seen[NKEYS];	/* keys set in the current section */
-	int seen_default_account;
+	unsigned seen_choice;		/* choice_keys set, one bit each */
 	struct error err;	/* first error */
 };
 
@@ -206,6 +206,33 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 	return perr(p, "internal error on key %s", k->name);
 }
 
+/* The keys about choosing an account rather than about one: [defaults]
+ * only, each once. */
+enum { CHOICE_DEFAULT_ACCOUNT, CHOICE_BY_FROM, NCHOICE };
+static const char *const choice_keys[NCHOICE] = { "default_account", "account_by_from" };
+
+static int set_choice_key(struct parse *p, size_t i, const char *v)
+{
+	int yes;
+
+	if (!p->in_defaults)
+		return perr(p, "%s belongs in [defaults], not in an account", choice_keys[i]);
+	if (p->seen_choice & (1u << i))
+		return perr(p, "%s is set twice", choice_keys[i]);
+	p->seen_choice |= 1u << i;
+	if (i == CHOICE_DEFAULT_ACCOUNT) {
+		p->c->default_account = xstrdup(v);
+		return 1;
+	}
+	if (!strcasecmp(v, "envelope"))
+		p->c->by_from = CONFIG_BY_FROM_ENVELOPE;
+	else if (!parse_bool(v, &yes))
+		p->c->by_from = yes ? CONFIG_BY_FROM_YES : CONFIG_BY_FROM_NO;
+	else
+		return perr(p, "account_by_from = %s is not one of yes, envelope, no", v);
+	return 1;
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
@@ -216,21 +243,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return 0;
 	if (!p->cur)
 		return perr(p, "%s = ... comes before any [section]; put it under [defaults] or an account", name);
-	if (p->in_defaults && !strcasecmp(name, "default_account")) {
-		if (p->seen_default_account)
-			return perr(p, "default_account is set twice");
-		p->seen_default_account = 1;
-		p->c->default_account = xstrdup(value);
-		return 1;
-	}
+	for (i = 0; i < NCHOICE; i++)
+		if (!strcasecmp(name, choice_keys[i]))
+			return set_choice_key(p, i, value);
 	for (i = 0; i < NKEYS; i++)
 		if (!strcasecmp(name, keys[i].name))
 			break;
-	if (i == NKEYS) {
-		if (!strcasecmp(name, "default_account"))
-			return perr(p, "default_account belongs in [defaults], not in an account");
+	if (i == NKEYS)
 		return perr(p, "unknown key \"%s\"; see postern.ini(5) for the keys", name);
-	}
 	if (p->seen[i])
 		return perr(p, "%s is set twice in this section (an indented line continues the one before it)", name);
 	p->seen[i] = 1;
@@ -341,11 +361,35 @@ static int finish_account(struct parse *p, struct account *a)
 	return 0;
 }
 
+/* inih copies each line we hand it into a line buffer on its own stack and
+ * calls on_entry() with pointers into it; it never clears it.  Debian's
+ * libinih (r55, built with INI_USE_STACK and run-time options) keeps
+ * ini_max_line = INI_MAX_LINE = 200 bytes there, in ini_parse_stream()'s
+ * frame of about 460 bytes below ini_parse_string()'s 64 (measured with
+ * objdump).  So a password line would stay in dead stack after inih
+ * returns, for a later bug that reads uninitialised memory, or a core dump,
+ * to show.  inih's buffer is out of our reach, but the stack it used is
+ * not: a function called from the frame that called ini_parse_string()
+ * gets its frame at the same place, and clearing a local array larger than
+ * inih's frames clears them (as libgcrypt's _gcry_burn_stack does).
+ * noinline gives the array a frame of its own below the caller's, and
+ * OPENSSL_cleanse, unlike memset, is not optimised away.  16 KiB is far
+ * more than inih needs and costs about a microsecond, once per file. */
+#define INIH_STACK_BURN (16 * 1024)
+_Static_assert(INI_MAX_LINE + 2048 <= INIH_STACK_BURN, "burn more stack than inih's line buffer");
+
+static __attribute__((noinline)) void burn_inih_stack(void)
+{
+	unsigned char junk[INIH_STACK_BURN];
+
+	OPENSSL_cleanse(junk, sizeof(junk));
+}
+
 int config_parse_string(struct config *c, const char *label, const char *text,
 			struct error *e)
 {
 	struct parse p;
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT_SECRET;
 	const char *s = text, *nl;
 	int rc = -1;
 
@@ -355,6 +399,9 @@ int config_parse_string(struct config *c, const char *label, const char *text,
 	error_clear(&p.err);
 	if (!c->path)
 		c->path = xstrdup(label);
+	/* Room for the longest line and its "\n" from the start, so that the
+	 * buffer holding a password line is never moved. */
+	buf_grow(&line, CONFIG_LINE_MAX + 1);
 
 	/* Feed inih one line at a time: we count lines ourselves (Debian's inih
 	 * has no line numbers in the callback), see section headers first, and
@@ -401,7 +448,8 @@ int config_parse_string(struct config *c, const char *label, const char *text,
 		if (ini_parse_string(line.data, on_entry, &p) != 0 && p.err.cls == ERR_NONE)
 			perr(&p, "cannot parse this line; expected key = value");
 	}
-	buf_wipe_release(&line);
+	burn_inih_stack();
+	buf_release(&line);
 	if (p.err.cls != ERR_NONE)
 		goto out;
 	if (c->n == 0) {
@@ -442,11 +490,15 @@ static int config_holds(const struct config *c, int secret)
 	return 0;
 }
 
+static void too_large(const char *path, struct error *e)
+{
+	error_set(e, ERR_CONFIG, "%s is larger than 256 KiB; is it the right file?", path);
+}
+
 int config_load(struct config *c, const char *path, struct error *e)
 {
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT_SECRET;
 	struct stat st;
-	char chunk[8192];
 	ssize_t n;
 	int fd, rc = -1;
 
@@ -459,18 +511,32 @@ int config_load(struct config *c, const char *path, struct error *e)
 		error_set(e, ERR_CONFIG, "%s is not a regular file", path);
 		goto out;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+	if (st.st_size > CONFIG_FILE_MAX) {
+		too_large(path, e);
+		goto out;
+	}
+	/* The file may hold passwords: read it straight into a secret buffer
+	 * (no bounce buffer on the stack) sized from the file, with room for
+	 * the read that sees the end, so that it does not grow; if the file
+	 * grows meanwhile, a secret buffer wipes the block it leaves. */
+	buf_grow(&text, (size_t)st.st_size + 1);
+	for (;;) {
+		buf_grow(&text, 1);
+		n = read(fd, text.data + text.len, text.cap - text.len - 1);
+		if (n == 0)
+			break;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			error_set(e, ERR_CONFIG, "reading %s: %s", path, strerror(errno));
 			goto out;
 		}
-		if (text.len + (size_t)n > CONFIG_FILE_MAX) {
-			error_set(e, ERR_CONFIG, "%s is larger than 256 KiB; is it the right file?", path);
+		text.len += (size_t)n;
+		text.data[text.len] = '\0';
+		if (text.len > CONFIG_FILE_MAX) {
+			too_large(path, e);
 			goto out;
 		}
-		buf_add(&text, chunk, (size_t)n);
 	}
 	if (memchr(text.data, '\0', text.len)) {
 		error_set(e, ERR_CONFIG, "%s contains a NUL byte; is it a text file?", path);
@@ -513,7 +579,7 @@ int config_load(struct config *c, const char *path, struct error *e)
 out:
 	if (fd >= 0)
 		close(fd);
-	buf_wipe_release(&text);
+	buf_release(&text);
 	return rc;
 }
 
@@ -540,22 +606,35 @@ char *config_find(const char *explicit_path, struct error *e)
 	return NULL;
 }
 
-const struct account *config_select(const struct config *c, const char *name,
-				    const char *sender, struct error *e)
+static const struct account *by_name(const struct config *c, const char *name, struct error *e)
 {
-	if (name) {
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->acc[i].name, name))
+			return &c->acc[i];
+	error_set(e, ERR_CONFIG, "no account [%s] in %s", name, c->path ? c->path : "the configuration");
+	return NULL;
+}
+
+const struct account *config_select(const struct config *c, const char *name,
+				    const char *envelope_from, const char *header_from,
+				    struct error *e)
+{
+	const char *addr = NULL;
+
+	if (name)
+		return by_name(c, name, e);
+	/* An -f that matches no account does not let the From field pick one:
+	 * the caller has spoken. */
+	if (c->by_from != CONFIG_BY_FROM_NO)
+		addr = envelope_from;
+	if (!addr && c->by_from == CONFIG_BY_FROM_YES)
+		addr = header_from;
+	if (addr && *addr)
 		for (size_t i = 0; i < c->n; i++)
-			if (!strcmp(c->acc[i].name, name))
-				return &c->acc[i];
-		error_set(e, ERR_CONFIG, "no account [%s] in %s", name, c->path ? c->path : "the configuration");
-		return NULL;
-	}
-	if (sender && *sender)
-		for (size_t i = 0; i < c->n; i++)
-			if (c->acc[i].from && !strcasecmp(c->acc[i].from, sender))
+			if (c->acc[i].from && !strcasecmp(c->acc[i].from, addr))
 				return &c->acc[i];
 	if (c->default_account)
-		return config_select(c, c->default_account, NULL, e);
+		return by_name(c, c->default_account, e);
 	if (c->n == 1)
 		return &c->acc[0];
 	error_set(e, ERR_CONFIG,

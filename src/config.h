@@ -40,9 +40,18 @@ struct account {
 	char *ehlo_name;
 };
 
+/* Which address may pick the account (account_by_from = ..., a key of
+ * [defaults]). */
+enum config_by_from {
+	CONFIG_BY_FROM_YES = 0,		/* -f, else the message's From (the default) */
+	CONFIG_BY_FROM_ENVELOPE,	/* -f only: the caller's choice, not the message's */
+	CONFIG_BY_FROM_NO,		/* no address: -a, default_account, the only one */
+};
+
 struct config {
 	char *path;		/* the file read */
 	char *default_account;
+	enum config_by_from by_from;
 	struct account defaults;
 	struct account *acc;
 	size_t n;
@@ -68,11 +77,17 @@ int config_load(struct config *c, const char *path, struct error *e);
 int config_parse_string(struct config *c, const char *label, const char *text,
 			struct error *e);
 
-/* Pick the account: by name (from -a) if not NULL; else the first whose
- * `from` equals sender (case-insensitive; sender may be NULL); else
- * default_account; else the only account.  Returns NULL with ERR_CONFIG. */
+/* Pick the account for a message: by name (from -a) if name is not NULL;
+ * else, as account_by_from allows, the first account whose `from` equals
+ * (case-insensitively) an address: envelope_from (-f, or MAIL FROM of -bs)
+ * when not NULL, else, with account_by_from = yes only, header_from (the
+ * message's From); else default_account; else the only account.  Either
+ * address may be NULL.  header_from is untrusted: whoever writes the
+ * message (a web form's user) chooses it, and with it whose credentials
+ * send the message.  Returns NULL with ERR_CONFIG. */
 const struct account *config_select(const struct config *c, const char *name,
-				    const char *sender, struct error *e);
+				    const char *envelope_from, const char *header_from,
+				    struct error *e);
 
 /* "starttls", "implicit", "off". */
 const char *config_tls_name(enum account_tls t);

@@ -97,7 +97,7 @@ static int on_headers(void *ctx, struct message *m, struct error *e)
 	}
 	if (!j->cfg_ok)
 		goto out;	/* keep the message as it came; main reports */
-	j->acct = config_select(&j->cfg, rq->account, arg_from ? arg_from : hdr_from, e);
+	j->acct = config_select(&j->cfg, rq->account, arg_from, hdr_from, e);
 	if (!j->acct)
 		goto out;
 	if (arg_from)

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (config_parse_string(&c, "fuzz.ini", text, &e) == 0) {
 		const char *names[] = { NULL, "a", "work", "defaults" };
 		for (size_t i = 0; i < 4; i++)
-			config_select(&c, names[i], "a@b", &e);
+			config_select(&c, names[i], i % 2 ? "a@b" : NULL, "c@d", &e);
 	}
 	config_release(&c);
 	free(text);

@@ -1,6 +1,14 @@
 /* Config parsing and validation: defaults, inheritance, every refusal names
- * file:line, permission checks on files holding a password. */
+ * file:line, permission checks on files holding a password, and no copy of
+ * a password left behind in freed memory or on the stack.
+ *
+ * Linked with -Wl,--wrap=free -Wl,--wrap=realloc (Makefile.am): every free
+ * and realloc that libpostern.a and this file make goes through
+ * __wrap_free/__wrap_realloc below, which look in the block for the
+ * password under watch before giving it back.  Unlike replacing malloc
+ * itself, this works with ASan, whose allocator stays in charge. */
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +17,120 @@
 
 #include "config.h"
 #include "tap.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifdef UNDER_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+/* The password the leak tests look for.  It appears in this program only
+ * in read-only data (string literals), so any copy found on the stack or in
+ * a freed block was made by the code under test. */
+#define CANARY "Kq7-canary-Xw9"
+/* A long password made of copies of it: a stack check looks for any copy
+ * that the calls made after the copying left intact. */
+#define CANARY4 CANARY "." CANARY "." CANARY "." CANARY
+#define LONG_SECRET CANARY4 "." CANARY4
+
+static const char *watch;	/* the password looked for, or NULL */
+static int leaked;		/* blocks freed or reallocated holding it */
+
+void __real_free(void *p);
+void *__real_realloc(void *p, size_t n);
+void __wrap_free(void *p);
+void *__wrap_realloc(void *p, size_t n);
+
+static int holds_watched(void *p)
+{
+	return watch && p && memmem(p, malloc_usable_size(p), watch, strlen(watch));
+}
+
+/* A block found holding the password is counted and wiped, so that one
+ * leak is not counted again through a later block reusing its memory. */
+void __wrap_free(void *p)
+{
+	if (holds_watched(p)) {
+		leaked++;
+		memset(p, 0, malloc_usable_size(p));
+	}
+	__real_free(p);
+}
+
+/* realloc may move the block and free the old one as it is: a realloc of a
+ * block holding the password counts even when it happened to grow in
+ * place.  Such a block is then moved by hand and wiped. */
+void *__wrap_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (!holds_watched(p))
+		return __real_realloc(p, n);
+	leaked++;
+	q = malloc(n);
+	if (q) {
+		old = malloc_usable_size(p);
+		memcpy(q, p, old < n ? old : n);
+		memset(p, 0, old);
+		__real_free(p);
+	}
+	return q;
+}
+
+/* The stack checks look at memory below the caller's frame, where the
+ * frames of the calls it made just before lay.  STACK_SCAN covers far more
+ * than config_load and inih use (a few KiB). */
+#define STACK_SCAN (64 * 1024)
+
+/* Whether s lies in the STACK_SCAN bytes below the caller's frame.  The
+ * array is left uninitialised on purpose: it overlays those old frames.
+ * Its elements are unsigned char, whose indeterminate values may be read
+ * (C11 6.2.6.1p3, 6.3.2.1p2: its address is taken); the empty asm tells
+ * the compiler that the array may have been written, so that it neither
+ * warns nor assumes anything about the contents. */
+static __attribute__((noinline)) int stack_holds(const char *s)
+{
+	unsigned char below[STACK_SCAN];
+
+	__asm__ volatile("" : : "r"(below) : "memory");
+	return memmem(below, sizeof(below), s, strlen(s)) != NULL;
+}
+
+/* Leave a copy of s on the stack (the control that stack_holds sees one). */
+static __attribute__((noinline)) void stack_put(const char *s)
+{
+	char copy[256];
+
+	snprintf(copy, sizeof(copy), "%s", s);
+	__asm__ volatile("" : : "r"(copy) : "memory");
+}
+
+/* Zero a little more than stack_holds looks at. */
+static __attribute__((noinline)) void stack_clear(void)
+{
+	unsigned char below[STACK_SCAN + 4096];
+
+	memset(below, 0, sizeof(below));
+	__asm__ volatile("" : : "r"(below) : "memory");
+}
+
+/* Why a stack check cannot be trusted here, or NULL when it can. */
+static const char *stack_check_void(void)
+{
+#ifdef UNDER_ASAN
+	/* With detect_stack_use_after_return, ASan moves locals to a "fake
+	 * stack" on the heap: stack_holds would look at the wrong memory. */
+	if (__asan_get_current_fake_stack())
+		return "ASan's fake stack (detect_stack_use_after_return) moves locals off the stack";
+#endif
+	return NULL;
+}
 
 static int parse(struct config *c, const char *text, struct error *e)
 {
@@ -72,24 +194,106 @@ static void test_defaults_and_inheritance(void)
 	is_int(a->port, 2525, "explicit port");
 
 	error_clear(&e);
-	a = config_select(&c, NULL, NULL, &e);
+	a = config_select(&c, NULL, NULL, NULL, &e);
 	is_str(a ? a->name : NULL, "work", "default_account picks work");
-	a = config_select(&c, NULL, "bob@example.net", &e);
-	is_str(a ? a->name : NULL, "smtps", "a From match picks smtps (case-insensitive)");
-	a = config_select(&c, "plain", "bob@example.net", &e);
+	a = config_select(&c, NULL, "bob@example.net", NULL, &e);
+	is_str(a ? a->name : NULL, "smtps", "an -f match picks smtps (case-insensitive)");
+	a = config_select(&c, "plain", "bob@example.net", "bob@example.net", &e);
 	is_str(a ? a->name : NULL, "plain", "-a wins over a From match");
-	a = config_select(&c, "nope", NULL, &e);
+	a = config_select(&c, "nope", NULL, NULL, &e);
 	ok(!a && e.cls == ERR_CONFIG && strstr(e.msg, "no account [nope]"), "unknown -a account");
 	config_release(&c);
 
 	is_int(parse(&c, "[a]\nhost=x\n[b]\nhost=y\n", &e), 0, "two accounts");
-	ok(!config_select(&c, NULL, NULL, &e) && strstr(e.msg, "-a ACCOUNT"),
+	ok(!config_select(&c, NULL, NULL, NULL, &e) && strstr(e.msg, "-a ACCOUNT"),
 	   "no default with several accounts asks for -a");
 	config_release(&c);
 	is_int(parse(&c, "[only]\nhost=x\n", &e), 0, "one account");
-	a = config_select(&c, NULL, "someone@else", &e);
+	a = config_select(&c, NULL, "someone@else", "someone@else", &e);
 	is_str(a ? a->name : NULL, "only", "the only account is the default");
 	config_release(&c);
+}
+
+/* Which address may pick the account: account_by_from = yes (the default:
+ * -f, else the message's From), envelope (-f only), no (never). */
+static const char *pick(const char *mode, const char *name, const char *envelope,
+			const char *header)
+{
+	static char picked[64];
+	char text[512];
+	struct config c;
+	struct error e;
+	const struct account *a;
+
+	snprintf(text, sizeof(text),
+		 "[defaults]\n"
+		 "default_account = site\n"
+		 "%s%s%s"
+		 "[site]\nhost = x\nfrom = site@example.org\n"
+		 "[boss]\nhost = x\nfrom = Boss@Example.org\n",
+		 mode ? "account_by_from = " : "", mode ? mode : "", mode ? "\n" : "");
+	if (parse(&c, text, &e)) {
+		printf("#   %s\n", e.msg);
+		snprintf(picked, sizeof(picked), "(parse error)");
+	} else {
+		a = config_select(&c, name, envelope, header, &e);
+		snprintf(picked, sizeof(picked), "%s", a ? a->name : "(none)");
+	}
+	config_release(&c);
+	return picked;
+}
+
+static void test_account_by_from(void)
+{
+	struct config c;
+	struct error e;
+	const struct account *a;
+
+	is_int(parse(&c, "[a]\nhost = x\n", &e), 0, "a config without account_by_from");
+	is_int(c.by_from, CONFIG_BY_FROM_YES, "account_by_from defaults to yes");
+	config_release(&c);
+
+	/* yes, written or not: -f, else the From field. */
+	is_str(pick(NULL, NULL, NULL, "boss@example.org"), "boss", "default: the From field picks [boss]");
+	is_str(pick("yes", NULL, NULL, "BOSS@example.ORG"), "boss", "yes: the From field picks, case-insensitively");
+	is_str(pick("yes", NULL, "boss@example.org", NULL), "boss", "yes: -f picks");
+	is_str(pick("yes", NULL, "site@example.org", "boss@example.org"), "site", "yes: -f wins over the From field");
+	is_str(pick("yes", NULL, "nobody@example.org", "boss@example.org"), "site",
+	       "yes: an -f matching no account does not let the From field pick");
+	is_str(pick("yes", NULL, NULL, "nobody@example.org"), "site", "yes: no match, default_account");
+	is_str(pick("on", NULL, NULL, "boss@example.org"), "boss", "on means yes");
+
+	/* envelope: only the caller's -f. */
+	is_str(pick("envelope", NULL, NULL, "boss@example.org"), "site", "envelope: the From field does not pick");
+	is_str(pick("Envelope", NULL, "boss@example.org", NULL), "boss", "envelope: -f picks");
+	is_str(pick("envelope", NULL, "site@example.org", "boss@example.org"), "site", "envelope: -f, not From");
+
+	/* no: never by address. */
+	is_str(pick("no", NULL, NULL, "boss@example.org"), "site", "no: a From matching [boss] does not pick it");
+	is_str(pick("no", NULL, "boss@example.org", "boss@example.org"), "site", "no: nor does -f");
+	is_str(pick("no", "boss", NULL, "site@example.org"), "boss", "no: -a still picks");
+	is_str(pick("off", NULL, "boss@example.org", NULL), "site", "off means no");
+
+	is_int(parse(&c, "[defaults]\naccount_by_from = no\n[a]\nhost = x\nfrom = a@x\n[b]\nhost = y\nfrom = b@x\n", &e),
+	       0, "no without default_account");
+	error_clear(&e);
+	a = config_select(&c, NULL, "b@x", "b@x", &e);
+	ok(!a && e.cls == ERR_CONFIG && strstr(e.msg, "pass -a ACCOUNT, or set default_account"),
+	   "no, several accounts, no default_account: -a is asked for, no address picks");
+	config_release(&c);
+	is_int(parse(&c, "[defaults]\naccount_by_from = no\n[only]\nhost = x\n", &e), 0, "no with one account");
+	a = config_select(&c, NULL, NULL, "someone@else", &e);
+	is_str(a ? a->name : NULL, "only", "no: the only account");
+	config_release(&c);
+
+	expect_error("[a]\nhost = x\naccount_by_from = no\n",
+		     "test.ini:3: account_by_from belongs in [defaults], not in an account",
+		     "account_by_from in an account is refused with file:line");
+	expect_error("[defaults]\naccount_by_from = maybe\n[a]\nhost = x\n",
+		     "test.ini:2: account_by_from = maybe is not one of yes, envelope, no",
+		     "a bad account_by_from value");
+	expect_error("[defaults]\naccount_by_from = no\naccount_by_from = yes\n[a]\nhost = x\n",
+		     "test.ini:3: account_by_from is set twice", "account_by_from twice");
 }
 
 static void test_errors(void)
@@ -122,7 +326,10 @@ static void test_errors(void)
 		big[sizeof(big) - 1] = '\0';
 		expect_error(big, "test.ini:2: line is longer than 199", "overlong line refused, not truncated");
 	}
-	expect_error("[a]\nhost = x\ndefault_account = a\n", "belongs in [defaults]", "default_account in account");
+	expect_error("[a]\nhost = x\ndefault_account = a\n",
+		     "test.ini:3: default_account belongs in [defaults], not in an account", "default_account in account");
+	expect_error("[defaults]\ndefault_account = a\ndefault_account = a\n[a]\nhost = x\n",
+		     "test.ini:3: default_account is set twice", "default_account twice");
 
 	{
 		struct config c;
@@ -192,6 +399,19 @@ static void test_file_permissions(void)
 	   "a group-writable file with password_command is refused");
 	config_release(&c);
 
+	/* The size limit, and an empty file, read through config_load. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ok(fd >= 0 && ftruncate(fd, 256 * 1024 + 1) == 0, "a file of 256 KiB + 1");
+	close(fd);
+	config_init(&c);
+	ok(config_load(&c, path, &e) == -1 && strstr(e.msg, "larger than 256 KiB"), "a file over 256 KiB is refused");
+	config_release(&c);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	close(fd);
+	config_init(&c);
+	ok(config_load(&c, path, &e) == -1 && strstr(e.msg, "no account"), "an empty file has no account");
+	config_release(&c);
+
 	config_init(&c);
 	ok(config_load(&c, "/nonexistent/postern.ini", &e) == -1 && strstr(e.msg, "/nonexistent/postern.ini"),
 	   "missing file named");
@@ -222,6 +442,120 @@ static void test_find(void)
 	}
 }
 
+/* The file of the leak tests: the password comes first (so that a reading
+ * buffer grows after it holds it: the file is over 16 KiB), a longer line
+ * follows it (so that a line buffer grows right after holding it), and it
+ * is also the last line (so it is in the last block read, and the last
+ * line inih copied). */
+static int write_leak_config(const char *path)
+{
+	static const char head[] =
+		"[defaults]\n"
+		"password = " CANARY "\n"
+		"tls_ca_file = /etc/ssl/private/a-rather-long-path-to-a-private-ca-bundle.pem\n";
+	static const char pad[] = "; padding, so that the file is larger than the reading buffer of the code "
+				  "of old: 0123456789\n";
+	static const char tail[] =
+		"[work]\n"
+		"host = smtp.example.org\n"
+		"user = alice\n"
+		"[other]\n"
+		"host = mail.example.net\n"
+		"user = bob\n"
+		"password = " LONG_SECRET "\n";
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, head, sizeof(head) - 1) != (ssize_t)(sizeof(head) - 1))
+		rc = -1;
+	for (int i = 0; i < 200 && rc == 0; i++)
+		if (write(fd, pad, sizeof(pad) - 1) != (ssize_t)(sizeof(pad) - 1))
+			rc = -1;
+	if (rc == 0 && write(fd, tail, sizeof(tail) - 1) != (ssize_t)(sizeof(tail) - 1))
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* Nothing of a config's password survives loading and releasing it: no
+ * freed or reallocated block held it (the reading buffer, the line buffer,
+ * the copies an account inherits from [defaults]), and no copy is left on
+ * the stack (the read buffer, inih's line buffer). */
+static void test_no_copy_left(void)
+{
+	char dir[] = "/tmp/postern-leak-XXXXXX", path[256];
+	static const char text[] = "[a]\nhost = x\nuser = u\npassword = " LONG_SECRET "\n";
+	const char *why = stack_check_void();
+	int control, clean, on_stack_load, on_stack_parse, rc_load, rc_parse, heap_leaks;
+	struct config c;
+	struct error e;
+	char *p;
+
+	if (!ok(mkdtemp(dir) != NULL, "mkdtemp"))
+		return;
+	snprintf(path, sizeof(path), "%s/config.ini", dir);
+	if (!ok(write_leak_config(path) == 0, "write the leak test's config"))
+		return;
+
+	/* The heap check sees a freed copy (the control). */
+	watch = CANARY;
+	leaked = 0;
+	p = malloc(64);
+	memcpy(p, CANARY, sizeof(CANARY));
+	__asm__ volatile("" : : "r"(p) : "memory");	/* keep the copy and the free */
+	free(p);
+	watch = NULL;
+	is_int(leaked, 1, "control: a block freed with the password in it is seen");
+
+	/* The stack checks: each scan comes right after the call it checks,
+	 * before anything else (printing) reuses that stack. */
+	stack_put(CANARY);
+	control = stack_holds(CANARY);
+	stack_clear();
+	clean = stack_holds(CANARY);
+
+	/* Heap and stack apart: the heap check's memmem() uses stack too. */
+	watch = CANARY;
+	leaked = 0;
+	config_init(&c);
+	error_clear(&e);
+	rc_load = config_load(&c, path, &e);
+	config_release(&c);
+	config_init(&c);
+	rc_parse = config_parse_string(&c, "leak.ini", text, &e);
+	config_release(&c);
+	watch = NULL;
+	heap_leaks = leaked;
+
+	stack_clear();
+	config_init(&c);
+	config_load(&c, path, &e);
+	on_stack_load = stack_holds(CANARY);
+	config_release(&c);
+	stack_clear();
+	config_init(&c);
+	config_parse_string(&c, "leak.ini", text, &e);
+	on_stack_parse = stack_holds(CANARY);
+	config_release(&c);
+
+	is_int(rc_load, 0, "the leak test's config loads");
+	if (rc_load)
+		printf("#   %s\n", e.msg);
+	is_int(rc_parse, 0, "the leak test's text parses");
+	is_int(heap_leaks, 0, "no block is freed or reallocated with the password in it");
+	if (why) {
+		printf("# skipped the stack checks: %s\n", why);
+	} else {
+		ok(control, "control: a copy left on the stack is seen");
+		ok(!clean, "control: the stack holds no copy before loading");
+		ok(!on_stack_load, "config_load leaves no copy of the password on the stack");
+		ok(!on_stack_parse, "config_parse_string leaves no copy on the stack (inih's line buffer)");
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 /* The shipped example must stay valid. */
 static void test_example(void)
 {
@@ -248,9 +582,11 @@ static void test_example(void)
 int main(void)
 {
 	test_defaults_and_inheritance();
+	test_account_by_from();
 	test_errors();
 	test_file_permissions();
 	test_find();
 	test_example();
+	test_no_copy_left();
 	return tap_done();
 }

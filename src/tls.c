@@ -80,46 +80,61 @@ void tls_ctx_release(struct tls_ctx *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static void describe_names(X509 *cert, char *out, size_t len)
+void tls_describe_names(X509 *cert, char *out, size_t len)
 {
 	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	size_t o = 0;
+	struct buf raw = BUF_INIT;
 
-	out[0] = '\0';
-	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && o + 8 < len; i++) {
+	/* Gather the names raw, then escape them in one go: str_escape cuts
+	 * at a character boundary and says "..." when more follows.  Since
+	 * escaping never shortens text, raw text past len would never show:
+	 * stop gathering there (a certificate may carry thousands of names). */
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && raw.len <= len; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *a;
+		const unsigned char *s;
 		char ip[INET6_ADDRSTRLEN];
+		size_t n;
 
 		if (g->type == GEN_DNS) {
-			const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
-			o += (size_t)snprintf(out + o, len - o, "%sDNS:%.*s", o ? ", " : "",
-					      ASN1_STRING_length(g->d.dNSName), (const char *)s);
+			a = g->d.dNSName;
+			s = ASN1_STRING_get0_data(a);
+			n = (size_t)ASN1_STRING_length(a);
+			buf_adds(&raw, raw.len ? ", DNS:" : "DNS:");
+			buf_add(&raw, s, n < len + 1 ? n : len + 1);
 		} else if (g->type == GEN_IPADD) {
-			int n = ASN1_STRING_length(g->d.iPAddress);
-			const unsigned char *s = ASN1_STRING_get0_data(g->d.iPAddress);
+			a = g->d.iPAddress;
+			s = ASN1_STRING_get0_data(a);
+			n = (size_t)ASN1_STRING_length(a);
 			if ((n == 4 && inet_ntop(AF_INET, s, ip, sizeof(ip))) ||
 			    (n == 16 && inet_ntop(AF_INET6, s, ip, sizeof(ip))))
-				o += (size_t)snprintf(out + o, len - o, "%sIP:%s", o ? ", " : "", ip);
+				buf_addf(&raw, "%sIP:%s", raw.len ? ", " : "", ip);
 		}
-		if (o >= len)
-			o = len - 1;
 	}
 	GENERAL_NAMES_free(gens);
-	if (!out[0])
+	if (raw.len)
+		str_escape(out, len, raw.data, raw.len);
+	else
 		snprintf(out, len, "no subjectAltName");
+	buf_release(&raw);
 }
 
-static void name_line(X509_NAME *n, char *out, size_t len)
+void tls_describe_dn(const X509_NAME *name, char *out, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	int got;
+	char *raw;
+	long got;
 
 	out[0] = '\0';
 	if (!b)
 		return;
-	X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
-	got = BIO_read(b, out, (int)len - 1);
-	out[got > 0 ? got : 0] = '\0';
+	/* The text as it is (UTF-8, not \UXXXX; control bytes raw), then the
+	 * one escaper of postern: every control, C1 or bidi character is
+	 * shown the same way as anywhere else (\x1b, not OpenSSL's \1B). */
+	X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE & ~(ASN1_STRFLGS_ESC_MSB | ASN1_STRFLGS_ESC_CTRL));
+	got = BIO_get_mem_data(b, &raw);
+	if (got > 0)
+		str_escape(out, len, raw, (size_t)got);
 	BIO_free(b);
 }
 
@@ -141,9 +156,9 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 		const ASN1_TIME *na = X509_get0_notAfter(cert);
 		struct tm tm;
 
-		describe_names(cert, vi->names, sizeof(vi->names));
-		name_line(X509_get_subject_name(cert), vi->subject, sizeof(vi->subject));
-		name_line(X509_get_issuer_name(cert), vi->issuer, sizeof(vi->issuer));
+		tls_describe_names(cert, vi->names, sizeof(vi->names));
+		tls_describe_dn(X509_get_subject_name(cert), vi->subject, sizeof(vi->subject));
+		tls_describe_dn(X509_get_issuer_name(cert), vi->issuer, sizeof(vi->issuer));
 		if (na && ASN1_TIME_to_tm(na, &tm))
 			strftime(vi->not_after, sizeof(vi->not_after), "%Y-%m-%d %H:%M UTC", &tm);
 	}

@@ -7,6 +7,8 @@
 #ifndef POSTERN_TLS_H
 #define POSTERN_TLS_H
 
+#include <stddef.h>
+
 #include <openssl/ssl.h>
 
 #include "conn.h"
@@ -28,5 +30,18 @@ void tls_ctx_release(struct tls_ctx *t);
  * ERR_TEMP when the connection broke or timed out. */
 int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned timeout_ms,
 	      struct error *e);
+
+/* ------------------------------------------------------- certificate text */
+
+/* The certificate's subjectAltNames as "DNS:a, IP:b" (or "no
+ * subjectAltName") into out (len > 0 octets, NUL-terminated), escaped as
+ * str_escape does (the names are the peer's, untrusted: control bytes,
+ * NULs inside a name, C1 controls and bidi characters become \xNN or
+ * \u{NNNN}) and cut with "..." when they do not fit. */
+void tls_describe_names(X509 *cert, char *out, size_t len);
+
+/* A distinguished name (subject, issuer) on one line, "CN = x, O = y",
+ * escaped and bounded the same way. */
+void tls_describe_dn(const X509_NAME *name, char *out, size_t len);
 
 #endif

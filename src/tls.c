@@ -1,6 +1,7 @@
 #include "tls.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -27,99 +28,281 @@ struct verify_info {
 
 static int verify_index = -1;
 
+/* Where the major distributions keep the bundle of trusted CAs, for when
+ * OpenSSL's own default file is absent (an OpenSSL built elsewhere). */
+static const char *const bundle_files[] = {
+	"/etc/ssl/certs/ca-certificates.crt",			/* Debian, Ubuntu, Gentoo */
+	"/etc/pki/tls/certs/ca-bundle.crt",			/* Fedora, RHEL */
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",	/* Fedora, RHEL 7+ */
+	"/etc/ssl/ca-bundle.pem",				/* openSUSE, SLES */
+	"/etc/ssl/cert.pem",					/* Alpine, the BSDs */
+	"/etc/ca-certificates/extracted/tls-ca-bundle.pem",	/* Arch */
+};
+
+static int is_set(const char *s)
+{
+	return s && *s;
+}
+
+int tls_trust_decide(const struct tls_trust_facts *f, struct tls_trust *out, struct error *e)
+{
+	struct buf tried = BUF_INIT;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (is_set(f->ca_file)) {
+		out->source = TLS_TRUST_CA_FILE;
+		out->file = f->ca_file;
+		return 0;
+	}
+	if (is_set(f->env_file) || is_set(f->env_dir)) {
+		out->source = TLS_TRUST_ENV;
+		out->file = is_set(f->env_file) ? f->env_file : NULL;
+		out->dir = is_set(f->env_dir) ? f->env_dir : NULL;
+		return 0;
+	}
+	/* A directory without hash links (Fedora's /etc/pki/tls/certs holds
+	 * only bundles) would make every lookup miss: every server refused. */
+	if (is_set(f->default_dir) && f->has_hash_links(f->default_dir)) {
+		out->source = TLS_TRUST_DEFAULT_DIR;
+		out->dir = f->default_dir;
+		return 0;
+	}
+	if (is_set(f->default_file) && f->is_file(f->default_file)) {
+		out->source = TLS_TRUST_BUNDLE;
+		out->file = f->default_file;
+		return 0;
+	}
+	for (i = 0; i < sizeof(bundle_files) / sizeof(bundle_files[0]); i++) {
+		if (is_set(f->default_file) && !strcmp(f->default_file, bundle_files[i]))
+			continue;	/* already tried */
+		if (f->is_file(bundle_files[i])) {
+			out->source = TLS_TRUST_BUNDLE;
+			out->file = bundle_files[i];
+			return 0;
+		}
+	}
+	if (is_set(f->default_file))
+		buf_adds(&tried, f->default_file);
+	for (i = 0; i < sizeof(bundle_files) / sizeof(bundle_files[0]); i++) {
+		if (is_set(f->default_file) && !strcmp(f->default_file, bundle_files[i]))
+			continue;
+		buf_addf(&tried, "%s%s", tried.len ? ", " : "", bundle_files[i]);
+	}
+	error_set(e, ERR_TLS, "no trusted CA certificates found: the directory %s holds no hash "
+		  "links (or is missing) and none of %s exists; install your distribution's "
+		  "CA certificates (ca-certificates), or set tls_ca_file (or SSL_CERT_FILE) "
+		  "to a PEM file of the CAs to trust",
+		  is_set(f->default_dir) ? f->default_dir : "OpenSSL's certificate directory", tried.data);
+	buf_release(&tried);
+	return -1;
+}
+
+/* OpenSSL's directory lookup finds a CA by its subject hash: a file named
+ * like "1a2b3c4d.0" (`openssl rehash`, c_rehash, update-ca-certificates).
+ * One such entry is enough to tell a hashed directory from a directory of
+ * bundles; the scan stops at the first. */
+static int is_hash_name(const char *n)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f') ||
+		      (n[i] >= 'A' && n[i] <= 'F')))
+			return 0;
+	if (n[8] != '.' || !n[9])
+		return 0;
+	for (i = 9; n[i]; i++)
+		if (n[i] < '0' || n[i] > '9')
+			return 0;
+	return 1;
+}
+
+int tls_dir_has_hash_links(const char *dir)
+{
+	DIR *d = opendir(dir);
+	const struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL)
+		found = is_hash_name(de->d_name);
+	closedir(d);
+	return found;
+}
+
+int tls_is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The store as messages name it: the paths a person can look at, and the
+ * variable that named them.  Escaped: an environment variable (or a path
+ * in the configuration) may hold anything. */
+static char *store_name(const struct tls_trust *tr)
+{
+	struct buf b = BUF_INIT;
+
+	if (tr->source == TLS_TRUST_CA_FILE) {
+		buf_add_escaped(&b, tr->file, strlen(tr->file));
+		buf_adds(&b, " (tls_ca_file)");
+		return buf_detach(&b);
+	}
+	buf_adds(&b, "the system's CA store (");
+	if (tr->source == TLS_TRUST_ENV && tr->file)
+		buf_adds(&b, "SSL_CERT_FILE = ");
+	if (tr->file)
+		buf_add_escaped(&b, tr->file, strlen(tr->file));
+	if (tr->file && tr->dir)
+		buf_adds(&b, ", ");
+	if (tr->source == TLS_TRUST_ENV && tr->dir)
+		buf_adds(&b, "SSL_CERT_DIR = ");
+	if (tr->dir)
+		buf_add_escaped(&b, tr->dir, strlen(tr->dir));
+	buf_adds(&b, ")");
+	return buf_detach(&b);
+}
+
+/* Load a PEM file whole; cls and the fix depend on who named the file. */
+static int load_file(SSL_CTX *ctx, const char *path, enum error_class cls, const char *what,
+		     const char *fix, struct error *e)
+{
+	char shown[512];
+
+	if (SSL_CTX_load_verify_file(ctx, path) == 1)
+		return 0;
+	ERR_clear_error();
+	str_escape(shown, sizeof(shown), path, strlen(path));
+	return error_set(e, cls, "cannot load CA certificates from %s%s: %s; %s", what, shown,
+			 access(path, R_OK) ? strerror(errno) : "not PEM certificates", fix);
+}
+
 int tls_ctx_init(struct tls_ctx *t, const char *ca_file, struct error *e)
 {
-	const char *dir;
-	struct stat st;
+	struct tls_trust_facts f = {
+		.ca_file = ca_file,
+		.env_file = getenv(X509_get_default_cert_file_env()),
+		.env_dir = getenv(X509_get_default_cert_dir_env()),
+		.default_dir = X509_get_default_cert_dir(),
+		.default_file = X509_get_default_cert_file(),
+		.has_hash_links = tls_dir_has_hash_links,
+		.is_file = tls_is_file,
+	};
+	struct tls_trust tr;
 
 	memset(t, 0, sizeof(*t));
 	if (verify_index < 0)
 		verify_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (tls_trust_decide(&f, &tr, e))
+		return -1;
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	if (!t->ctx)
 		return error_set(e, ERR_TLS, "cannot create a TLS context");
+	t->store = store_name(&tr);
 	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (ca_file) {
-		t->ca_file = xstrdup(ca_file);
-		if (SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
-			ERR_clear_error();
-			error_set(e, ERR_CONFIG,
-				  "cannot load CA certificates from tls_ca_file = %s: %s",
-				  ca_file, access(ca_file, R_OK) ? strerror(errno) : "not PEM certificates");
-			tls_ctx_release(t);
-			return -1;
-		}
+	switch (tr.source) {
+	case TLS_TRUST_CA_FILE:
+		if (load_file(t->ctx, tr.file, ERR_CONFIG, "tls_ca_file = ",
+			      "point tls_ca_file at a PEM file of CA certificates", e))
+			goto fail;
 		return 0;
+	case TLS_TRUST_ENV:
+		if (tr.file && load_file(t->ctx, tr.file, ERR_CONFIG, "SSL_CERT_FILE = ",
+					 "point SSL_CERT_FILE at a PEM bundle, or unset it", e))
+			goto fail;
+		break;
+	case TLS_TRUST_BUNDLE:
+		/* The bundle is parsed whole, ~150 certificates: slower than the
+		 * hashed directory, which is why that comes first. */
+		if (load_file(t->ctx, tr.file, ERR_TLS, "",
+			      "reinstall your distribution's CA certificates (ca-certificates), "
+			      "or set tls_ca_file", e))
+			goto fail;
+		return 0;
+	case TLS_TRUST_DEFAULT_DIR:
+	case TLS_TRUST_NONE:
+		break;
 	}
-	/* The hashed directory is searched lazily, certificate by certificate;
-	 * loading the whole bundle file would parse ~150 certificates on every
-	 * start, and postern starts once per message. */
-	dir = getenv(X509_get_default_cert_dir_env());
-	if (!dir)
-		dir = X509_get_default_cert_dir();
-	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if (SSL_CTX_load_verify_dir(t->ctx, dir) == 1)
-			return 0;
-	}
-	if (SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
+	/* The hashed directory is searched lazily, certificate by certificate,
+	 * at verification time: nothing is read now. */
+	if (tr.dir && SSL_CTX_load_verify_dir(t->ctx, tr.dir) != 1) {
 		ERR_clear_error();
-		error_set(e, ERR_TLS, "cannot load the system's CA certificates; install ca-certificates "
-			  "or set tls_ca_file");
-		tls_ctx_release(t);
-		return -1;
+		error_set(e, ERR_TLS, "cannot use the CA directory %s", t->store);
+		goto fail;
 	}
 	return 0;
+fail:
+	tls_ctx_release(t);
+	return -1;
 }
 
 void tls_ctx_release(struct tls_ctx *t)
 {
 	SSL_CTX_free(t->ctx);
-	free(t->ca_file);
+	free(t->store);
 	memset(t, 0, sizeof(*t));
 }
 
-static void describe_names(X509 *cert, char *out, size_t len)
+void tls_describe_names(X509 *cert, char *out, size_t len)
 {
 	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	size_t o = 0;
+	struct buf raw = BUF_INIT;
 
-	out[0] = '\0';
-	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && o + 8 < len; i++) {
+	/* Gather the names raw, then escape them in one go: str_escape cuts
+	 * at a character boundary and says "..." when more follows.  Since
+	 * escaping never shortens text, raw text past len would never show:
+	 * stop gathering there (a certificate may carry thousands of names). */
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && raw.len <= len; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *a;
+		const unsigned char *s;
 		char ip[INET6_ADDRSTRLEN];
+		size_t n;
 
 		if (g->type == GEN_DNS) {
-			const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
-			o += (size_t)snprintf(out + o, len - o, "%sDNS:%.*s", o ? ", " : "",
-					      ASN1_STRING_length(g->d.dNSName), (const char *)s);
+			a = g->d.dNSName;
+			s = ASN1_STRING_get0_data(a);
+			n = (size_t)ASN1_STRING_length(a);
+			buf_adds(&raw, raw.len ? ", DNS:" : "DNS:");
+			buf_add(&raw, s, n < len + 1 ? n : len + 1);
 		} else if (g->type == GEN_IPADD) {
-			int n = ASN1_STRING_length(g->d.iPAddress);
-			const unsigned char *s = ASN1_STRING_get0_data(g->d.iPAddress);
+			a = g->d.iPAddress;
+			s = ASN1_STRING_get0_data(a);
+			n = (size_t)ASN1_STRING_length(a);
 			if ((n == 4 && inet_ntop(AF_INET, s, ip, sizeof(ip))) ||
 			    (n == 16 && inet_ntop(AF_INET6, s, ip, sizeof(ip))))
-				o += (size_t)snprintf(out + o, len - o, "%sIP:%s", o ? ", " : "", ip);
+				buf_addf(&raw, "%sIP:%s", raw.len ? ", " : "", ip);
 		}
-		if (o >= len)
-			o = len - 1;
 	}
 	GENERAL_NAMES_free(gens);
-	if (!out[0])
+	if (raw.len)
+		str_escape(out, len, raw.data, raw.len);
+	else
 		snprintf(out, len, "no subjectAltName");
+	buf_release(&raw);
 }
 
-static void name_line(X509_NAME *n, char *out, size_t len)
+void tls_describe_dn(const X509_NAME *name, char *out, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	int got;
+	char *raw;
+	long got;
 
 	out[0] = '\0';
 	if (!b)
 		return;
-	X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
-	got = BIO_read(b, out, (int)len - 1);
-	out[got > 0 ? got : 0] = '\0';
+	/* The text as it is (UTF-8, not \UXXXX; control bytes raw), then the
+	 * one escaper of postern: every control, C1 or bidi character is
+	 * shown the same way as anywhere else (\x1b, not OpenSSL's \1B). */
+	X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE & ~(ASN1_STRFLGS_ESC_MSB | ASN1_STRFLGS_ESC_CTRL));
+	got = BIO_get_mem_data(b, &raw);
+	if (got > 0)
+		str_escape(out, len, raw, (size_t)got);
 	BIO_free(b);
 }
 
@@ -141,9 +324,9 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 		const ASN1_TIME *na = X509_get0_notAfter(cert);
 		struct tm tm;
 
-		describe_names(cert, vi->names, sizeof(vi->names));
-		name_line(X509_get_subject_name(cert), vi->subject, sizeof(vi->subject));
-		name_line(X509_get_issuer_name(cert), vi->issuer, sizeof(vi->issuer));
+		tls_describe_names(cert, vi->names, sizeof(vi->names));
+		tls_describe_dn(X509_get_subject_name(cert), vi->subject, sizeof(vi->subject));
+		tls_describe_dn(X509_get_issuer_name(cert), vi->issuer, sizeof(vi->issuer));
 		if (na && ASN1_TIME_to_tm(na, &tm))
 			strftime(vi->not_after, sizeof(vi->not_after), "%Y-%m-%d %H:%M UTC", &tm);
 	}
@@ -153,7 +336,7 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 static int explain(const struct tls_ctx *t, const struct conn *c, const char *host,
 		   const struct verify_info *vi, struct error *e)
 {
-	const char *store = t->ca_file ? t->ca_file : "the system's CA store";
+	const char *store = t->store ? t->store : "the system's CA store";
 
 	switch (vi->err) {
 	case X509_V_ERR_HOSTNAME_MISMATCH:

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "interrupt.h"
 #include "util.h"
 
 /* What the verify callback saw about the server's own certificate. */
@@ -381,7 +382,7 @@ int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned time
 {
 	struct verify_info vi;
 	SSL *ssl;
-	struct timespec start, now;
+	long long deadline;
 
 	memset(&vi, 0, sizeof(vi));
 	ssl = SSL_new(t->ctx);
@@ -400,10 +401,10 @@ int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned time
 	if (SSL_set_fd(ssl, c->fd) != 1)
 		goto fail_setup;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	deadline = now_ms() + timeout_ms;
 	for (;;) {
-		struct pollfd pfd = { .fd = c->fd };
-		long elapsed;
+		short events;
+		long long left;
 		int r, err;
 
 		ERR_clear_error();
@@ -413,9 +414,9 @@ int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned time
 			break;
 		err = SSL_get_error(ssl, r);
 		if (err == SSL_ERROR_WANT_READ)
-			pfd.events = POLLIN;
+			events = POLLIN;
 		else if (err == SSL_ERROR_WANT_WRITE)
-			pfd.events = POLLOUT;
+			events = POLLOUT;
 		else {
 			int saved = errno;
 			long vr = SSL_get_verify_result(ssl);
@@ -442,15 +443,20 @@ int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned time
 			SSL_free(ssl);
 			return -1;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (elapsed >= (long)timeout_ms || (r = poll(&pfd, 1, (int)(timeout_ms - elapsed))) == 0) {
+		/* one deadline for the whole handshake; a terminating signal
+		 * ends the wait at once (interrupt.h) */
+		left = deadline - now_ms();
+		r = left > 0 ? interrupt_poll(c->fd, events, (int)left) : 0;
+		if (r == 0) {
 			SSL_free(ssl);
 			return error_set(e, ERR_TEMP, "TLS handshake with %s port %u timed out after %u s",
 					 host, c->port, timeout_ms / 1000);
 		}
-		if (r < 0 && errno != EINTR) {
+		if (r < 0) {
 			SSL_free(ssl);
+			if (errno == EINTR)
+				return error_set(e, ERR_INTERRUPTED, "interrupted by %s during the TLS "
+						 "handshake with %s", interrupt_name(interrupt_signal()), host);
 			return error_set(e, ERR_TEMP, "TLS handshake with %s: %s", host, strerror(errno));
 		}
 	}

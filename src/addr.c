@@ -40,24 +40,11 @@ struct addr_parser {
  * terminal should not see. */
 static void quote_text(char *dst, size_t dstsz, const char *s, size_t n)
 {
-	size_t o = 0;
-	size_t i;
+	size_t len = strnlen(s, n);
 
-	for (i = 0; i < n && s[i] && i < QUOTE_MAX && o + 5 < dstsz; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(dst + o, dstsz - o, "\\x%02x", c);
-		else if (c == '"' || c == '\\')
-			o += (size_t)snprintf(dst + o, dstsz - o, "\\%c", c);
-		else
-			dst[o++] = (char)c;
-	}
-	if (i < n && s[i] && o + 4 < dstsz) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
+	str_escape(dst, dstsz, s, len < QUOTE_MAX ? len : QUOTE_MAX);
+	if (len > QUOTE_MAX && strlen(dst) + 4 <= dstsz)
+		strcat(dst, "...");
 }
 
 /* ERR_DATA naming the whole value, what is wrong, and where. */

@@ -31,21 +31,21 @@
 /* Untrusted text (a command's stderr) made fit for one message line. */
 static void add_sanitized(struct buf *b, const char *p, size_t n, size_t max)
 {
-	size_t shown = 0;
+	struct buf joined = BUF_INIT;
+	char shown[CMD_ERR_SHOWN + 4];
 
 	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' '))
 		n--;
-	for (size_t i = 0; i < n && shown < max; i++, shown++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c == '\n')
-			buf_adds(b, " / ");
-		else if (c < 0x20 || c == 0x7f)
-			buf_add(b, "?", 1);
-		else
-			buf_add(b, p + i, 1);
+	/* its lines joined by " / ", then the one escaping policy */
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n')
+			buf_adds(&joined, " / ");
+		else if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
+			buf_add(&joined, p + i, 1);
 	}
-	if (n > max)
-		buf_adds(b, "...");
+	buf_adds(b, str_escape(shown, max + 4 < sizeof(shown) ? max + 4 : sizeof(shown),
+			       joined.data, joined.len));
+	buf_release(&joined);
 }
 
 int password_command_run(const struct account *a, unsigned timeout_s, int own_group, struct secret *s,

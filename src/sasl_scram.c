@@ -188,11 +188,8 @@ int scram_verify(struct sasl *s, const char *data, size_t len, struct error *e)
 
 	if ((v = attr(&p, end, 'e', &vlen))) {
 		char why[64];
-		size_t k;
 
-		for (k = 0; k < vlen && k + 1 < sizeof(why); k++)
-			why[k] = v[k] >= 0x20 && v[k] < 0x7f ? v[k] : '?';
-		why[k] = '\0';
+		str_escape(why, sizeof(why), v, vlen);
 		return error_set(e, ERR_AUTH, "server refused the SCRAM exchange: %s", why);
 	}
 	v = attr(&p, end, 'v', &vlen);

@@ -41,6 +41,10 @@ static const char *port_hint(unsigned port)
 
 /* Wait for events on fd for at most timeout_ms; a terminating signal ends
  * the wait at once (errno EINTR). */
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0	/* SIGPIPE is ignored in main anyway */
+#endif
+
 static int wait_fd(int fd, short events, unsigned timeout_ms)
 {
 	int r = interrupt_poll(fd, events, (int)timeout_ms);

@@ -48,6 +48,20 @@ static void add_sanitized(struct buf *b, const char *p, size_t n, size_t max)
 	buf_release(&joined);
 }
 
+/* A pipe whose ends the command does not inherit beyond the dup2s. */
+static int cloexec_pipe(int fd[2])
+{
+#ifdef HAVE_PIPE2
+	return pipe2(fd, O_CLOEXEC);
+#else
+	if (pipe(fd) < 0)
+		return -1;
+	fcntl(fd[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fd[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+#endif
+}
+
 int password_command_run(const struct account *a, unsigned timeout_s, int own_group, struct secret *s,
 		  struct error *e)
 {
@@ -64,7 +78,7 @@ int password_command_run(const struct account *a, unsigned timeout_s, int own_gr
 
 	if (maxfd < 0 || maxfd > 4096)
 		maxfd = 4096;
-	if (pipe2(op, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
+	if (cloexec_pipe(op) || cloexec_pipe(ep)) {
 		error_set(e, ERR_OS, "password_command: cannot create a pipe: %s", strerror(errno));
 		goto out;
 	}

@@ -4,7 +4,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -50,7 +52,10 @@ void secret_protect_process(void)
 {
 	struct rlimit rl = { 0, 0 };
 
+#if defined(HAVE_PRCTL) && defined(PR_SET_DUMPABLE)
+	/* Linux: no ptrace by the same user, no /proc/PID/mem */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 	setrlimit(RLIMIT_CORE, &rl);
 }
 

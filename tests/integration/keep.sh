@@ -78,12 +78,16 @@ grep -q '^>From the start of a line$' "$dl"; check_status $? "a body line starti
 # recipients, Bcc included; the kept trace fields do not go out.
 server_start "$t/srv"
 mk_account_config "$t/good.ini"
-sender=$(awk 'NR==1{next} /^(Return-Path|X-Postern-[A-Za-z-]+):/{print; next} {exit}' "$dl" |
-	sed -n 's/^Return-Path: <\(.*\)>$/\1/p')
-rcpts=$(awk 'NR==1{next} /^(Return-Path|X-Postern-[A-Za-z-]+):/{print; next} {exit}' "$dl" |
-	sed -n 's/^X-Postern-Envelope-To: //p')
-# shellcheck disable=SC2086
-sed '1d; s/^>\(>*From \)/\1/' "$dl" | "$POSTERN" -C "$t/good.ini" -f "$sender" -- $rcpts
+# (the four lines of postern(1), word for word, with -C for the test server)
+mkdir -p "$t/resend" && cp "$dl" "$t/resend/msg"
+(
+	cd "$t/resend" &&
+	env=$(awk 'NR==1{next} /^(Return-Path|X-Postern-[A-Za-z-]+):/{print; next} {exit}' msg) &&
+	sender=$(printf '%s\n' "$env" | sed -n 's/^Return-Path: <\(.*\)>$/\1/p') &&
+	rcpts=$(printf '%s\n' "$env" | sed -n 's/^X-Postern-Envelope-To: //p') &&
+	# shellcheck disable=SC2086
+	sed '1d; s/^>\(>*From \)/\1/' msg | "$POSTERN" -C "$t/good.ini" -f "$sender" -- $rcpts
+)
 is "$?" 0 "the recipe sends the kept message again"
 wait_for_mail 4
 is "$(mail_count)" 4 "to exactly its four recipients, Bcc included"

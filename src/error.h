@@ -2,8 +2,10 @@
  *
  * Fallible functions return 0 on success and -1 on failure, and fill a
  * caller-supplied struct error.  The class says what kind of failure it was
- * (main.c maps classes to sysexits.h codes in one table); the message says
- * what happened, why, and what to do about it. */
+ * (error_exit_code() maps classes to sysexits.h codes in one table, see
+ * postern(1)); the message says what happened, why, and what to do about
+ * it.  Messages may quote untrusted text: whoever shows one escapes it
+ * (log.c does, for stderr). */
 #ifndef POSTERN_ERROR_H
 #define POSTERN_ERROR_H
 

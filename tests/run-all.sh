@@ -58,10 +58,12 @@ grep -A1 'archives ready' build/distcheck.log
 
 step "libFuzzer: ${FUZZ_SECONDS}s per parser"
 rm -rf build-fuzz && mkdir build-fuzz
-(cd build-fuzz && "$top/configure" -q --enable-fuzzers --enable-sanitizers CC=clang-14 &&
-	make -s -j"$jobs" tests/fuzz/fuzz_addr tests/fuzz/fuzz_header tests/fuzz/fuzz_reply tests/fuzz/fuzz_config \
-		tests/fuzz/fuzz_netrc)
-for f in fuzz_addr fuzz_header fuzz_reply fuzz_config fuzz_netrc; do
+(cd build-fuzz && "$top/configure" -q --enable-fuzzers --enable-sanitizers CC=clang-14)
+fuzzers=$(make -s -C build-fuzz print-fuzzers)	# the one list: FUZZERS in Makefile.am
+# shellcheck disable=SC2086
+make -s -C build-fuzz -j"$jobs" $fuzzers
+for h in $fuzzers; do
+	f=${h##*/}
 	work=$(mktemp -d)
 	cp "$top/tests/fuzz/corpus/$f"/* "$work/"
 	if ! (cd build-fuzz && ./tests/fuzz/$f -max_total_time="$FUZZ_SECONDS" -max_len=4096 \

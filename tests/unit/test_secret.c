@@ -79,7 +79,12 @@ static double now(void)
 
 static void write_file(const char *path, const char *text, mode_t mode)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f;
+
+	/* A new file: an earlier one may be mode 0400, which only root could
+	 * open for writing. */
+	unlink(path);
+	f = fopen(path, "w");
 
 	if (!f) {
 		perror(path);

@@ -4,9 +4,15 @@
 # (unit, transcript, fuzz-corpus and integration tests against real Postfix
 # + Dovecot on loopback), then build again with ASan+UBSan and run it all
 # again, then fuzz each parser briefly with libFuzzer.
-# A skipped test fails the run: nothing is counted as passed that did not run.
+# `make check` on its own installs nothing and skips what it cannot run (no
+# root, no packages); this script installs everything first, runs as root,
+# and fails if anything was skipped: nothing counts as passed that did not run.
 set -eu
 cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+	echo "tests/run-all.sh must run as root (it installs packages and starts servers)" >&2
+	exit 1
+fi
 top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}

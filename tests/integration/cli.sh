@@ -1,8 +1,8 @@
 #!/bin/bash
 # The command line and the "never lose mail" paths that need no server:
-# usage errors, configuration errors, bad messages, -X, setuid.  Every
-# postern runs in a network namespace of its own, where nothing listens on
-# 127.0.0.1 whatever the machine runs.  TAP.
+# usage errors, configuration errors, bad messages, -X, setuid.  Every run
+# that may connect is in a network namespace of its own, where nothing
+# listens on 127.0.0.1 whatever the machine runs.  TAP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 require_root_and_deps base
 require_private_net

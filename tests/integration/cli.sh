@@ -1,22 +1,24 @@
 #!/bin/bash
 # The command line and the "never lose mail" paths that need no server:
-# usage errors, configuration errors, bad messages, -X, setuid.  TAP.
+# usage errors, configuration errors, bad messages, -X, setuid.  Every run
+# that may connect is in a network namespace of its own, where nothing
+# listens on 127.0.0.1 whatever the machine runs.  TAP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-require_root_and_deps
+require_root_and_deps base
+require_private_net
 
-t=$(mktemp -d "${TMPDIR:-/tmp}/postern-cli.XXXXXX")
-trap 'rm -rf "$t"' EXIT
+test_tmpdir
+t=$TEST_TMPDIR
 export HOME=$t/home XDG_CONFIG_HOME=$t/home/.config
 mkdir -p "$HOME"
 msg=$t/msg
 printf 'Subject: kept\n\nthe body that must not be lost\n' > "$msg"
 
 # A config whose server is a closed port on loopback: sends fail fast.
-closed=$(free_port)
 cfg=$t/closed.ini
-mk_config "$cfg" "[a]" "host = 127.0.0.1" "port = $closed" "tls = off" "from = me@example.org"
+mk_config "$cfg" "[a]" "host = 127.0.0.1" "port = 2525" "tls = off" "from = me@example.org"
 
-run() { out=$("$POSTERN" "$@" < "$msg" 2>&1); rc=$?; }
+run() { out=$(in_private_net "$POSTERN" "$@" < "$msg" 2>&1); rc=$?; }
 
 run --version
 is "$rc" 0 "--version exits 0"
@@ -82,10 +84,10 @@ run -C "$cfg"
 is "$rc" 64 "no recipients: 64"
 like "$out" 'no recipients' "says there are none"
 printf 'Subject: x\n\nnul \000 here\n' > "$t/nul"
-out=$("$POSTERN" -C "$cfg" you@example.org < "$t/nul" 2>&1); rc=$?
+out=$(in_private_net "$POSTERN" -C "$cfg" you@example.org < "$t/nul" 2>&1); rc=$?
 is "$rc" 65 "a NUL in the message: 65"
 like "$out" 'NUL' "NUL named"
-out=$(printf 'Subject: x\n\nb\n' | "$POSTERN" -C "$cfg" -f "$(printf 'a@b\rRCPT TO:<evil@x>')" you@example.org 2>&1); rc=$?
+out=$(printf 'Subject: x\n\nb\n' | in_private_net "$POSTERN" -C "$cfg" -f "$(printf 'a@b\rRCPT TO:<evil@x>')" you@example.org 2>&1); rc=$?
 is "$rc" 64 "CR in the envelope sender is refused"
 
 # postern refuses to run set-id.

@@ -1,32 +1,45 @@
 # shellcheck shell=bash disable=SC2034
 # lib.sh - sourced by postern's integration tests (bash).  TAP on stdout for
-# automake's tap-driver; diagnostics as "# " lines.  A missing dependency is
-# a failure (Bail out!), never a skip counted as a pass.
+# automake's tap-driver; diagnostics as "# " lines.
 #
 #     . "${top_srcdir:-.}/tests/integration/lib.sh"
+#     require_root_and_deps server
+#     test_tmpdir; t=$TEST_TMPDIR
 #
 # Environment from `make check`: top_srcdir, top_builddir, POSTERN, PYTHON3.
 # Do not `set -e` in tests: a failing check must be reported, not end the
 # script (an unexpected exit leaves no plan, which the driver reports as an
-# error -- never as a pass).  Prefer at_exit over your own `trap ... EXIT`
-# (a trap of your own replaces the library's cleanup of servers and peers).
+# error -- never as a pass).  Use at_exit, never a `trap ... EXIT` of your
+# own: that would replace the library's cleanup, which stops the servers
+# and peers and keeps $TEST_TMPDIR when a check failed.
 #
-# Knobs:  POSTERN_ALLOW_SKIP=1  no root / missing deps -> skip instead of Bail out!
-#         POSTERN_KEEP_TMP=1    keep $TEST_TMPDIR (it is kept anyway when a check failed)
+# Skips: `make check` must work as an ordinary user without network (as a
+# distribution's package build runs it), so nothing here installs anything.
+# A test that lacks root or packages prints "1..0 # SKIP why" and exits 0,
+# which automake's tap-driver counts as SKIP (it counts exit status 77 as an
+# error, not a skip).  tests/run-all.sh installs everything, runs as root
+# and fails the run if anything was skipped: a skip is never a pass.
+#
+# Knobs:  POSTERN_KEEP_TMP=1    keep $TEST_TMPDIR (it is kept anyway when a check failed)
 #         POSTERN_TEST_TIMEOUT  seconds for each `capture` (default 60)
 #
 # TAP:      ok VALUE NAME (pass if VALUE is non-empty and not 0),
 #           check_status STATUS NAME (pass if STATUS is 0), is, isnt, like,
-#           unlike, check NAME CMD..., check_fails, check_exit WANT NAME CMD...,
-#           skip, diag, tap_plan_later, tap_done, bail / bail_out
-# Needs:    require_root_and_deps (root + packages + $POSTERN), require_servers
-#           (root + packages), require_root, require_deps, require_postern
+#           unlike, check NAME CMD..., skip, diag, bail, tap_plan_later, tap_done
+# Needs:    require_root_and_deps [GROUP...] (root, the packages of those
+#           groups of tests/server/install-deps.sh -- default: server -- and
+#           $POSTERN), require_servers (root and the server packages),
+#           require_private_net (in_private_net works); when unmet, each
+#           skips the whole test with skip_all REASON
+# Cleanup:  test_tmpdir (-> $TEST_TMPDIR), at_exit "shell command"
 # Servers:  server_start DIR|NAME [CERT|VAR=VALUE...], server_env, server_stop,
-#           wait_for_mail N [S], mail_count, last_mail, mail_files, clear_maildir
+#           wait_for_mail N [S], mail_count
 # Configs:  mk_config FILE LINE... | mk_config FILE - (stdin),
 #           mk_account_config FILE [KEY=VALUE...]
 # Peers:    peer_start NAME SCENARIO... [-- OPTS], peer_wait, peer_transcript,
-#           proxy_start TARGET_PORT DELAY_MS, free_port, capture CMD...
+#           proxy_start TARGET_PORT DELAY_MS
+# Running:  capture CMD..., free_port, in_private_net CMD... (no listener on
+#           any port of its 127.0.0.1, whatever the machine runs)
 
 # Tests are bash scripts, but `make check` may run them with /bin/sh:
 # re-run the sourcing script under bash (dash executes this line before
@@ -57,7 +70,6 @@ tap_plan_later() { :; }
 
 # diag TEXT...: each line as a "# " comment
 diag() { local l; printf '%s\n' "$@" | while IFS= read -r l; do printf '# %s\n' "$l"; done; }
-note() { diag "$@"; }
 
 _pass() { _tap_n=$((_tap_n + 1)); printf 'ok %d - %s\n' "$_tap_n" "$1"; return 0; }
 _fail() {
@@ -77,7 +89,6 @@ check_status() {
     [ "$1" = 0 ] && { _pass "$2"; return 0; }
     _fail "$2"; diag "  status $1"; return 1
 }
-ok_status() { check_status "$@"; }
 
 # check NAME CMD ARGS...: passes when the command exits 0; its output is
 # shown as diagnostics when it fails.
@@ -86,24 +97,6 @@ check() {
     out=$("$@" 2>&1); st=$?
     [ "$st" = 0 ] && { _pass "$name"; return 0; }
     _fail "$name"; diag "command: $*" "exit status: $st"; [ -z "$out" ] || diag "$out"
-    return 1
-}
-
-# check_fails NAME CMD ARGS...: passes when the command exits non-zero.
-check_fails() {
-    local name=$1 out st; shift
-    out=$("$@" 2>&1); st=$?
-    [ "$st" != 0 ] && { _pass "$name"; return 0; }
-    _fail "$name"; diag "command: $*" "unexpectedly succeeded"; [ -z "$out" ] || diag "$out"
-    return 1
-}
-
-# check_exit WANT NAME CMD ARGS...: passes when the command exits with WANT.
-check_exit() {
-    local want=$1 name=$2 out st; shift 2
-    out=$("$@" 2>&1); st=$?
-    [ "$st" = "$want" ] && { _pass "$name"; return 0; }
-    _fail "$name"; diag "command: $*" "exit status: $st, wanted $want"; [ -z "$out" ] || diag "$out"
     return 1
 }
 
@@ -138,22 +131,17 @@ unlike() {
     _pass "$3"
 }
 
-# skip REASON [N]: N skipped checks with POSTERN_ALLOW_SKIP=1, otherwise N
-# failures (a skip must never pass unnoticed).
+# skip REASON [N]: N skipped checks ("ok N # SKIP REASON"): automake counts
+# them as SKIP, and tests/run-all.sh fails a run that has any.
 skip() {
     local why=$1 n=${2:-1} i
     for ((i = 0; i < n; i++)); do
-        if [ -n "${POSTERN_ALLOW_SKIP:-}" ]; then
-            _tap_n=$((_tap_n + 1)); printf 'ok %d # SKIP %s\n' "$_tap_n" "$why"
-        else
-            _fail "$why (skipping is not allowed: set POSTERN_ALLOW_SKIP=1)"
-        fi
+        _tap_n=$((_tap_n + 1)); printf 'ok %d # SKIP %s\n' "$_tap_n" "$why"
     done
 }
 
 # bail REASON: abort the whole test file (the driver reports an error).
 bail() { printf 'Bail out! %s\n' "$*"; exit 1; }
-bail_out() { bail "$@"; }
 
 # tap_done: print the plan and exit (1 if a check failed or none ran).
 tap_done() {
@@ -208,43 +196,46 @@ test_tmpdir() {
 }
 
 # ------------------------------------------------------------ requirements
-# require_deps: packages from tests/server/install-deps.sh, installed if
-# missing and root; otherwise bail out (or skip all with POSTERN_ALLOW_SKIP).
-require_deps() {
-    local out
-    if out=$(sh "$INSTALL_DEPS_SH" --check 2>&1); then return 0; fi
-    if [ "$(id -u)" = 0 ]; then
-        out=$(sh "$INSTALL_DEPS_SH" 2>&1) && return 0
-        diag "$out"
-        bail_out "tests/server/install-deps.sh failed"
-    fi
-    _skip_all_or_bail "test dependencies missing and not root ($out)"
+# skip_all REASON: the whole test is skipped ("1..0 # SKIP REASON", exit 0:
+# the tap-driver counts that as one SKIP; an exit status of 77 would be an
+# error to it).  Only before the first check.
+skip_all() {
+    printf '1..0 # SKIP %s\n' "$*"
+    _tap_plan_printed=1
+    exit 0
 }
 
-# require_root: the servers need root (Postfix drops privileges itself).
-require_root() {
+# require_root_and_deps [GROUP...]: root, the packages of those groups of
+# tests/server/install-deps.sh (default: server) and the postern binary.
+require_root_and_deps() { _require_root; _require_deps "$@"; _require_postern; }
+
+# require_servers: what server_start needs (root and the server packages).
+require_servers() { _require_root; _require_deps server; }
+
+# Postfix and Dovecot start as root and drop privileges; unshare -n, chown
+# and setuid files need root too.
+_require_root() {
     [ "$(id -u)" = 0 ] && return 0
-    _skip_all_or_bail "integration tests with servers must run as root"
+    skip_all "needs root (servers on loopback, private network namespaces); tests/run-all.sh runs it as root"
 }
 
-# require_servers: what server_start needs (root and the packages).
-require_servers() { require_root; require_deps; }
-
-# require_root_and_deps: root, the packages and the postern binary.
-require_root_and_deps() { require_root; require_deps; require_postern; }
-
-# require_postern: the binary under test must exist.
-require_postern() {
-    [ -x "$POSTERN" ] || bail_out "postern binary not found at $POSTERN (build it first)"
+# The packages are checked, never installed here (no apt-get inside make check).
+_require_deps() {
+    local out
+    out=$(sh "$INSTALL_DEPS_SH" --check "${@:-server}" 2>&1) && return 0
+    skip_all "packages ${out#missing: } are not installed; tests/server/install-deps.sh (run by tests/run-all.sh) installs them"
 }
 
-_skip_all_or_bail() {
-    if [ -n "${POSTERN_ALLOW_SKIP:-}" ]; then
-        printf '1..0 # SKIP %s\n' "$*"
-        _tap_plan_printed=1
-        exit 0
-    fi
-    bail_out "$* (set POSTERN_ALLOW_SKIP=1 to skip instead)"
+# require_private_net: in_private_net works here (root is not enough in a
+# container without CAP_SYS_ADMIN).
+require_private_net() {
+    local out
+    out=$(in_private_net true 2>&1) && return 0
+    skip_all "cannot make a private network namespace (unshare -n, ip link): ${out:-failed}"
+}
+
+_require_postern() {
+    [ -x "$POSTERN" ] || bail "postern binary not found at $POSTERN (build it first)"
 }
 
 # ---------------------------------------------------------------- servers
@@ -340,21 +331,6 @@ wait_for_mail() {
     return 0
 }
 
-# last_mail: path of the newest message in the Maildir (empty if none)
-last_mail() {
-    ls -t "$MAILDIR/new" 2>/dev/null | head -n 1 | sed "s|^|$MAILDIR/new/|"
-}
-
-# mail_files: every message file in the Maildir, oldest first
-mail_files() {
-    ls -tr "$MAILDIR/new" 2>/dev/null | sed "s|^|$MAILDIR/new/|"
-}
-
-# clear_maildir: forget delivered messages (between checks)
-clear_maildir() {
-    find "$MAILDIR/new" "$MAILDIR/cur" -maxdepth 1 -type f -delete 2>/dev/null
-}
-
 # ----------------------------------------------------------------- config
 # mk_config FILE LINE...: a postern configuration made of these lines, mode 0600.
 #     mk_config "$t/a.ini" "[a]" "host = localhost" "port = $SUBMISSION_PORT"
@@ -421,6 +397,14 @@ mk_account_config() {
 # free_port: a port on 127.0.0.1 that nobody listens on (now)
 free_port() {
     "$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# in_private_net CMD ARGS...: run CMD in a network namespace of its own
+# whose loopback is up and empty: every port of 127.0.0.1 (25 included) is
+# closed there, whatever the machine runs (Debian's exim4 listens on 25).
+# Root only (require_root_and_deps, require_private_net).  Its status is CMD's.
+in_private_net() {
+    unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$@"
 }
 
 # capture CMD ARGS...: run with a time limit (POSTERN_TEST_TIMEOUT, default

@@ -9,7 +9,7 @@
 # checked with the mechanisms that hash the password (SASLprep for SCRAM).
 # TAP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-require_root_and_deps
+require_root_and_deps server
 
 test_tmpdir
 t=$TEST_TMPDIR

@@ -2,16 +2,37 @@
 # Install what postern's integration tests need (Debian/Ubuntu, as root).
 # Idempotent and fast when everything is already installed: dpkg-query first,
 # apt-get only if something is missing, `apt-get update` only when needed.
-# Never leaves a package-started Postfix/Dovecot running.
+# Never leaves a package-started Postfix/Dovecot running.  tests/run-all.sh
+# (and so CI) and tests/demo.sh run it; `make check` never does: a test
+# whose packages are missing skips and names them (tests/integration/lib.sh
+# asks with --check).
 #
-# Usage: tests/server/install-deps.sh [--check]
+# Usage: tests/server/install-deps.sh [--check] [GROUP...]
+#   GROUP     base     python3, openssl, unshare, ip: the scripted peer,
+#                      certificates, private network namespaces
+#             server   base + Postfix, Dovecot, swaks, msmtp
+#             keyring  dbus, gnome-keyring, secret-tool
+#             (default: every group)
 #   --check   only report; exit 0 if all present, 1 if something is missing.
-# Env: POSTERN_EXTRA_DEPS="pkg ..." to add packages.
+# Env: POSTERN_EXTRA_DEPS="pkg ..." to add packages (a test that needs more
+# should add them to a group here, or tests/run-all.sh will not install them).
 set -eu
 
-PKGS="postfix dovecot-core swaks libnet-ssleay-perl libio-socket-ssl-perl
-libauthen-sasl-perl libdigest-hmac-perl msmtp openssl python3 ca-certificates
-procps util-linux iproute2 ${POSTERN_EXTRA_DEPS:-}"
+check=
+if [ "${1:-}" = --check ]; then check=1; shift; fi
+[ $# -gt 0 ] || set -- base server keyring
+BASE_PKGS="openssl python3 ca-certificates procps util-linux iproute2"
+PKGS=
+for g in "$@"; do
+    case $g in
+    base) PKGS="$PKGS $BASE_PKGS" ;;
+    server) PKGS="$PKGS $BASE_PKGS postfix dovecot-core swaks libnet-ssleay-perl
+        libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl msmtp" ;;
+    keyring) PKGS="$PKGS dbus gnome-keyring libsecret-tools" ;;
+    *) echo "install-deps: unknown group $g (base, server, keyring)" >&2; exit 2 ;;
+    esac
+done
+PKGS="$PKGS ${POSTERN_EXTRA_DEPS:-}"
 
 missing() {
     # one dpkg-query for all; unknown packages are reported on stderr only
@@ -19,7 +40,7 @@ missing() {
            awk '$2 == "installed" { print $1 }')
     out=
     for p in $PKGS; do
-        case " $(echo $have) " in
+        case " $(echo $have) $out " in
         *" $p "*) ;;
         *) out="$out $p" ;;
         esac
@@ -31,7 +52,7 @@ miss=$(missing)
 if [ -z "$miss" ]; then
     exit 0
 fi
-if [ "${1:-}" = --check ]; then
+if [ -n "$check" ]; then
     echo "missing:$miss" >&2
     exit 1
 fi
@@ -40,7 +61,8 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-# Tests run in parallel: let one of them install, the others wait and recheck.
+# Two installs at once (say, tests/demo.sh beside tests/run-all.sh): one
+# installs, the other waits and rechecks.
 lock=/run/lock/postern-install-deps.lock
 [ -d /run/lock ] || lock=/tmp/postern-install-deps.lock
 exec 9>"$lock"

@@ -557,8 +557,17 @@ static void test_errors(void)
 	spool_release(&sp);
 	ok(access(path, F_OK) < 0 && errno == ENOENT, "release unlinks");
 	ok(sp.fd == -1 && sp.path == NULL, "and clears");
+	/* A second release must touch nothing: not the descriptor number the
+	 * first one closed (now another file's), not the path it unlinked
+	 * (now another file). */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	spool_release(&sp);
-	ok(1, "release twice is harmless");
+	ok(fd >= 0 && fcntl(fd, F_GETFD) != -1, "release twice: a reused descriptor stays open");
+	ok(access(path, F_OK) == 0, "release twice: a new file at the old path stays");
+	ok(sp.fd == -1 && sp.path == NULL, "release twice: still cleared");
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
 	free(path);
 	ok(spool_create(&sp, "/nonexistent/dir", &e) == -1 && e.cls == ERR_IO &&
 	   strstr(e.msg, "/nonexistent/dir"), "bad dir: %s", e.msg);

@@ -5,7 +5,7 @@
 # error names the port, and with it the account that was picked; no server
 # is needed.  TAP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-require_postern
+require_deps_and_postern base
 
 test_tmpdir
 t=$TEST_TMPDIR

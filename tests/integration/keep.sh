@@ -8,7 +8,7 @@
 # SIGTERM, SIGINT and SIGHUP do while the message is read, while it is
 # sent, and in -bs.  TAP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-require_root_and_deps
+require_root_and_deps server
 
 test_tmpdir
 t=$TEST_TMPDIR

@@ -28,12 +28,13 @@
 #           unlike, check NAME CMD..., skip, diag, bail, tap_plan_later, tap_done
 # Needs:    require_root_and_deps [GROUP...] (root, the packages of those
 #           groups of tests/server/install-deps.sh -- default: server -- and
-#           $POSTERN), require_servers (root and the server packages),
+#           $POSTERN), require_deps_and_postern [GROUP...] (the same without
+#           root; default: base), require_servers (root and the server packages),
 #           require_private_net (in_private_net works); when unmet, each
 #           skips the whole test with skip_all REASON
 # Cleanup:  test_tmpdir (-> $TEST_TMPDIR), at_exit "shell command"
 # Servers:  server_start DIR|NAME [CERT|VAR=VALUE...], server_env, server_stop,
-#           wait_for_mail N [S], mail_count
+#           wait_for_mail N [S], mail_count, mail_files, clear_maildir
 # Configs:  mk_config FILE LINE... | mk_config FILE - (stdin),
 #           mk_account_config FILE [KEY=VALUE...]
 # Peers:    peer_start NAME SCENARIO... [-- OPTS], peer_wait, peer_transcript,
@@ -212,6 +213,10 @@ require_root_and_deps() { _require_root; _require_deps "$@"; _require_postern; }
 # require_servers: what server_start needs (root and the server packages).
 require_servers() { _require_root; _require_deps server; }
 
+# require_deps_and_postern [GROUP...]: for a test that runs as any user
+# (no server, no namespace): the packages of those groups and the binary.
+require_deps_and_postern() { _require_deps "${@:-base}"; _require_postern; }
+
 # Postfix and Dovecot start as root and drop privileges; unshare -n, chown
 # and setuid files need root too.
 _require_root() {
@@ -329,6 +334,16 @@ wait_for_mail() {
         sleep 0.05
     done
     return 0
+}
+
+# mail_files: every message file in the Maildir, oldest first
+mail_files() {
+    ls -tr "$MAILDIR/new" 2>/dev/null | sed "s|^|$MAILDIR/new/|"
+}
+
+# clear_maildir: forget delivered messages (between checks)
+clear_maildir() {
+    find "$MAILDIR/new" "$MAILDIR/cur" -maxdepth 1 -type f -delete 2>/dev/null
 }
 
 # ----------------------------------------------------------------- config

@@ -5,7 +5,7 @@
 # with timeout = 2 postern gives up after about 2 s, exits 69 and keeps the
 # message.  TAP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-require_root_and_deps
+require_root_and_deps base
 
 test_tmpdir
 t=$TEST_TMPDIR

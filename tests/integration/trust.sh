@@ -14,7 +14,7 @@
 # store that was used; nothing loadable, or an SSL_CERT_FILE that cannot be
 # loaded, says what to do.  Root (mounts, servers).  TAP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-require_root_and_deps
+require_root_and_deps server
 
 test_tmpdir
 t=$TEST_TMPDIR

@@ -11,10 +11,15 @@ const char cli_usage[] =
 	"  -a ACCOUNT    use this account of the configuration\n"
 	"  -C FILE       read this configuration file\n"
 	"  -v            show the SMTP conversation on standard error (passwords hidden)\n"
+	"  -odb, -odq    queue and send in the background / queue only (see queue = in postern.ini(5))\n"
 	"  -bs           speak SMTP on standard input and output (Symfony Mailer, Laravel)\n"
-	"  -bp, mailq    show the queue;  -q  run the queue\n"
+	"  -bp, mailq    list the queue;  -q  send what is due in the queue\n"
 	"  --version, --help\n"
-	"Other sendmail options are accepted and ignored; see postern(1).\n";
+	"Other sendmail options are accepted and ignored; see postern(1).\n"
+	"\n"
+	"postern's own commands (only as the first argument):\n"
+	"  postern queue list|run [--all]|show ID|drop ID|retry [ID]  [-C FILE] [-v]\n"
+	"  postern password set|forget|check  [-C FILE] [-v] [ACCOUNT]\n";
 
 void cli_init(struct cli *c)
 {
@@ -58,11 +63,17 @@ static int take_arg(int argc, char **argv, int *i, const char *rest, char opt,
 
 static int do_o(struct cli *c, const char *v, struct error *e)
 {
-	/* -oi is the only -o option that changes what postern does; the
-	 * delivery (-od*), error (-oe*) and other sendmail options have no
-	 * meaning for a submission agent. */
+	/* -oi and the delivery modes -od... change what postern does; the
+	 * error (-oe*) and other sendmail options have no meaning for a
+	 * submission agent. */
 	if (!strcmp(v, "i"))
 		c->dot_ends = 0;
+	else if (!strcmp(v, "db"))
+		c->delivery = CLI_DELIVER_BACKGROUND;
+	else if (!strcmp(v, "dq"))
+		c->delivery = CLI_DELIVER_QUEUE_ONLY;
+	else if (!strcmp(v, "di") || !strcmp(v, "df"))
+		c->delivery = CLI_DELIVER_CONFIG;
 	else
 		ignore(c, 'o', v);
 	return 0;
@@ -93,8 +104,9 @@ int cli_parse(struct cli *c, int argc, char **argv, struct error *e)
 			c->mode = CLI_LIST_QUEUE;
 		else if (!strcmp(name, "newaliases"))
 			c->mode = CLI_NOOP;
-		else if (!strcmp(name, "postern") && argc > 1 && !strcmp(argv[1], "password")) {
-			c->mode = CLI_PASSWORD;
+		else if (!strcmp(name, "postern") && argc > 1 &&
+			 (!strcmp(argv[1], "password") || !strcmp(argv[1], "queue"))) {
+			c->mode = !strcmp(argv[1], "password") ? CLI_PASSWORD : CLI_QUEUE;
 			c->sub_argc = argc - 1;
 			c->sub_argv = argv + 1;
 			return 0;
@@ -163,11 +175,19 @@ int cli_parse(struct cli *c, int argc, char **argv, struct error *e)
 				if (take_arg(argc, argv, &i, rest, o, &v, e) || do_b(c, v, e))
 					return -1;
 				break;
+			case 'N': case 'R': case 'V':
+				/* DSN requests: kept with a queued message (postern
+				 * asks the server for no DSN) */
+				if (take_arg(argc, argv, &i, rest, o,
+					     o == 'N' ? &c->dsn_notify : o == 'R' ? &c->dsn_ret : &c->dsn_envid, e))
+					return -1;
+				ignore(c, o, o == 'N' ? c->dsn_notify : o == 'R' ? c->dsn_ret : c->dsn_envid);
+				break;
 			case 'X':
 				/* sendmail writes a traffic log here; PHPMailer's
 				 * CVE-2016-10033 abused that.  postern never writes it. */
 			case 'B': case 'O': case 'A': case 'L': case 'h':
-			case 'p': case 'N': case 'R': case 'V':
+			case 'p':
 				if (take_arg(argc, argv, &i, rest, o, &v, e))
 					return -1;
 				ignore(c, o, v);

@@ -18,7 +18,15 @@ enum cli_mode {
 	CLI_NOOP,		/* -bi / newaliases: nothing to do for postern */
 	CLI_VERSION,		/* --version */
 	CLI_HELP,		/* --help */
-	CLI_PASSWORD,		/* `postern password ...`: see password.h */
+	CLI_PASSWORD,		/* `postern password ...`: see cmd_password.h */
+	CLI_QUEUE,		/* `postern queue ...`: see cmd_queue.h */
+};
+
+/* -od: when to deliver (sendmail's delivery modes). */
+enum cli_delivery {
+	CLI_DELIVER_CONFIG = 0,	/* -odi, -odf or none: as the account's queue = says */
+	CLI_DELIVER_BACKGROUND,	/* -odb: queue, send from a detached process, return */
+	CLI_DELIVER_QUEUE_ONLY,	/* -odq: queue only; the next queue run sends it */
 };
 
 struct cli {
@@ -29,7 +37,11 @@ struct cli {
 	const char *fullname;	/* -F */
 	int read_recipients;	/* -t */
 	int dot_ends;		/* 1 unless -i / -oi */
-	int verbose;		/* -v */
+	int verbose;		/* -v (twice: also the engine's states) */
+	enum cli_delivery delivery;	/* -od... */
+	const char *dsn_notify;	/* -N: kept with a queued message */
+	const char *dsn_ret;	/* -R */
+	const char *dsn_envid;	/* -V */
 	int stdin_tty;		/* standard input is a terminal (set by main) */
 	struct strvec rcpts;	/* the bare words, as given */
 	struct strvec ignored;	/* flags accepted and ignored, for -v */
@@ -41,12 +53,13 @@ void cli_init(struct cli *c);
 void cli_release(struct cli *c);
 
 /* Parse argv (argv[0] decides: "mailq" lists the queue, "newaliases" does
- * nothing).  postern's own subcommands ("password") are recognised only as
- * the first argument when invoked as postern; they get the rest of argv in
- * sub_argc/sub_argv and parse it themselves.  Invoked as sendmail, or with
- * a sendmail option first, every bare word is a recipient.  Options may come before, between or after recipients, until
- * "--".  Returns 0, or -1 with ERR_USAGE naming the bad option.  The
- * strings in c point into argv. */
+ * nothing).  postern's own subcommands ("password", "queue") are recognised
+ * only as the first argument when invoked as postern; they get the rest of
+ * argv in sub_argc/sub_argv and parse it themselves.  Invoked as sendmail,
+ * or with a sendmail option first, every bare word is a recipient.
+ * Options may come before, between or after recipients, until "--".
+ * Returns 0, or -1 with ERR_USAGE naming the bad option.  The strings in c
+ * point into argv. */
 int cli_parse(struct cli *c, int argc, char **argv, struct error *e);
 
 /* The --help text. */

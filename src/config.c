@@ -24,7 +24,7 @@
 #define CONFIG_LINE_MAX 199
 #define CONFIG_FILE_MAX (256 * 1024)
 
-enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT };
+enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT, K_QUEUE, K_LIFETIME };
 
 struct key {
 	const char *name;
@@ -46,6 +46,8 @@ static const struct key keys[] = {
 	KEY("tls_ca_file", K_STR, tls_ca_file),
 	KEY("timeout", K_TIMEOUT, timeout),
 	KEY("ehlo_name", K_STR, ehlo_name),
+	KEY("queue", K_QUEUE, queue),
+	KEY("queue_lifetime", K_LIFETIME, queue_lifetime),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -87,6 +89,7 @@ void config_init(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	account_init(&c->defaults);
+	c->background_retry = 1;
 }
 
 void config_release(struct config *c)
@@ -96,6 +99,7 @@ void config_release(struct config *c)
 	free(c->acc);
 	account_release(&c->defaults);
 	free(c->default_account);
+	free(c->queue_dir);
 	free(c->path);
 	config_init(c);
 }
@@ -156,6 +160,35 @@ static int parse_uint(const char *v, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
+/* "90", "90s", "15m", "12h", "5d" into seconds within [min, max]. */
+static int parse_duration(const char *v, unsigned min, unsigned max, unsigned *out)
+{
+	static const struct { char unit; unsigned secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	char num[16];
+	size_t n = strspn(v, "0123456789");
+	unsigned mult = 1, val;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	if (v[n]) {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]) && units[i].unit != v[n]; i++)
+			;
+		if (i == sizeof(units) / sizeof(units[0]) || v[n + 1])
+			return -1;
+		mult = units[i].secs;
+	}
+	memcpy(num, v, n);
+	num[n] = '\0';
+	if (parse_uint(num, 1, max, &val) || val > max / mult || val * mult < min)
+		return -1;
+	*out = val * mult;
+	return 0;
+}
+
 static int set_key(struct parse *p, struct account *a, const struct key *k, const char *v)
 {
 	char *field = (char *)a + k->off;
@@ -197,6 +230,22 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 			return perr(p, "tls = %s is not one of starttls, implicit, off", v);
 		a->tls_set = 1;
 		return 1;
+	case K_QUEUE:
+		if (!strcasecmp(v, "auto"))
+			a->queue = ACCOUNT_QUEUE_AUTO;
+		else if (!strcasecmp(v, "always"))
+			a->queue = ACCOUNT_QUEUE_ALWAYS;
+		else if (!strcasecmp(v, "never"))
+			a->queue = ACCOUNT_QUEUE_NEVER;
+		else
+			return perr(p, "queue = %s is not one of auto, always, never", v);
+		a->queue_set = 1;
+		return 1;
+	case K_LIFETIME:
+		if (parse_duration(v, 60, 60u * 86400, (unsigned *)field))
+			return perr(p, "queue_lifetime = %s is not a duration between 1 minute and 60 days "
+				    "(a number with s, m, h or d, e.g. 5d)", v);
+		return 1;
 	case K_AUTH:
 		if (sasl_mode_parse(v, &a->auth))
 			return perr(p, "auth = %s is not one of " SASL_MODE_LIST, v);
@@ -206,10 +255,12 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 	return perr(p, "internal error on key %s", k->name);
 }
 
-/* The keys about choosing an account rather than about one: [defaults]
- * only, each once. */
-enum { CHOICE_DEFAULT_ACCOUNT, CHOICE_BY_FROM, NCHOICE };
-static const char *const choice_keys[NCHOICE] = { "default_account", "account_by_from" };
+/* The keys about choosing an account, and about the queue all accounts
+ * share, rather than about one account: [defaults] only, each once. */
+enum { CHOICE_DEFAULT_ACCOUNT, CHOICE_BY_FROM, CHOICE_QUEUE_DIR, CHOICE_BACKGROUND_RETRY, NCHOICE };
+static const char *const choice_keys[NCHOICE] = {
+	"default_account", "account_by_from", "queue_dir", "background_retry",
+};
 
 static int set_choice_key(struct parse *p, size_t i, const char *v)
 {
@@ -222,6 +273,20 @@ static int set_choice_key(struct parse *p, size_t i, const char *v)
 	p->seen_choice |= 1u << i;
 	if (i == CHOICE_DEFAULT_ACCOUNT) {
 		p->c->default_account = xstrdup(v);
+		return 1;
+	}
+	if (i == CHOICE_QUEUE_DIR) {
+		if (*v != '/')
+			return perr(p, "queue_dir = %s is not an absolute path", v);
+		for (const char *s = v; *s; s++)
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				return perr(p, "queue_dir contains a control character");
+		p->c->queue_dir = xstrdup(v);
+		return 1;
+	}
+	if (i == CHOICE_BACKGROUND_RETRY) {
+		if (parse_bool(v, &p->c->background_retry))
+			return perr(p, "background_retry = %s is not yes or no", v);
 		return 1;
 	}
 	if (!strcasecmp(v, "envelope"))
@@ -324,11 +389,15 @@ static int finish_account(struct parse *p, struct account *a)
 	if (!a->tls_ca_file) a->tls_ca_file = dup_or_null(d->tls_ca_file);
 	if (!a->timeout) a->timeout = d->timeout;
 	if (!a->ehlo_name) a->ehlo_name = dup_or_null(d->ehlo_name);
+	if (!a->queue_set && d->queue_set) a->queue = d->queue, a->queue_set = 1;
+	if (!a->queue_lifetime) a->queue_lifetime = d->queue_lifetime;
 
 	if (a->auth_without_tls < 0)
 		a->auth_without_tls = 0;
 	if (!a->timeout)
 		a->timeout = 60;
+	if (!a->queue_lifetime)
+		a->queue_lifetime = 5 * 86400;	/* as Postfix's maximal_queue_lifetime */
 	if (!a->tls_set)
 		a->tls = a->port == 465 ? ACCOUNT_TLS_IMPLICIT : ACCOUNT_TLS_STARTTLS;
 	if (!a->port)

@@ -18,6 +18,13 @@ enum account_tls {
 	ACCOUNT_TLS_IMPLICIT,		/* RFC 8314: TLS from the first byte */
 };
 
+/* What happens to a message (queue = ...; also -odq and -odb). */
+enum account_queue {
+	ACCOUNT_QUEUE_AUTO = 0,		/* send now; keep it queued on a temporary failure (exit 75) */
+	ACCOUNT_QUEUE_ALWAYS,		/* queue, send from a detached process, return at once */
+	ACCOUNT_QUEUE_NEVER,		/* no queue: a failure keeps it in dead.letter (exit 69) */
+};
+
 /* Account keys, also allowed in [defaults]. */
 struct account {
 	char *name;		/* section name */
@@ -38,6 +45,9 @@ struct account {
 	char *tls_ca_file;
 	unsigned timeout;	/* seconds; 0 = not set */
 	char *ehlo_name;
+	enum account_queue queue;
+	int queue_set;
+	unsigned queue_lifetime;	/* seconds a message may stay queued; 0 = not set */
 };
 
 /* Which address may pick the account (account_by_from = ..., a key of
@@ -52,6 +62,8 @@ struct config {
 	char *path;		/* the file read */
 	char *default_account;
 	enum config_by_from by_from;
+	char *queue_dir;	/* queue_dir = ..., NULL: the default (queue.h) */
+	int background_retry;	/* background_retry = yes (default) | no */
 	struct account defaults;
 	struct account *acc;
 	size_t n;

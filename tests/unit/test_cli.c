@@ -76,6 +76,34 @@ int main(void)
 	is_int(c.mode, CLI_SEND, "-bm sends");
 	cli_release(&c);
 
+	/* The delivery modes and the DSN requests mean something now. */
+	is_int(run(&c, &e, ARGV("sendmail", "-odb", "a@x")), 0, "-odb");
+	is_int(c.delivery, CLI_DELIVER_BACKGROUND, "-odb: queue and send in the background");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "-o", "dq", "a@x")), 0, "-o dq");
+	is_int(c.delivery, CLI_DELIVER_QUEUE_ONLY, "-odq (value apart): queue only");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "-odq", "-odi", "a@x")), 0, "-odq -odi");
+	is_int(c.delivery, CLI_DELIVER_CONFIG, "the last -od wins; -odi: as the account says");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "-N", "failure,delay", "-Rhdrs", "-V", "id-1", "a@x")), 0, "DSN flags");
+	ok(c.dsn_notify && !strcmp(c.dsn_notify, "failure,delay") && c.dsn_ret && !strcmp(c.dsn_ret, "hdrs") &&
+	   c.dsn_envid && !strcmp(c.dsn_envid, "id-1"), "-N, -R and -V are kept");
+	cli_release(&c);
+
+	/* postern's own commands only as the first argument of postern. */
+	is_int(run(&c, &e, ARGV("postern", "queue", "list", "-C", "x.ini")), 0, "postern queue list");
+	ok(c.mode == CLI_QUEUE && c.sub_argc == 4 && !strcmp(c.sub_argv[0], "queue"),
+	   "postern queue: a subcommand with its own words");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "queue")), 0, "sendmail queue");
+	ok(c.mode == CLI_SEND && c.rcpts.n == 1 && !strcmp(c.rcpts.v[0], "queue"),
+	   "invoked as sendmail, queue is a recipient");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("postern", "-t", "queue")), 0, "postern -t queue");
+	ok(c.mode == CLI_SEND && c.rcpts.n == 1, "after a sendmail option, queue is a recipient");
+	cli_release(&c);
+
 	is_int(run(&c, &e, ARGV("sendmail", "-bp")), 0, "-bp");
 	is_int(c.mode, CLI_LIST_QUEUE, "-bp lists the queue");
 	cli_release(&c);

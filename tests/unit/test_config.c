@@ -296,6 +296,50 @@ static void test_account_by_from(void)
 		     "test.ini:3: account_by_from is set twice", "account_by_from twice");
 }
 
+/* The queue's keys: queue and queue_lifetime per account (inherited),
+ * queue_dir and background_retry in [defaults] only. */
+static void test_queue_keys(void)
+{
+	struct config c;
+	struct error e;
+
+	is_int(parse(&c, "[a]\nhost = x\n", &e), 0, "no queue keys");
+	is_int(c.acc[0].queue, ACCOUNT_QUEUE_AUTO, "queue defaults to auto");
+	is_int(c.acc[0].queue_lifetime, 5 * 86400, "queue_lifetime defaults to 5 days");
+	ok(c.queue_dir == NULL && c.background_retry == 1, "queue_dir unset, background_retry yes");
+	config_release(&c);
+	is_int(parse(&c, "[defaults]\nqueue = always\nqueue_lifetime = 2d\nqueue_dir = /var/spool/p\n"
+		     "background_retry = no\n[a]\nhost = x\n[b]\nhost = y\nqueue = Never\n"
+		     "queue_lifetime = 90m\n", &e), 0, "every queue key");
+	is_int(c.acc[0].queue, ACCOUNT_QUEUE_ALWAYS, "queue inherited from [defaults]");
+	is_int(c.acc[0].queue_lifetime, 2 * 86400, "queue_lifetime = 2d inherited");
+	is_int(c.acc[1].queue, ACCOUNT_QUEUE_NEVER, "queue = never (any case)");
+	is_int(c.acc[1].queue_lifetime, 90 * 60, "queue_lifetime = 90m");
+	is_str(c.queue_dir, "/var/spool/p", "queue_dir");
+	is_int(c.background_retry, 0, "background_retry = no");
+	config_release(&c);
+	is_int(parse(&c, "[a]\nhost = x\nqueue_lifetime = 3600\n", &e), 0, "seconds without a unit");
+	is_int(c.acc[0].queue_lifetime, 3600, "queue_lifetime = 3600");
+	config_release(&c);
+	expect_error("[a]\nhost = x\nqueue = sometimes\n",
+		     "test.ini:3: queue = sometimes is not one of auto, always, never", "a bad queue value");
+	expect_error("[a]\nhost = x\nqueue_lifetime = 5w\n",
+		     "test.ini:3: queue_lifetime = 5w is not a duration between 1 minute and 60 days "
+		     "(a number with s, m, h or d, e.g. 5d)", "a bad queue_lifetime unit");
+	expect_error("[a]\nhost = x\nqueue_lifetime = 30s\n",
+		     "test.ini:3: queue_lifetime = 30s is not a duration between 1 minute and 60 days "
+		     "(a number with s, m, h or d, e.g. 5d)", "queue_lifetime under a minute");
+	expect_error("[a]\nhost = x\nqueue_lifetime = 61d\n",
+		     "test.ini:3: queue_lifetime = 61d is not a duration between 1 minute and 60 days "
+		     "(a number with s, m, h or d, e.g. 5d)", "queue_lifetime over 60 days");
+	expect_error("[a]\nhost = x\nqueue_dir = /q\n",
+		     "test.ini:3: queue_dir belongs in [defaults], not in an account", "queue_dir in an account");
+	expect_error("[defaults]\nqueue_dir = relative/q\n[a]\nhost = x\n",
+		     "test.ini:2: queue_dir = relative/q is not an absolute path", "a relative queue_dir");
+	expect_error("[defaults]\nbackground_retry = sometimes\n[a]\nhost = x\n",
+		     "test.ini:2: background_retry = sometimes is not yes or no", "a bad background_retry");
+}
+
 static void test_errors(void)
 {
 	expect_error("[a]\nhost = x\nfrobnicate = 1\n", "test.ini:3: unknown key \"frobnicate\"", "unknown key names file:line");
@@ -583,6 +627,7 @@ int main(void)
 {
 	test_defaults_and_inheritance();
 	test_account_by_from();
+	test_queue_keys();
 	test_errors();
 	test_file_permissions();
 	test_find();

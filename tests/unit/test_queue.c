@@ -553,6 +553,7 @@ static void test_dirs(void)
 
 	{
 		char *saved = getenv("XDG_STATE_HOME") ? xstrdup(getenv("XDG_STATE_HOME")) : NULL;
+		char *home = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
 		char *s;
 
 		setenv("XDG_STATE_HOME", "/x/state", 1);
@@ -566,7 +567,12 @@ static void test_dirs(void)
 		free(s);
 		if (saved)
 			setenv("XDG_STATE_HOME", saved, 1);
+		if (home)
+			setenv("HOME", home, 1);
+		else
+			unsetenv("HOME");
 		free(saved);
+		free(home);
 	}
 }
 

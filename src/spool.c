@@ -45,7 +45,8 @@ void spool_release(struct spool *sp)
 		close(sp->fd);
 	sp->fd = -1;
 	if (sp->path) {
-		unlink(sp->path);
+		if (!sp->keep)
+			unlink(sp->path);
 		free(sp->path);
 		sp->path = NULL;
 	}

@@ -19,11 +19,13 @@ struct spool {
 	int eightbit;		/* some octet >= 0x80 occurs */
 	int has_nul;		/* a NUL octet occurs (SMTP forbids it) */
 	uint64_t broken_lines;	/* long lines that were broken */
+	int keep;		/* release closes without unlinking: the file
+				 * is a committed queue message (queue.h) */
 };
 
 /* Create an empty spool file (mode 0600) in dir with mkstemp. */
 int spool_create(struct spool *sp, const char *dir, struct error *e);
-/* Close and, if still named, unlink the spool file. */
+/* Close and, if still named and not kept, unlink the spool file. */
 void spool_release(struct spool *sp);
 /* Rewind so the whole file can be read again from the start. */
 int spool_rewind(struct spool *sp, struct error *e);

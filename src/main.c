@@ -17,6 +17,7 @@
 #include "interrupt.h"
 #include "log.h"
 #include "cmd_password.h"
+#include "cmd_queue.h"
 #include "secret.h"
 #include "submit.h"
 
@@ -85,13 +86,13 @@ int main(int argc, char **argv)
 		status = EX_OK;
 		break;
 	case CLI_LIST_QUEUE:
-		printf("Mail queue is empty (postern keeps no queue yet; "
-		       "messages it could not send are in ~/dead.letter)\n");
-		status = EX_OK;
+		status = cmd_queue_list(cli.config);
 		break;
 	case CLI_RUN_QUEUE:
-		log_info("no queue to run");
-		status = EX_OK;
+		status = cmd_queue_run(cli.config);
+		break;
+	case CLI_QUEUE:
+		status = cmd_queue(cli.sub_argc, cli.sub_argv);
 		break;
 	case CLI_PASSWORD:
 		status = cmd_password(cli.sub_argc, cli.sub_argv);

@@ -1,0 +1,450 @@
+/* qrun.c - sending what is queued (see qrun.h). */
+#include "qrun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "credential.h"
+#include "interrupt.h"
+#include "log.h"
+#include "secret.h"
+
+static uint32_t jitter(void)
+{
+	uint32_t r = 0;
+
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		r = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
+	return r;
+}
+
+void qrun_envelope(const struct qenv *env, struct envelope *out)
+{
+	memset(out, 0, sizeof(*out));
+	strvec_init(&out->rcpts);
+	out->from = env->sender;
+	out->size = env->bytes + env->lines;
+	out->eightbit = env->eightbit;
+	for (size_t i = 0; i < env->nrcpt; i++)
+		if (env->rcpt[i].state == QRCPT_PENDING)
+			strvec_push(&out->rcpts, env->rcpt[i].addr);
+}
+
+/* A failure that waits for the person rather than for the server. */
+static enum queue_hold hold_for(const struct error *err, enum qrun_stage stage)
+{
+	switch (err->cls) {
+	case ERR_AUTH:
+		return QHOLD_AUTH;
+	case ERR_TLS:
+		return QHOLD_TLS;
+	case ERR_CONFIG:
+	case ERR_USAGE:
+	case ERR_OS:
+	case ERR_INTERNAL:
+		return QHOLD_CONFIG;
+	case ERR_UNAVAILABLE:
+		/* a 5xx before any message (a refused greeting or EHLO):
+		 * this server will not serve us until something changes */
+		return stage == QRUN_STAGE_SESSION && err->smtp_code / 100 == 5 ? QHOLD_CONFIG : QHOLD_NONE;
+	default:
+		return QHOLD_NONE;
+	}
+}
+
+/* A failure of the message itself, for every recipient still pending: a
+ * 5xx to MAIL, DATA or the end of the data, or a message the server will
+ * never take (SIZE). */
+static int message_refused(const struct error *err, enum qrun_stage stage)
+{
+	if (stage != QRUN_STAGE_MESSAGE)
+		return 0;
+	return err->cls == ERR_DATA || (err->cls == ERR_UNAVAILABLE && err->smtp_code / 100 == 5);
+}
+
+int qrun_record(struct queue *q, struct qenv *env, int rc, const struct error *err,
+		enum qrun_stage stage, const struct session_report *r, unsigned lifetime,
+		int *newly_failed, struct error *e)
+{
+	time_t now = time(NULL);
+	size_t k = 0, failed = 0;
+	int fresh = 0;
+
+	env->attempts++;
+	env->last_attempt = now;
+	for (size_t i = 0; i < env->nrcpt; i++) {
+		struct qrcpt *rc_i = &env->rcpt[i];
+		int code = 0;
+
+		if (rc_i->state != QRCPT_PENDING) {
+			failed += rc_i->state == QRCPT_FAILED;
+			continue;
+		}
+		if (r && stage == QRUN_STAGE_MESSAGE && k < r->nrcpts) {
+			code = r->rcpt[k].code;
+			if (r->rcpt[k].reply)
+				qenv_set(&rc_i->reply, r->rcpt[k].reply);
+		}
+		k++;
+		if (rc == 0 || (code / 100 == 2 && r && r->delivered)) {
+			rc_i->state = QRCPT_DONE;
+		} else if (code / 100 == 5 || (code / 100 != 4 && message_refused(err, stage))) {
+			rc_i->state = QRCPT_FAILED;
+			if (!*rc_i->reply)
+				qenv_set(&rc_i->reply, err->msg);
+			failed++;
+			fresh = 1;
+		}
+	}
+	if (newly_failed)
+		*newly_failed = fresh;
+	qenv_set(&env->last_error, rc ? err->msg : "");
+	env->hold = rc ? hold_for(err, stage) : QHOLD_NONE;
+	if (!qenv_pending(env)) {
+		if (failed) {
+			if (queue_fail(q, env, e))
+				return -1;
+			return QRUN_FAILED;
+		}
+		if (queue_remove(q, env->id, e))
+			return -1;
+		return QRUN_SENT;
+	}
+	if (queue_expired(env, now, lifetime)) {
+		char why[ERROR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "given up after %u day(s) in the queue; the last attempt: %s",
+			 (lifetime + 43199) / 86400, *env->last_error ? env->last_error : "none");
+		qenv_set(&env->last_error, why);
+		for (size_t i = 0; i < env->nrcpt; i++)
+			if (env->rcpt[i].state == QRCPT_PENDING)
+				env->rcpt[i].state = QRCPT_FAILED;
+		if (newly_failed)
+			*newly_failed = 1;
+		if (queue_fail(q, env, e))
+			return -1;
+		return QRUN_FAILED;
+	}
+	env->next_attempt = queue_next_attempt(now, env->attempts, env->hold, jitter());
+	if (queue_update(q, env, e))
+		return -1;
+	return env->hold != QHOLD_NONE ? QRUN_HELD : QRUN_RETRY;
+}
+
+/* ------------------------------------------------------------------ runs */
+
+/* The due messages of one account of one configuration. */
+struct group {
+	char *config;		/* "" the default search */
+	char *account;
+	struct strvec ids;
+};
+
+struct run {
+	struct queue *q;
+	const struct qrun_opts *o;
+	struct qrun_stats *st;
+	struct group *g;
+	size_t ng;
+};
+
+static struct group *group_for(struct run *run, const char *config, const char *account)
+{
+	struct group *g;
+
+	for (size_t i = 0; i < run->ng; i++)
+		if (!strcmp(run->g[i].config, config) && !strcmp(run->g[i].account, account))
+			return &run->g[i];
+	run->g = xrealloc(run->g, (run->ng + 1) * sizeof(*run->g));
+	g = &run->g[run->ng++];
+	g->config = xstrdup(config);
+	g->account = xstrdup(account);
+	strvec_init(&g->ids);
+	return g;
+}
+
+static void worse(struct qrun_stats *st, int status)
+{
+	/* a permanent failure outranks "still queued", which outranks 0 */
+	if (status != EX_OK && status != EX_TEMPFAIL)
+		st->status = status;
+	else if (status == EX_TEMPFAIL && st->status == EX_OK)
+		st->status = EX_TEMPFAIL;
+}
+
+static void note_outcome(struct run *run, const struct qenv *env, int outcome,
+			 const struct error *err)
+{
+	struct qrun_stats *st = run->st;
+
+	switch (outcome) {
+	case QRUN_SENT:
+		st->sent++;
+		log_info("%s: sent (%s)", env->id, env->account);
+		return;
+	case QRUN_RETRY:
+	case QRUN_HELD:
+		if (outcome == QRUN_HELD)
+			st->held++;
+		else
+			st->retry++;
+		if (!st->next_due || env->next_attempt < st->next_due)
+			st->next_due = env->next_attempt;
+		worse(st, EX_TEMPFAIL);
+		log_err("%s: %s: %s", env->id, outcome == QRUN_HELD ? "held for you" : "still queued",
+			env->last_error);
+		return;
+	case QRUN_FAILED:
+		st->failed++;
+		worse(st, error_exit_code(err->cls == ERR_NONE ? ERR_UNAVAILABLE : err->cls));
+		log_err("%s: failed for good and moved to the failed messages (postern queue show %s): %s",
+			env->id, env->id, env->last_error);
+		return;
+	}
+}
+
+/* Try (or count as tried) one message of group g, over ss (NULL when the
+ * session could not be opened: serr says why). */
+static void one_message(struct run *run, const char *id, struct session *ss,
+			const struct error *serr, unsigned lifetime)
+{
+	struct spool sp;
+	struct qenv env;
+	struct envelope el;
+	struct session_report rep;
+	struct error e, err;
+	int got, outcome, rc;
+
+	error_clear(&e);
+	error_clear(&err);
+	qenv_init(&env);
+	session_report_init(&rep);
+	got = queue_lock(run->q, id, &sp, &env, &e);
+	if (got == 0) {
+		run->st->busy++;
+		goto out;
+	}
+	if (got < 0) {
+		log_err("%s: %s", id, e.msg);
+		worse(run->st, EX_SOFTWARE);
+		goto out;
+	}
+	if (interrupt_signal() || (!ss && serr->cls == ERR_INTERRUPTED)) {
+		/* not an attempt: the message stays as it was, due */
+		spool_release(&sp);
+		goto out;
+	}
+	if (!qenv_pending(&env)) {
+		/* a crash after its last attempt was recorded: finish it */
+		outcome = qrun_record(run->q, &env, 0, &err, QRUN_STAGE_MESSAGE, NULL, lifetime, NULL, &e);
+	} else if (!ss) {
+		outcome = qrun_record(run->q, &env, -1, serr, QRUN_STAGE_SESSION, NULL, lifetime, NULL, &e);
+		err = *serr;
+	} else if (!session_usable(ss)) {
+		error_set(&err, ERR_TEMP, "the connection was lost with an earlier message");
+		outcome = qrun_record(run->q, &env, -1, &err, QRUN_STAGE_SESSION, NULL, lifetime, NULL, &e);
+	} else {
+		qrun_envelope(&env, &el);
+		rc = session_deliver(ss, &el, &sp, &rep, &err);
+		strvec_release(&el.rcpts);
+		if (rc && err.cls == ERR_INTERRUPTED) {
+			spool_release(&sp);
+			goto out;
+		}
+		outcome = qrun_record(run->q, &env, rc, &err, QRUN_STAGE_MESSAGE, &rep, lifetime, NULL, &e);
+	}
+	if (outcome < 0) {
+		log_err("%s: %s", id, e.msg);
+		worse(run->st, EX_IOERR);
+	} else {
+		note_outcome(run, &env, outcome, &err);
+	}
+	spool_release(&sp);
+out:
+	session_report_release(&rep);
+	qenv_release(&env);
+}
+
+/* One account: load its configuration, find its password, open one
+ * connection, send each due message over it. */
+static void one_group(struct run *run, struct group *g)
+{
+	const struct qrun_opts *o = run->o;
+	struct config cfg;
+	const struct account *a = NULL;
+	struct session *ss = o->ss;
+	struct secret pw;
+	struct error serr;
+	char *path = NULL, *helo = NULL;
+	unsigned lifetime = QUEUE_LIFETIME_DEFAULT;
+
+	config_init(&cfg);
+	secret_init(&pw);
+	error_clear(&serr);
+	if (ss) {
+		a = o->acct;
+		lifetime = a->queue_lifetime;
+		goto send;
+	}
+	path = config_find(*g->config ? g->config : NULL, &serr);
+	if (!path || config_load(&cfg, path, &serr))
+		goto send;
+	a = config_select(&cfg, g->account, NULL, NULL, &serr);
+	if (!a) {
+		error_prefix(&serr, "account [%s] of the queued message", g->account);
+		goto send;
+	}
+	lifetime = a->queue_lifetime;
+	if (a->auth != AUTH_OFF) {
+		struct credential_opts co = { .allow_prompt = 0 };
+
+		if (credential_lookup(a, &co, &pw, &serr))
+			goto send;
+	}
+	helo = session_ehlo_name(a);
+	if (session_open(&ss, a, pw.value, helo, &serr))
+		ss = NULL;
+	secret_release(&pw);
+send:
+	for (size_t i = 0; i < g->ids.n; i++) {
+		if (interrupt_signal())
+			break;
+		one_message(run, g->ids.v[i], ss, &serr, lifetime);
+	}
+	if (ss && ss != o->ss)
+		session_close(ss);
+	secret_release(&pw);
+	free(helo);
+	free(path);
+	config_release(&cfg);
+}
+
+int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, struct error *e)
+{
+	struct run run = { .q = q, .o = o, .st = st };
+	struct queue_sweep_stats sw;
+	struct strvec ids = STRVEC_INIT;
+	time_t now = time(NULL);
+	int rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	memset(&sw, 0, sizeof(sw));
+	if (!o->ss)
+		queue_sweep(q, QUEUE_SWEEP_GRACE, &sw, NULL);
+	if (sw.orphans)
+		log_err("%u envelope(s) in %s/env have no message text left: they were kept for you to "
+			"look at (postern queue list)", sw.orphans, q->dir);
+	if (queue_list(q, &ids, 0, e))
+		goto out;
+	for (size_t i = 0; i < ids.n; i++) {
+		struct qenv env;
+		struct error re;
+		int r;
+
+		if (o->id && strcmp(ids.v[i], o->id))
+			continue;
+		qenv_init(&env);
+		error_clear(&re);
+		r = queue_read_env(q, ids.v[i], 0, &env, &re);
+		if (r < 0)
+			log_err("%s: %s", ids.v[i], re.msg);
+		if (r <= 0)
+			goto next;
+		if (o->ss && (strcmp(env.account, o->acct->name) || strcmp(env.config, o->config)))
+			goto next;
+		if (!o->all && !o->id && env.next_attempt > now) {
+			if (!st->next_due || env.next_attempt < st->next_due)
+				st->next_due = env.next_attempt;
+			worse(st, EX_TEMPFAIL);
+			goto next;
+		}
+		strvec_push(&group_for(&run, env.config, env.account)->ids, ids.v[i]);
+next:
+		qenv_release(&env);
+	}
+	for (size_t i = 0; i < run.ng && !interrupt_signal(); i++)
+		one_group(&run, &run.g[i]);
+	if (interrupt_signal()) {
+		error_set(e, ERR_INTERRUPTED, "interrupted by %s while running the queue",
+			  interrupt_name(interrupt_signal()));
+		goto out;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < run.ng; i++) {
+		free(run.g[i].config);
+		free(run.g[i].account);
+		strvec_release(&run.g[i].ids);
+	}
+	free(run.g);
+	strvec_release(&ids);
+	return rc;
+}
+
+/* ------------------------------------------------------------ background */
+
+void qrun_background(const char *config_path)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	pid_t pid;
+	int status;
+
+	if (n <= 0) {
+		log_info("cannot start the background retrier: /proc/self/exe: %s", strerror(errno));
+		return;
+	}
+	self[n] = '\0';
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		log_info("cannot start the background retrier: fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		/* Child: detach, then fork again so that nobody waits for the
+		 * retrier and it is never a zombie of the caller's. */
+		struct sigaction sa;
+		long maxfd = sysconf(_SC_OPEN_MAX);
+		int fd;
+
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (maxfd < 0 || maxfd > 4096)
+			maxfd = 4096;
+		for (long i = 3; i < maxfd; i++)
+			close((int)i);
+		if (chdir("/") < 0)
+			_exit(0);
+		if (config_path)
+			execl(self, "postern", "queue", "run", "--until-empty", "-C", config_path,
+			      (char *)NULL);
+		else
+			execl(self, "postern", "queue", "run", "--until-empty", (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}

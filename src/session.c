@@ -15,9 +15,11 @@
 #define BODY_CHUNK (64 * 1024)
 /* RFC 5321 4.5.3.2.6: wait at least 10 minutes for the reply to the final dot. */
 #define FINAL_DOT_WAIT_MS (600LL * 1000)
-/* However a server behaves, a connection ends within this long, plus one
- * second per SESSION_MIN_RATE octets of message: a server that trickles
- * one byte a second stays inside every per-reply deadline, not this one. */
+/* However a server behaves, a step ends within this long, plus one second
+ * per SESSION_MIN_RATE octets of message: a server that trickles one byte
+ * a second stays inside every per-reply deadline, not this one.  A step is
+ * the whole connection of session_send(), or the opening or one message
+ * of a session that carries several (see session.h). */
 #define SESSION_BASE_MS (20LL * 60 * 1000)
 #define SESSION_MIN_RATE (8 * 1024)
 

@@ -25,11 +25,12 @@
  * too large for SIZE) is that transaction's failure, and the next message
  * may follow.  A failure of the connection itself (421, a protocol error,
  * an injection, smtp_abort(), a server that answered in the middle of the
- * body) ends in SMTP_WANT_CLOSE.  So after a transaction SMTP_WANT_NEXT
- * means "usable", SMTP_WANT_CLOSE "gone".  Every message after the first
- * on a connection starts with RSET, in the same flight as MAIL, RCPT...
- * and DATA when the server pipelines (RFC 2920 3.1 lets RSET sit anywhere
- * in a group).
+ * body) ends in SMTP_WANT_CLOSE.  So, driven on after a transaction, the
+ * engine reaches SMTP_WANT_NEXT ("usable") or SMTP_WANT_CLOSE ("gone").
+ * Every message after the first on a connection starts with RSET, in the
+ * same flight as MAIL, RCPT... and DATA when the server pipelines (RFC
+ * 2920 3.1 lets RSET sit anywhere in a group); a server that refuses RSET
+ * has that message judged by the replies behind it, then gets QUIT.
  *
  * Policy lives here, not in the caller: STARTTLS required when asked for
  * (missing or refused means stop, never continue in cleartext); bytes
@@ -215,11 +216,13 @@ void smtp_quit(struct smtp *s);
  * SMTP_WANT_CLOSE is reached: 0 when the message was accepted for every
  * recipient (with no message: the session got ready, e.g. authentication
  * succeeded); otherwise -1 with e filled.  A failure of the connection
- * after a transaction succeeded does not undo that success.  If some recipients were refused and others accepted, the
- * message was delivered to those (smtp_delivered() is true) and the class
- * is ERR_NOUSER, or ERR_TEMP when every refusal was a 4xx; each refusal is
- * in s->rcpt[].  With nothing delivered, all recipients refused is
- * ERR_NOUSER, or ERR_TEMP if any refusal was a 4xx. */
+ * after a transaction succeeded does not undo that success.  If some
+ * recipients were refused and others accepted, the message was delivered
+ * to those (smtp_delivered() is true) and the class is ERR_NOUSER, or
+ * ERR_TEMP when every refusal was a 4xx; each refusal is in
+ * smtp_rcpt_code().  With nothing delivered, all recipients refused is
+ * ERR_NOUSER, or ERR_TEMP if any refusal was a 4xx.  smtp_delivered():
+ * the last transaction's message reached some recipient. */
 int smtp_result(const struct smtp *s, struct error *e);
 int smtp_delivered(const struct smtp *s);
 

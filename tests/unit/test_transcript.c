@@ -29,8 +29,8 @@
  *   C: text           expected client line; consecutive C lines must be
  *                     exactly one flight (one SMTP_WANT_WRITE)
  *   B: text           expected message bytes (no line end appended): the
- *                     param body as the engine's smtp_body_mode() asks for
- *                     it.  After C lines, the body must directly follow
+ *                     current message's body as the engine's
+ *                     smtp_body_mode() asks for it.  After C lines, the body must directly follow
  *                     that flight (smtp_body_follows(), BDAT) and the
  *                     bytes are one flight with it, as session.c sends
  *                     them; alone, the engine must want the body now (DATA)
@@ -41,10 +41,11 @@
  *   E: quit           expect SMTP_WANT_NEXT, then smtp_quit()
  *   E: abort          smtp_abort() with a timeout
  *   result CLASS [delivered]   ok, temp, nouser, unavailable, protocol,
- *                     tls, auth, data, usage, config
+ *                     tls, auth, data, usage, config (ok: delivered too,
+ *                     unless no message was given)
  *   message TEXT      the error message contains TEXT
  *   code NNN / enhanced X.Y.Z   codes kept in the error
- *   rcpt N CODE       s->rcpt[N].code
+ *   rcpt N CODE       smtp_rcpt_code(N)
  *   caps-auth LIST / caps-size N   what the last EHLO reply offered
  *   body-mode raw|dot what smtp_body_mode() says at the end
  *   trace-absent TEXT / trace-has TEXT

@@ -15,9 +15,11 @@
 #define BODY_CHUNK (64 * 1024)
 /* RFC 5321 4.5.3.2.6: wait at least 10 minutes for the reply to the final dot. */
 #define FINAL_DOT_WAIT_MS (600LL * 1000)
-/* However a server behaves, a connection ends within this long, plus one
- * second per SESSION_MIN_RATE octets of message: a server that trickles
- * one byte a second stays inside every per-reply deadline, not this one. */
+/* However a server behaves, a step ends within this long, plus one second
+ * per SESSION_MIN_RATE octets of message: a server that trickles one byte
+ * a second stays inside every per-reply deadline, not this one.  A step is
+ * the whole connection of session_send(), or the opening or one message
+ * of a session that carries several (see session.h). */
 #define SESSION_BASE_MS (20LL * 60 * 1000)
 #define SESSION_MIN_RATE (8 * 1024)
 
@@ -25,22 +27,33 @@ void session_report_init(struct session_report *r)
 {
 	r->delivered = 0;
 	strvec_init(&r->refused);
+	r->rcpt = NULL;
+	r->nrcpts = 0;
 }
 
 void session_report_release(struct session_report *r)
 {
 	strvec_release(&r->refused);
+	for (size_t i = 0; i < r->nrcpts; i++)
+		free(r->rcpt[i].reply);
+	free(r->rcpt);
+	r->rcpt = NULL;
+	r->nrcpts = 0;
 }
 
 /* The clocks of one connection: `timeout` for each reply (and for each
- * write), never past the ceiling of the whole session. */
+ * write), never past the ceiling of the step under way (the whole
+ * connection of session_send; the opening or one message of a session
+ * that carries several). */
 struct clock {
 	long long timeout_ms;	/* the account's timeout */
-	long long ceiling;	/* now_ms() deadline of the whole connection */
+	long long ceiling;	/* now_ms() deadline of the step */
 	long long ceiling_ms;	/* its length, for messages */
+	const char *span;	/* what the ceiling bounds, for messages */
 };
 
-static void clock_start(struct clock *k, unsigned timeout_s, uint64_t message_size)
+static void clock_start(struct clock *k, unsigned timeout_s, uint64_t message_size,
+			const char *span)
 {
 	long long base = 3LL * timeout_s * 1000;
 
@@ -49,6 +62,7 @@ static void clock_start(struct clock *k, unsigned timeout_s, uint64_t message_si
 		base = SESSION_BASE_MS;
 	k->ceiling_ms = base + (long long)(message_size / SESSION_MIN_RATE) * 1000;
 	k->ceiling = now_ms() + k->ceiling_ms;
+	k->span = span;
 }
 
 /* A deadline wait_ms from now, cut at the ceiling. */
@@ -65,9 +79,8 @@ static void clock_explain(const struct clock *k, const struct account *a, const 
 {
 	if (now_ms() >= k->ceiling)
 		error_set(e, ERR_TEMP, "%s port %u: gave up after %lld minutes, the longest "
-			  "postern lets one connection last for this message: the server is far "
-			  "too slow (it sends or takes data a trickle at a time)", a->host, a->port,
-			  k->ceiling_ms / 60000);
+			  "postern lets %s: the server is far too slow (it sends or takes data a "
+			  "trickle at a time)", a->host, a->port, k->ceiling_ms / 60000, k->span);
 	else
 		error_set(e, ERR_TEMP, "%s port %u %s: timed out after %lld s; the server stopped "
 			  "answering or is far too slow", a->host, a->port, what, wait_ms / 1000);
@@ -149,13 +162,27 @@ out:
 	return rc;
 }
 
-/* Drive the engine over the connection until it closes.  Every awaited
- * reply has one deadline however it trickles in (`timeout`, ten minutes
- * for the final dot), every write too, and the whole connection the
- * clock's ceiling. */
-static void run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
-		       const struct account *a, struct spool *sp, const struct clock *k)
+/* One connection: the engine, what it runs on, and its clock. */
+struct session {
+	const struct account *a;	/* borrowed */
+	struct conn c;
+	struct tls_ctx tls;
+	int have_tls;
+	struct smtp *s;
+	struct clock k;
+};
+
+/* Drive the engine over the connection until it closes, has written QUIT,
+ * or waits for the next message.  Every awaited reply has one deadline
+ * however it trickles in (`timeout`, ten minutes for the final dot), every
+ * write too, and the step under way the clock's ceiling.  sp is the
+ * message of the transaction under way (NULL when there is none). */
+static void run_engine(struct session *ss, struct spool *sp)
 {
+	struct smtp *s = ss->s;
+	struct conn *c = &ss->c;
+	const struct account *a = ss->a;
+	const struct clock *k = &ss->k;
 	char in[16384];
 	int body_sent = 0;
 	struct buf head = BUF_INIT;	/* the BDAT flight, held for the body */
@@ -223,7 +250,7 @@ static void run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 		case SMTP_WANT_TLS: {
 			long long left = clock_deadline(k, k->timeout_ms) - now_ms();
 
-			if (tls_start(tls, c, a->host, left > 0 ? (unsigned)left : 0, &e))
+			if (tls_start(&ss->tls, c, a->host, left > 0 ? (unsigned)left : 0, &e))
 				smtp_abort(s, &e);
 			else
 				smtp_tls_done(s);
@@ -242,6 +269,7 @@ static void run_engine(struct smtp *s, struct conn *c, struct tls_ctx *tls,
 			reply_deadline = 0;
 			smtp_body_done(s);
 			break;
+		case SMTP_WANT_NEXT:
 		case SMTP_WANT_CLOSE:
 			goto out;
 		}
@@ -257,33 +285,29 @@ char *session_ehlo_name(const struct account *a)
 	return a->ehlo_name ? xstrdup(a->ehlo_name) : host_name(1);
 }
 
-/* One connection: a whole submission, or (env == NULL) just EHLO, TLS and
- * AUTH, for `postern password check`. */
-static int session_run(const struct account *a, const char *password, const char *ehlo_name,
-		       const struct envelope *env, struct spool *sp, struct session_report *r,
-		       struct error *e)
+/* Connect (with implicit TLS, the handshake too) and start the engine on
+ * the connection; run_engine() does the rest.  first is the first
+ * message (NULL: none); keep_open as in smtp_params.  The clock must be
+ * started.  On failure the caller still tears ss down. */
+static int session_start(struct session *ss, const struct account *a, const char *password,
+			 const char *ehlo_name, const struct smtp_message *first, int keep_open,
+			 struct error *e)
 {
-	struct tls_ctx tls;
-	struct conn c;
-	struct smtp *s = NULL;
 	struct smtp_params p;
-	struct clock k;
-	int have_tls = 0, rc = -1;
 
-	conn_init(&c);
-	memset(&tls, 0, sizeof(tls));
-	clock_start(&k, a->timeout, env ? env->size : 0);
+	ss->a = a;
+	conn_init(&ss->c);
 	if (a->tls != ACCOUNT_TLS_OFF) {
-		if (tls_ctx_init(&tls, a->tls_ca_file, e))
-			goto out;
-		have_tls = 1;
+		if (tls_ctx_init(&ss->tls, a->tls_ca_file, e))
+			return -1;
+		ss->have_tls = 1;
 	}
 	log_info("connecting to %s port %u (%s)", a->host, a->port, config_tls_name(a->tls));
-	if (conn_connect(&c, a->host, a->port, a->timeout, e))
-		goto out;
+	if (conn_connect(&ss->c, a->host, a->port, a->timeout, e))
+		return -1;
 	if (a->tls == ACCOUNT_TLS_IMPLICIT &&
-	    tls_start(&tls, &c, a->host, (unsigned)k.timeout_ms, e))
-		goto out;
+	    tls_start(&ss->tls, &ss->c, a->host, (unsigned)ss->k.timeout_ms, e))
+		return -1;
 
 	memset(&p, 0, sizeof(p));
 	p.ehlo_name = ehlo_name;
@@ -293,34 +317,93 @@ static int session_run(const struct account *a, const char *password, const char
 	p.auth_without_tls = a->auth_without_tls;
 	p.user = a->user;
 	p.password = password;
-	if (env) {
-		p.from = env->from;
-		p.rcpts = (const char *const *)env->rcpts.v;
-		p.nrcpts = env->rcpts.n;
-		p.size = env->size;
-		/* the spool has LF line ends only, each line ending in one */
-		p.wire_size = sp->bytes + sp->lines;
-		p.eightbit = env->eightbit;
-	} else {
-		p.verify_only = 1;
-	}
-	s = smtp_new(&p, log_trace, NULL);
-	run_engine(s, &c, &tls, a, sp, &k);
+	p.msg = first;
+	p.keep_open = keep_open;
+	ss->s = smtp_new(&p, log_trace, NULL);
+	return 0;
+}
 
-	if (r)
-		r->delivered = smtp_delivered(s);
-	for (size_t i = 0; env && r && i < env->rcpts.n; i++)
-		if (smtp_rcpt_code(s, i) >= 400)
+static void session_teardown(struct session *ss)
+{
+	smtp_free(ss->s);
+	ss->s = NULL;
+	conn_close(&ss->c);
+	if (ss->have_tls)
+		tls_ctx_release(&ss->tls);
+	ss->have_tls = 0;
+}
+
+/* The engine's message for env, whose body is in sp. */
+static void envelope_message(const struct envelope *env, const struct spool *sp,
+			     struct smtp_message *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->from = env->from;
+	m->rcpts = (const char *const *)env->rcpts.v;
+	m->nrcpts = env->rcpts.n;
+	m->size = env->size;
+	/* the spool has LF line ends only, each line ending in one */
+	m->wire_size = sp->bytes + sp->lines;
+	m->eightbit = env->eightbit;
+}
+
+/* What the last transaction did for each recipient of env. */
+static void report_fill(const struct smtp *s, const struct envelope *env,
+			struct session_report *r)
+{
+	r->delivered = smtp_delivered(s);
+	r->nrcpts = env->rcpts.n;
+	r->rcpt = xcalloc(r->nrcpts ? r->nrcpts : 1, sizeof(*r->rcpt));
+	for (size_t i = 0; i < env->rcpts.n; i++) {
+		int code = smtp_rcpt_code(s, i);
+		const char *reply = smtp_rcpt_reply(s, i);
+
+		r->rcpt[i].code = code;
+		r->rcpt[i].reply = code && reply ? xstrdup(reply) : NULL;
+		if (code >= 400)
 			strvec_push_take(&r->refused, xasprintf("%s: %s", env->rcpts.v[i],
-								smtp_rcpt_reply(s, i) ? smtp_rcpt_reply(s, i) : "refused"));
-	rc = smtp_result(s, e);
-	if (rc && e && !strstr(e->msg, a->host))
-		error_prefix(e, "%s port %u", a->host, a->port);
+								reply ? reply : "refused"));
+	}
+}
+
+/* The engine's verdict on the last step, the server named in the error. */
+static int session_result(const struct session *ss, struct error *e)
+{
+	int rc = smtp_result(ss->s, e);
+
+	if (rc && e && !strstr(e->msg, ss->a->host))
+		error_prefix(e, "%s port %u", ss->a->host, ss->a->port);
+	return rc;
+}
+
+/* A connection of its own: a whole submission, or (env == NULL) just
+ * EHLO, TLS and AUTH, for `postern password check`.  The engine QUITs by
+ * itself, so the dialogue is the one-message dialogue exactly. */
+static int session_once(const struct account *a, const char *password, const char *ehlo_name,
+			const struct envelope *env, struct spool *sp, struct session_report *r,
+			struct error *e)
+{
+	struct session ss;
+	struct smtp_message m;
+	int rc = -1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (r) {
+		session_report_release(r);
+		session_report_init(r);
+	}
+	clock_start(&ss.k, a->timeout, env ? env->size : 0,
+		    "one connection last for this message");
+	if (env)
+		envelope_message(env, sp, &m);
+	if (session_start(&ss, a, password, ehlo_name, env ? &m : NULL, 0, e))
+		goto out;
+	run_engine(&ss, sp);
+	if (env && r)
+		report_fill(ss.s, env, r);
+	rc = session_result(&ss, e);
 out:
-	smtp_free(s);
-	conn_close(&c);
-	if (have_tls)
-		tls_ctx_release(&tls);
+	session_teardown(&ss);
 	return rc;
 }
 
@@ -328,11 +411,80 @@ int session_send(const struct account *a, const char *password, const char *ehlo
 		 const struct envelope *env, struct spool *sp, struct session_report *r,
 		 struct error *e)
 {
-	return session_run(a, password, ehlo_name, env, sp, r, e);
+	return session_once(a, password, ehlo_name, env, sp, r, e);
 }
 
 int session_verify(const struct account *a, const char *password, const char *ehlo_name,
 		   struct error *e)
 {
-	return session_run(a, password, ehlo_name, NULL, NULL, NULL, e);
+	return session_once(a, password, ehlo_name, NULL, NULL, NULL, e);
+}
+
+int session_open(struct session **out, const struct account *a, const char *password,
+		 const char *ehlo_name, struct error *e)
+{
+	struct session *ss = xcalloc(1, sizeof(*ss));
+
+	*out = NULL;
+	clock_start(&ss->k, a->timeout, 0, "a connection take to get ready");
+	if (session_start(ss, a, password, ehlo_name, NULL, 1, e))
+		goto fail;
+	run_engine(ss, NULL);
+	if (session_result(ss, e))
+		goto fail;
+	if (!session_usable(ss)) {
+		error_set(e, ERR_INTERNAL, "%s port %u: the session ended before it was ready "
+			  "(a bug)", a->host, a->port);
+		goto fail;
+	}
+	*out = ss;
+	return 0;
+fail:
+	session_teardown(ss);
+	free(ss);
+	return -1;
+}
+
+int session_deliver(struct session *ss, const struct envelope *env, struct spool *sp,
+		    struct session_report *r, struct error *e)
+{
+	struct smtp_message m;
+
+	if (r) {
+		session_report_release(r);
+		session_report_init(r);
+	}
+	if (!ss)
+		return error_set(e, ERR_INTERNAL, "no session to send the message on (a bug)");
+	if (!session_usable(ss))
+		return error_set(e, ERR_TEMP, "%s port %u: the connection can carry no more "
+				 "messages (it failed earlier); the message was not sent",
+				 ss->a->host, ss->a->port);
+	clock_start(&ss->k, ss->a->timeout, env->size,
+		    "one message take on a connection that carries several");
+	envelope_message(env, sp, &m);
+	smtp_next_message(ss->s, &m);
+	run_engine(ss, sp);
+	if (r)
+		report_fill(ss->s, env, r);
+	return session_result(ss, e);
+}
+
+int session_usable(const struct session *ss)
+{
+	return ss && ss->s && smtp_get_state(ss->s) == SMTP_ST_READY;
+}
+
+void session_close(struct session *ss)
+{
+	if (!ss)
+		return;
+	if (session_usable(ss)) {
+		/* only the QUIT: its write has the account's timeout */
+		clock_start(&ss->k, ss->a->timeout, 0, "a connection take to close");
+		smtp_quit(ss->s);
+		run_engine(ss, NULL);
+	}
+	session_teardown(ss);
+	free(ss);
 }

@@ -17,12 +17,28 @@ struct envelope {
 	int eightbit;
 };
 
-/* Outcome per recipient, for the caller's report. */
+/* One envelope recipient's RCPT reply in a transaction. */
+struct session_rcpt {
+	int code;			/* 0 = no reply that counts: the transaction
+					 * ended before (a refused MAIL, a lost
+					 * connection); then the error's class is
+					 * the recipient's fate */
+	char *reply;			/* "550 5.1.1 text", escaped, owned; NULL
+					 * when code is 0 */
+};
+
+/* Outcome of one transaction, for the caller's report and for a queue
+ * that retries only the recipients that got a 4xx.  A 2xx code means the
+ * server took the recipient; the message reached it only if delivered. */
 struct session_report {
 	int delivered;			/* the server took the message (for some) */
 	struct strvec refused;		/* "rcpt: 550 5.1.1 reply" per refused one */
+	struct session_rcpt *rcpt;	/* one per envelope recipient, in order */
+	size_t nrcpts;
 };
 
+/* A report holds nothing after _init; a session call that fills it
+ * releases what it held first, so one report may serve many messages. */
 void session_report_init(struct session_report *r);
 void session_report_release(struct session_report *r);
 
@@ -30,10 +46,11 @@ void session_report_release(struct session_report *r);
  * qualified name, or "localhost".  Caller frees. */
 char *session_ehlo_name(const struct account *a);
 
-/* Submit the message in sp to the account's server.  password is borrowed
- * (may be NULL when auth is off).  Returns 0 when the server accepted it
- * for every recipient; -1 with e filled otherwise (r says whether it was
- * delivered to some). */
+/* Submit the message in sp to the account's server over a connection of
+ * its own, then QUIT.  password is borrowed (may be NULL when auth is
+ * off).  Returns 0 when the server accepted it for every recipient; -1
+ * with e filled otherwise (r says whether it was delivered to some, and
+ * what each recipient got). */
 int session_send(const struct account *a, const char *password, const char *ehlo_name,
 		 const struct envelope *env, struct spool *sp, struct session_report *r,
 		 struct error *e);
@@ -42,5 +59,46 @@ int session_send(const struct account *a, const char *password, const char *ehlo
  * account's server and password work.  Returns 0, or -1 with e. */
 int session_verify(const struct account *a, const char *password, const char *ehlo_name,
 		   struct error *e);
+
+/* A connection that carries many messages (a queue run): session_open(),
+ * then session_deliver() for each message while session_usable(), then
+ * session_close().  Each message after the first goes out after RSET.
+ *
+ * Deadlines: every reply and every write has the account's timeout (ten
+ * minutes at least for the reply to the end of the data); on top, each
+ * step (the opening, each message) must be over within its own ceiling of
+ * max(20 min, 3 x timeout), plus one second per 8 KiB of that message.
+ * The ceiling is per message, not for the whole connection, so that a long
+ * queue run on a slow but live server is not cut off in the middle; the
+ * caller bounds the run as a whole if it needs to. */
+struct session;
+
+/* Connect to the account's server, TLS, EHLO and AUTH: on success *out is
+ * a session ready for session_deliver() (the caller's, for
+ * session_close()).  Fails (-1 with e, *out NULL) with the errors and
+ * messages session_send() gives for those steps.  password and ehlo_name
+ * are borrowed for this call only: AUTH is over when it returns.  a is
+ * borrowed until session_close(). */
+int session_open(struct session **out, const struct account *a, const char *password,
+		 const char *ehlo_name, struct error *e);
+
+/* One transaction on the session: the message in sp with the envelope env
+ * (both borrowed for this call).  Returns 0 when the server accepted it
+ * for every recipient; -1 with e filled otherwise, r saying whether it was
+ * delivered to some and what each recipient got (r may be NULL).  After
+ * a failure, session_usable() says whether the connection can still carry
+ * a message: a refused message leaves it usable, a 421, a timeout or a
+ * broken dialogue does not.  On a session that is not usable it fails at
+ * once (ERR_TEMP) without sending anything. */
+int session_deliver(struct session *ss, const struct envelope *env, struct spool *sp,
+		    struct session_report *r, struct error *e);
+
+/* 1 when another message may be sent on ss, 0 when the connection is gone
+ * (NULL is not usable). */
+int session_usable(const struct session *ss);
+
+/* QUIT if the connection is usable (without waiting for the 221), close,
+ * free.  NULL is a no-op. */
+void session_close(struct session *ss);
 
 #endif

@@ -6,6 +6,10 @@
  * window is one command.  With CHUNKING as well, "BDAT n LAST" takes DATA's
  * place and the body follows in the same flight (RFC 3030), so the replies
  * to MAIL, RCPT... and BDAT are read only after the whole message is out.
+ * With keep_open a connection carries many transactions: each ends in
+ * txn_end() (READY, or QUIT), each after the first starts with RSET in its
+ * group, and everything that describes "the last transaction" is reset in
+ * txn_reset() when the next message arrives.
  * Server bytes are untrusted; what may arrive when is checked here, so that
  * the caller cannot get it wrong. */
 #include "smtp.h"
@@ -33,6 +37,7 @@ static const char *const strstate[] = {
 	[SMTP_ST_BODY] = "BODY",
 	[SMTP_ST_DOT] = "DOT",
 	[SMTP_ST_BDAT] = "BDAT",
+	[SMTP_ST_READY] = "READY",
 	[SMTP_ST_QUIT] = "QUIT",
 	[SMTP_ST_CLOSED] = "CLOSED",
 };
@@ -47,6 +52,7 @@ enum cmd {
 	CMD_HELO,
 	CMD_STARTTLS,
 	CMD_AUTH,
+	CMD_RSET,
 	CMD_MAIL,
 	CMD_RCPT,
 	CMD_DATA,
@@ -63,7 +69,7 @@ struct smtp_rcpt {
 };
 
 struct smtp {
-	struct smtp_params p;	/* borrowed pointers */
+	struct smtp_params p;	/* borrowed pointers; p.msg unused (see msg) */
 	enum smtp_state state;	/* changed only by set_state() */
 	int tls_active;
 	struct smtp_caps caps;
@@ -75,10 +81,17 @@ struct smtp {
 	 * first fifo_sent of them have been written */
 	enum cmd *fifo;
 	size_t fifo_cap, fifo_head, fifo_len, fifo_sent;
+	/* the current (or last) transaction; txn_reset() starts one */
+	struct smtp_message msg;	/* borrowed pointers */
+	int have_msg;		/* msg holds a message */
+	unsigned long txns;	/* transactions that went on the wire */
+	int rset;		/* RSET still to go in front of MAIL */
+	int rset_refused;	/* QUIT after this transaction */
 	size_t txn_next;	/* 0 MAIL, 1..nrcpts RCPT, nrcpts+1 DATA/BDAT */
 	int bdat;		/* this transaction uses BDAT n LAST */
-	int mail_failed;	/* MAIL refused: drain the group, then QUIT */
-	struct smtp_rcpt *rcpt;	/* nrcpts entries */
+	int mail_failed;	/* MAIL refused: drain the group, then end the
+				 * transaction */
+	struct smtp_rcpt *rcpt;	/* msg.nrcpts entries */
 	size_t rcpt_replied;	/* RCPT replies seen so far */
 	size_t accepted;	/* recipients accepted */
 	struct sasl sasl;
@@ -252,6 +265,16 @@ static void send_quit(struct smtp *s)
 	set_state(s, SMTP_ST_QUIT);
 }
 
+/* The transaction is over (done or refused) and the dialogue still in
+ * step: wait for the caller's next message, or say goodbye. */
+static void txn_end(struct smtp *s)
+{
+	if (s->p.keep_open && !s->rset_refused)
+		set_state(s, SMTP_ST_READY);
+	else
+		send_quit(s);
+}
+
 /* A reply of a kind the command cannot get: the server is broken or
  * hostile, so stop talking to it. */
 static void unexpected(struct smtp *s, const char *what, const struct reply *r)
@@ -266,6 +289,7 @@ static void unexpected(struct smtp *s, const char *what, const struct reply *r)
 
 /* What follows a refusal. */
 enum then {
+	THEN_DONE,	/* the transaction is over, the dialogue sane */
 	THEN_QUIT,	/* the dialogue is sane: say goodbye */
 	THEN_CLOSE,	/* the stream is out of step: just close */
 	THEN_DRAIN,	/* replies to pipelined commands are still due */
@@ -290,7 +314,9 @@ static void refused(struct smtp *s, const struct reply *r, enum then then, const
 	fail(s, temp ? ERR_TEMP : ERR_UNAVAILABLE, "%s: %s%s", what, q,
 	     temp ? "; try again later" : "");
 	fail_codes(s, r);
-	if (then == THEN_QUIT)
+	if (then == THEN_DONE)
+		txn_end(s);
+	else if (then == THEN_QUIT)
 		send_quit(s);
 	else if (then == THEN_CLOSE)
 		hang_up(s);
@@ -427,6 +453,22 @@ static void parse_caps(struct smtp *s, const struct reply *r)
 static void txn_start(struct smtp *s);
 static void auth_start(struct smtp *s);
 
+/* EHLO, TLS and AUTH are over: send the message, or with none report the
+ * session ready (QUIT unless keep_open). */
+static void ready(struct smtp *s)
+{
+	/* never needed again; the caller may wipe the password now */
+	s->p.ehlo_name = NULL;
+	s->p.user = NULL;
+	s->p.password = NULL;
+	if (s->have_msg) {
+		txn_start(s);
+		return;
+	}
+	s->ok = 1;
+	txn_end(s);
+}
+
 /* EHLO or HELO done: STARTTLS first when it is required, then AUTH, then
  * the message. */
 static void after_hello(struct smtp *s)
@@ -449,12 +491,7 @@ static void after_hello(struct smtp *s)
 		auth_start(s);
 		return;
 	}
-	if (s->p.verify_only) {
-		s->ok = 1;
-		send_quit(s);
-		return;
-	}
-	txn_start(s);
+	ready(s);
 }
 
 static void on_greeting(struct smtp *s, const struct reply *r)
@@ -660,12 +697,7 @@ static void on_auth_ok(struct smtp *s, const struct reply *r)
 	}
 	buf_release(&data);
 	sasl_release(&s->sasl);
-	if (s->p.verify_only) {
-		s->ok = 1;
-		send_quit(s);
-	} else {
-		txn_start(s);
-	}
+	ready(s);
 }
 
 static void on_auth(struct smtp *s, const struct reply *r)
@@ -716,21 +748,26 @@ static void on_auth(struct smtp *s, const struct reply *r)
 static void txn_fill(struct smtp *s)
 {
 	size_t window = s->caps.pipelining ? (size_t)-1 : 1;
-	size_t n = s->p.nrcpts;
+	size_t n = s->msg.nrcpts;
 
+	if (s->rset && s->fifo_len < window) {
+		/* RFC 2920 3.1: RSET may appear anywhere in a group */
+		send_cmd(s, CMD_RSET, "RSET");
+		s->rset = 0;
+	}
 	while (s->txn_next <= n + 1 && s->fifo_len < window) {
 		if (s->txn_next == 0) {
 			char size[32] = "";
 
-			if (s->caps.size && s->p.size > 0)
-				snprintf(size, sizeof(size), " SIZE=%" PRIu64, s->p.size);
-			send_cmd(s, CMD_MAIL, "MAIL FROM:<%s>%s%s", s->p.from, size,
-			      s->p.eightbit && s->caps.eightbitmime ? " BODY=8BITMIME" : "");
+			if (s->caps.size && s->msg.size > 0)
+				snprintf(size, sizeof(size), " SIZE=%" PRIu64, s->msg.size);
+			send_cmd(s, CMD_MAIL, "MAIL FROM:<%s>%s%s", s->msg.from, size,
+			      s->msg.eightbit && s->caps.eightbitmime ? " BODY=8BITMIME" : "");
 		} else if (s->txn_next <= n) {
-			send_cmd(s, CMD_RCPT, "RCPT TO:<%s>", s->p.rcpts[s->txn_next - 1]);
+			send_cmd(s, CMD_RCPT, "RCPT TO:<%s>", s->msg.rcpts[s->txn_next - 1]);
 		} else if (s->bdat) {
 			/* the body goes right behind it, before any reply */
-			send_cmd(s, CMD_BDAT, "BDAT %" PRIu64 " LAST", s->p.wire_size);
+			send_cmd(s, CMD_BDAT, "BDAT %" PRIu64 " LAST", s->msg.wire_size);
 			set_state(s, SMTP_ST_BODY);
 		} else {
 			send_cmd(s, CMD_DATA, "DATA");
@@ -741,17 +778,20 @@ static void txn_fill(struct smtp *s)
 
 static void txn_start(struct smtp *s)
 {
-	if (s->caps.size && s->caps.size_max && s->p.size > s->caps.size_max) {
+	if (s->caps.size && s->caps.size_max && s->msg.size > s->caps.size_max) {
 		fail(s, ERR_DATA, "message is %" PRIu64 " bytes, server accepts at most %"
-		       PRIu64, s->p.size, s->caps.size_max);
-		send_quit(s);
+		       PRIu64, s->msg.size, s->caps.size_max);
+		txn_end(s);
 		return;
 	}
 	set_state(s, SMTP_ST_TRANSACTION);
 	s->txn_next = 0;
+	/* a transaction before this one on the connection, even a refused
+	 * one, may have left state behind in the server */
+	s->rset = s->txns++ > 0;
 	/* One BDAT chunk only pays off inside a pipelined group: without
 	 * PIPELINING it costs the same round trip as DATA's 354. */
-	s->bdat = s->caps.chunking && s->caps.pipelining && s->p.wire_size > 0;
+	s->bdat = s->caps.chunking && s->caps.pipelining && s->msg.wire_size > 0;
 	txn_fill(s);
 }
 
@@ -778,7 +818,7 @@ static void rcpt_verdict(struct smtp *s, int delivered)
 	struct buf m = BUF_INIT;
 	enum error_class cls;
 
-	for (i = 0; i < s->p.nrcpts; i++) {
+	for (i = 0; i < s->msg.nrcpts; i++) {
 		int c = s->rcpt[i].code / 100;
 
 		if (c == 4)
@@ -805,19 +845,19 @@ static void rcpt_verdict(struct smtp *s, int delivered)
 		cls = n4 ? ERR_TEMP : ERR_NOUSER;
 	if (delivered)
 		buf_addf(&m, "message delivered to %zu of %zu recipients; not delivered to ",
-			 s->accepted, s->p.nrcpts);
-	else if (s->p.nrcpts == 1)
+			 s->accepted, s->msg.nrcpts);
+	else if (s->msg.nrcpts == 1)
 		buf_adds(&m, "recipient refused: ");
 	else
-		buf_addf(&m, "all %zu recipients refused: ", s->p.nrcpts);
-	for (i = 0, listed = 0; i < s->p.nrcpts; i++) {
+		buf_addf(&m, "all %zu recipients refused: ", s->msg.nrcpts);
+	for (i = 0, listed = 0; i < s->msg.nrcpts; i++) {
 		if (s->rcpt[i].code / 100 != 4 && s->rcpt[i].code / 100 != 5)
 			continue;
 		if (listed++ == RCPT_LISTED_MAX) {
 			buf_addf(&m, " and %zu more", n4 + n5 - RCPT_LISTED_MAX);
 			break;
 		}
-		buf_addf(&m, "%s<%s> (%s)", listed > 1 ? ", " : "", s->p.rcpts[i],
+		buf_addf(&m, "%s<%s> (%s)", listed > 1 ? ", " : "", s->msg.rcpts[i],
 			 s->rcpt[i].reply);
 	}
 	if (n4)
@@ -830,22 +870,39 @@ static void rcpt_verdict(struct smtp *s, int delivered)
 	buf_release(&m);
 }
 
-/* After a MAIL or RCPT reply: wait for the rest of a pipelined group,
- * else decide how to go on. */
+/* After an RSET, MAIL or RCPT reply: wait for the rest of a pipelined
+ * group, else decide how to go on. */
 static void txn_next(struct smtp *s)
 {
 	if (s->state != SMTP_ST_TRANSACTION || s->fifo_len > 0)
 		return;
 	if (s->mail_failed) {
-		send_quit(s);
+		txn_end(s);
 		return;
 	}
-	if (s->txn_next == s->p.nrcpts + 1 && s->accepted == 0) {
+	if (s->txn_next == s->msg.nrcpts + 1 && s->accepted == 0) {
 		rcpt_verdict(s, 0);
-		send_quit(s);
+		txn_end(s);
 		return;
 	}
 	txn_fill(s);
+}
+
+/* RSET must succeed (RFC 5321 4.1.1.5), yet a refusal says nothing about
+ * the message: the MAIL reply behind it tells whether the server started a
+ * fresh transaction (a lingering one gets 503), so the transaction goes on
+ * and is judged as ever.  Closing here instead could lose track of a
+ * message the server took (BDAT sends it in the same flight).  A server
+ * this odd gets no further message on the connection. */
+static void on_rset(struct smtp *s, const struct reply *r)
+{
+	if (r->code / 100 == 4 || r->code / 100 == 5)
+		s->rset_refused = 1;
+	else if (r->code / 100 != 2) {
+		unexpected(s, "RSET", r);
+		return;
+	}
+	txn_next(s);
 }
 
 static void on_mail(struct smtp *s, const struct reply *r)
@@ -857,7 +914,15 @@ static void on_mail(struct smtp *s, const struct reply *r)
 		break;
 	case 4:
 	case 5:
-		if (r->code == 530 || (r->code / 100 == 5 && !strcmp(r->enhanced, "5.7.0"))) {
+		if (s->rset_refused) {
+			/* likely the last transaction lingering ("nested MAIL
+			 * command"): the connection's fault, not the message's */
+			quote_reply(r, q, sizeof(q));
+			fail(s, ERR_TEMP, "server refused RSET, then the sender <%.200s> (%s); "
+			     "the connection was out of step, try again later", s->msg.from, q);
+			fail_codes(s, r);
+		} else if (r->code == 530 ||
+			   (r->code / 100 == 5 && !strcmp(r->enhanced, "5.7.0"))) {
 			quote_reply(r, q, sizeof(q));
 			fail(s, ERR_UNAVAILABLE, "authentication required: the server refused "
 			     "the sender (%s); %s", q, s->p.auth == AUTH_OFF ?
@@ -865,7 +930,7 @@ static void on_mail(struct smtp *s, const struct reply *r)
 			     "check that this account may send as this sender");
 			fail_codes(s, r);
 		} else {
-			refused(s, r, THEN_DRAIN, "server refused the sender <%.200s>", s->p.from);
+			refused(s, r, THEN_DRAIN, "server refused the sender <%.200s>", s->msg.from);
 		}
 		s->mail_failed = 1;
 		break;
@@ -881,18 +946,21 @@ static void on_rcpt(struct smtp *s, const struct reply *r)
 	struct smtp_rcpt *rc;
 	char q[QUOTE_MAX];
 
-	if (r->code / 100 == 3 || s->rcpt_replied >= s->p.nrcpts) {
+	if (r->code / 100 == 3 || s->rcpt_replied >= s->msg.nrcpts) {
 		unexpected(s, "RCPT TO", r);
 		return;
 	}
 	rc = &s->rcpt[s->rcpt_replied++];
-	quote_reply(r, q, sizeof(q));
-	rc->code = r->code;
-	free(rc->reply);
-	rc->reply = xstrdup(q);
-	/* after a refused MAIL the RCPT replies (503) say nothing */
-	if (r->code / 100 == 2 && !s->mail_failed)
-		s->accepted++;
+	/* after a refused MAIL the RCPT replies (503) say nothing about the
+	 * recipient: leave its code 0, "no reply that counts" */
+	if (!s->mail_failed) {
+		quote_reply(r, q, sizeof(q));
+		rc->code = r->code;
+		free(rc->reply);
+		rc->reply = xstrdup(q);
+		if (r->code / 100 == 2)
+			s->accepted++;
+	}
 	txn_next(s);
 }
 
@@ -921,10 +989,10 @@ static void on_data(struct smtp *s, const struct reply *r)
 	}
 	if (!s->mail_failed && s->accepted == 0) {
 		rcpt_verdict(s, 0);
-		send_quit(s);
+		txn_end(s);
 		return;
 	}
-	refused(s, r, THEN_QUIT, "server refused DATA");
+	refused(s, r, THEN_DONE, "server refused DATA");
 }
 
 static void on_dot(struct smtp *s, const struct reply *r)
@@ -948,10 +1016,10 @@ static void on_dot(struct smtp *s, const struct reply *r)
 	if (c == 2) {
 		s->delivered = 1;
 		rcpt_verdict(s, 1);
-		send_quit(s);
+		txn_end(s);
 		return;
 	}
-	refused(s, r, THEN_QUIT, "server %s the message", c == 4 ? "did not accept" : "rejected");
+	refused(s, r, THEN_DONE, "server %s the message", c == 4 ? "did not accept" : "rejected");
 }
 
 /* The reply to BDAT n LAST: the last one of the flight, so the MAIL and
@@ -967,12 +1035,12 @@ static void on_bdat(struct smtp *s, const struct reply *r)
 	}
 	if (s->state == SMTP_ST_BDAT) {
 		if (s->mail_failed) {
-			send_quit(s);
+			txn_end(s);
 			return;
 		}
 		if (s->accepted == 0) {
 			rcpt_verdict(s, 0);
-			send_quit(s);
+			txn_end(s);
 			return;
 		}
 	}
@@ -1066,7 +1134,7 @@ static void handle(struct smtp *s, const struct reply *r)
 		return;
 	case SMTP_ST_DOT:
 		if (cmd == CMD_DOT_EMPTY)
-			send_quit(s);
+			txn_end(s);
 		else
 			on_dot(s, r);
 		return;
@@ -1074,6 +1142,9 @@ static void handle(struct smtp *s, const struct reply *r)
 	case SMTP_ST_BODY:
 	case SMTP_ST_BDAT:
 		switch (cmd) {
+		case CMD_RSET:
+			on_rset(s, r);
+			return;
 		case CMD_MAIL:
 			on_mail(s, r);
 			return;
@@ -1094,6 +1165,7 @@ static void handle(struct smtp *s, const struct reply *r)
 		}
 		break;
 	case SMTP_ST_TLS:
+	case SMTP_ST_READY:
 	case SMTP_ST_QUIT:
 	case SMTP_ST_CLOSED:
 		break;
@@ -1114,25 +1186,30 @@ static int has_ctl(const char *s)
 	return 0;
 }
 
-/* The caller validated the params; the engine checks again what would
- * break the dialogue (addresses carrying CRLF) or leak the password. */
+/* The caller validated the message; the engine checks again what would
+ * break the dialogue (addresses carrying CRLF). */
+static int check_message(struct smtp *s)
+{
+	const struct smtp_message *m = &s->msg;
+
+	if (!m->from || addr_check_envelope(m->from, "envelope sender", &s->err) < 0)
+		return m->from ? -1 : error_set(&s->err, ERR_INTERNAL, "no envelope sender");
+	if (m->nrcpts == 0 || !m->rcpts)
+		return error_set(&s->err, ERR_USAGE, "no recipients");
+	for (size_t i = 0; i < m->nrcpts; i++)
+		if (!m->rcpts[i] || addr_check_envelope(m->rcpts[i], "recipient", &s->err) < 0)
+			return m->rcpts[i] ? -1 : error_set(&s->err, ERR_INTERNAL, "NULL recipient");
+	return 0;
+}
+
+/* The same for the connection: what would break the dialogue or leak the
+ * password. */
 static int check_params(struct smtp *s)
 {
 	const struct smtp_params *p = &s->p;
 
 	if (!p->ehlo_name || !*p->ehlo_name || has_ctl(p->ehlo_name))
 		return error_set(&s->err, ERR_INTERNAL, "invalid EHLO name");
-	if (!p->verify_only) {
-		if (!p->from || addr_check_envelope(p->from, "envelope sender", &s->err) < 0)
-			return p->from ? -1 : error_set(&s->err, ERR_INTERNAL, "no envelope sender");
-		if (p->nrcpts == 0 || !p->rcpts)
-			return error_set(&s->err, ERR_USAGE, "no recipients");
-		for (size_t i = 0; i < p->nrcpts; i++)
-			if (!p->rcpts[i] || addr_check_envelope(p->rcpts[i], "recipient",
-								&s->err) < 0)
-				return p->rcpts[i] ? -1 :
-				       error_set(&s->err, ERR_INTERNAL, "NULL recipient");
-	}
 	if (p->auth != AUTH_OFF) {
 		if (!p->user || !p->password)
 			return error_set(&s->err, ERR_CONFIG,
@@ -1146,21 +1223,45 @@ static int check_params(struct smtp *s)
 	return 0;
 }
 
+/* Forget the last transaction and take m (NULL: none) as the current
+ * one: everything smtp_result() and smtp_rcpt_*() describe starts afresh. */
+static void txn_reset(struct smtp *s, const struct smtp_message *m)
+{
+	for (size_t i = 0; i < s->msg.nrcpts; i++)
+		free(s->rcpt[i].reply);
+	memset(&s->msg, 0, sizeof(s->msg));
+	s->have_msg = m != NULL;
+	if (m)
+		s->msg = *m;
+	free(s->rcpt);
+	s->rcpt = xcalloc(s->msg.nrcpts ? s->msg.nrcpts : 1, sizeof(*s->rcpt));
+	s->txn_next = 0;
+	s->rset = 0;
+	s->bdat = 0;
+	s->mail_failed = 0;
+	s->rcpt_replied = 0;
+	s->accepted = 0;
+	error_clear(&s->err);
+	s->failed = 0;
+	s->ok = 0;
+	s->delivered = 0;
+}
+
 struct smtp *smtp_new(const struct smtp_params *p, smtp_trace_fn trace, void *ctx)
 {
 	struct smtp *s = xcalloc(1, sizeof(*s));
 
 	s->p = *p;
+	s->p.msg = NULL;	/* copied into s->msg: the caller's struct may go */
 	s->state = SMTP_ST_GREETING;
 	reply_parser_init(&s->rp);
 	reply_init(&s->reply);
 	buf_init_secret(&s->out);
-	error_clear(&s->err);
 	s->trace = trace;
 	s->trace_ctx = ctx;
-	s->rcpt = xcalloc(p->nrcpts ? p->nrcpts : 1, sizeof(*s->rcpt));
+	txn_reset(s, p->msg);
 	s->tls_active = p->tls == SMTP_TLS_IMPLICIT;
-	if (check_params(s) < 0) {
+	if (check_params(s) < 0 || (s->have_msg && check_message(s) < 0)) {
 		/* refuse before a single byte is exchanged */
 		s->failed = 1;
 		set_state(s, SMTP_ST_CLOSED);
@@ -1180,7 +1281,7 @@ void smtp_free(struct smtp *s)
 	buf_release(&s->out);
 	sasl_release(&s->sasl);
 	free(s->fifo);
-	for (size_t i = 0; i < s->p.nrcpts; i++)
+	for (size_t i = 0; i < s->msg.nrcpts; i++)
 		free(s->rcpt[i].reply);
 	free(s->rcpt);
 	free(s);
@@ -1196,6 +1297,8 @@ enum smtp_want smtp_next(struct smtp *s)
 		return SMTP_WANT_TLS;
 	if (s->state == SMTP_ST_BODY)
 		return SMTP_WANT_BODY;
+	if (s->state == SMTP_ST_READY)
+		return SMTP_WANT_NEXT;
 	return SMTP_WANT_READ;
 }
 
@@ -1291,6 +1394,35 @@ void smtp_abort(struct smtp *s, const struct error *cause)
 	hang_up(s);
 }
 
+void smtp_next_message(struct smtp *s, const struct smtp_message *m)
+{
+	enum smtp_state was = s->state;
+
+	txn_reset(s, m);
+	if (was != SMTP_ST_READY || !m) {
+		fail(s, ERR_INTERNAL, was == SMTP_ST_CLOSED || was == SMTP_ST_QUIT ?
+		     "the connection is closed (it failed or ended earlier); no message can "
+		     "be sent on it" : "no message can be sent now (in state %s; a bug)",
+		     smtp_state_name(was));
+		hang_up(s);
+		return;
+	}
+	if (check_message(s) < 0) {
+		/* nothing sent: the connection stays ready */
+		s->failed = 1;
+		return;
+	}
+	txn_start(s);
+}
+
+void smtp_quit(struct smtp *s)
+{
+	if (s->state == SMTP_ST_READY)
+		send_quit(s);
+	else if (s->state != SMTP_ST_QUIT && s->state != SMTP_ST_CLOSED)
+		hang_up(s);
+}
+
 int smtp_result(const struct smtp *s, struct error *e)
 {
 	if (s->failed) {
@@ -1331,17 +1463,17 @@ unsigned long smtp_reply_count(const struct smtp *s)
 
 uint64_t smtp_wire_size(const struct smtp *s)
 {
-	return s->p.wire_size;
+	return s->msg.wire_size;
 }
 
 int smtp_rcpt_code(const struct smtp *s, size_t i)
 {
-	return i < s->p.nrcpts ? s->rcpt[i].code : 0;
+	return i < s->msg.nrcpts ? s->rcpt[i].code : 0;
 }
 
 const char *smtp_rcpt_reply(const struct smtp *s, size_t i)
 {
-	return i < s->p.nrcpts ? s->rcpt[i].reply : NULL;
+	return i < s->msg.nrcpts ? s->rcpt[i].reply : NULL;
 }
 
 const struct smtp_caps *smtp_get_caps(const struct smtp *s)

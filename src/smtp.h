@@ -11,7 +11,26 @@
  *                    smtp_tls_done()
  *   SMTP_WANT_BODY   send the message in the form smtp_body_mode() names,
  *                    then smtp_body_done()
+ *   SMTP_WANT_NEXT   (keep_open only) the connection is ready and idle:
+ *                    give the next message with smtp_next_message(), or
+ *                    end with smtp_quit(); smtp_result() says how the last
+ *                    transaction went
  *   SMTP_WANT_CLOSE  finished; smtp_result() says how it went
+ *
+ * One connection, one or many messages.  Without keep_open the engine
+ * sends the message of the params (if any) and QUITs.  With keep_open it
+ * stops at SMTP_WANT_NEXT after AUTH when no message was given, and after
+ * every transaction that ended with the dialogue still in step: a message
+ * refused at MAIL, at every RCPT, at DATA or at the end of the data (or
+ * too large for SIZE) is that transaction's failure, and the next message
+ * may follow.  A failure of the connection itself (421, a protocol error,
+ * an injection, smtp_abort(), a server that answered in the middle of the
+ * body) ends in SMTP_WANT_CLOSE.  So, driven on after a transaction, the
+ * engine reaches SMTP_WANT_NEXT ("usable") or SMTP_WANT_CLOSE ("gone").
+ * Every message after the first on a connection starts with RSET, in the
+ * same flight as MAIL, RCPT... and DATA when the server pipelines (RFC
+ * 2920 3.1 lets RSET sit anywhere in a group); a server that refuses RSET
+ * has that message judged by the replies behind it, then gets QUIT.
  *
  * Policy lives here, not in the caller: STARTTLS required when asked for
  * (missing or refused means stop, never continue in cleartext); bytes
@@ -45,13 +64,10 @@ enum smtp_tls {
 	SMTP_TLS_IMPLICIT,	/* RFC 8314: the connection is TLS from the start */
 };
 
-struct smtp_params {
-	const char *ehlo_name;		/* validated by the caller */
-	enum smtp_tls tls;
-	enum auth_mode auth;
-	int auth_without_tls;		/* config allowed AUTH over cleartext */
-	const char *user;		/* borrowed */
-	const char *password;		/* borrowed; the engine wipes its copies */
+/* One message's envelope and sizes.  The pointers are borrowed until the
+ * transaction carrying the message has ended (the next SMTP_WANT_NEXT or
+ * SMTP_WANT_CLOSE); the engine copies the struct itself. */
+struct smtp_message {
 	const char *from;		/* envelope sender, "" for <> */
 	const char *const *rcpts;	/* envelope recipients */
 	size_t nrcpts;
@@ -60,7 +76,24 @@ struct smtp_params {
 					 * ends, not dot-stuffed (BDAT); 0 = not
 					 * known: DATA only */
 	int eightbit;			/* declare BODY=8BITMIME when offered */
-	int verify_only;		/* stop after AUTH (password check, doctor) */
+};
+
+/* How the connection is set up, and its first message.  Three uses:
+ *   msg, !keep_open    one message, then QUIT (sendmail)
+ *   !msg, !keep_open   connect, TLS, AUTH, then QUIT: whether the account
+ *                      works (postern password check)
+ *   keep_open          as many messages as the caller gives, starting with
+ *                      msg if any (a queue run) */
+struct smtp_params {
+	const char *ehlo_name;		/* validated by the caller */
+	enum smtp_tls tls;
+	enum auth_mode auth;
+	int auth_without_tls;		/* config allowed AUTH over cleartext */
+	const char *user;		/* borrowed */
+	const char *password;		/* borrowed; the engine wipes its copies */
+	const struct smtp_message *msg;	/* the first message; NULL = none */
+	int keep_open;			/* SMTP_WANT_NEXT instead of QUIT after a
+					 * transaction, or after AUTH without msg */
 	const char *sasl_nonce;		/* tests only: fixed SCRAM client nonce; NULL = random */
 };
 
@@ -70,6 +103,7 @@ enum smtp_want {
 	SMTP_WANT_TLS,
 	SMTP_WANT_BODY,
 	SMTP_WANT_CLOSE,
+	SMTP_WANT_NEXT,
 };
 
 /* How SMTP_WANT_BODY wants the message sent. */
@@ -107,6 +141,7 @@ enum smtp_state {
 	SMTP_ST_BODY,		/* the caller sends the message */
 	SMTP_ST_DOT,		/* waiting for the reply to the final dot */
 	SMTP_ST_BDAT,		/* message sent after BDAT: replies to the flight */
+	SMTP_ST_READY,		/* keep_open: idle between messages */
 	SMTP_ST_QUIT,		/* QUIT queued or sent: the outcome is decided */
 	SMTP_ST_CLOSED,		/* nothing more to say or read */
 };
@@ -119,11 +154,15 @@ typedef void (*smtp_trace_fn)(void *ctx, char dir, const char *line, size_t len)
 /* The engine for one connection; opaque: the caller asks it questions. */
 struct smtp;
 
-/* Start an engine for one connection.  p's pointers are borrowed and must
- * outlive the engine.  trace may be NULL.  Invalid params (a sender or
- * recipient that could break the dialogue, AUTH without a password, AUTH
- * in cleartext not allowed) make an engine that is closed at once, its
- * result the reason.  smtp_free(NULL) does nothing. */
+/* Start an engine for one connection.  p itself is copied; ehlo_name,
+ * user and password are borrowed until EHLO and AUTH are over (the engine
+ * forgets them when its first transaction starts or at the first
+ * SMTP_WANT_NEXT; should it close before, until it closes); p->msg's
+ * pointers as smtp_message says.
+ * trace may be NULL.  Invalid params (a sender or recipient that could
+ * break the dialogue, AUTH without a password, AUTH in cleartext not
+ * allowed) make an engine that is closed at once, its result the reason.
+ * smtp_free(NULL) does nothing. */
 struct smtp *smtp_new(const struct smtp_params *p, smtp_trace_fn trace, void *ctx);
 void smtp_free(struct smtp *s);
 
@@ -157,13 +196,33 @@ void smtp_body_done(struct smtp *s);
  * (cls/msg describe the cause); smtp_next() then returns SMTP_WANT_CLOSE. */
 void smtp_abort(struct smtp *s, const struct error *cause);
 
-/* After SMTP_WANT_CLOSE: 0 when the message was accepted for every
- * recipient (or, with verify_only, authentication succeeded); otherwise -1
- * with e filled.  If some recipients were refused and others accepted, the
- * message was delivered to those (smtp_delivered() is true) and the class
- * is ERR_NOUSER, or ERR_TEMP when every refusal was a 4xx; each refusal is
- * in s->rcpt[].  With nothing delivered, all recipients refused is
- * ERR_NOUSER, or ERR_TEMP if any refusal was a 4xx. */
+/* After SMTP_WANT_NEXT: start a transaction for m (see smtp_message for
+ * its lifetime); the first one on a connection goes without RSET, every
+ * later one with.  A message the engine refuses before sending anything (a
+ * sender or recipient that could break the dialogue, too large for the
+ * server's SIZE) fails at once: smtp_next() says SMTP_WANT_NEXT again and
+ * smtp_result() has why.  Called in any other state (a bug of the caller),
+ * the transaction fails with ERR_INTERNAL and the engine closes. */
+void smtp_next_message(struct smtp *s, const struct smtp_message *m);
+
+/* End the connection: after SMTP_WANT_NEXT, QUIT (smtp_result() keeps
+ * describing the last transaction); in the middle of anything else, just
+ * close (SMTP_WANT_CLOSE; nothing can be said cleanly).  Does nothing once
+ * QUIT is queued or the engine is closed. */
+void smtp_quit(struct smtp *s);
+
+/* The outcome of the last transaction, or, before any message was given,
+ * of the session's start (connect, TLS, AUTH).  Once SMTP_WANT_NEXT or
+ * SMTP_WANT_CLOSE is reached: 0 when the message was accepted for every
+ * recipient (with no message: the session got ready, e.g. authentication
+ * succeeded); otherwise -1 with e filled.  A failure of the connection
+ * after a transaction succeeded does not undo that success.  If some
+ * recipients were refused and others accepted, the message was delivered
+ * to those (smtp_delivered() is true) and the class is ERR_NOUSER, or
+ * ERR_TEMP when every refusal was a 4xx; each refusal is in
+ * smtp_rcpt_code().  With nothing delivered, all recipients refused is
+ * ERR_NOUSER, or ERR_TEMP if any refusal was a 4xx.  smtp_delivered():
+ * the last transaction's message reached some recipient. */
 int smtp_result(const struct smtp *s, struct error *e);
 int smtp_delivered(const struct smtp *s);
 
@@ -188,8 +247,10 @@ unsigned long smtp_reply_count(const struct smtp *s);
 /* The exact octets the body must have in SMTP_BODY_RAW mode (BDAT). */
 uint64_t smtp_wire_size(const struct smtp *s);
 
-/* Recipient i's RCPT reply: its code (0 = none yet) and the reply quoted
- * for messages ("550 5.1.1 text", escaped; NULL if none). */
+/* In the last transaction, recipient i's RCPT reply: its code (0 = no
+ * reply that counts: none yet, or one after a refused MAIL, which says
+ * nothing about the recipient) and the reply quoted for messages
+ * ("550 5.1.1 text", escaped; NULL if none). */
 int smtp_rcpt_code(const struct smtp *s, size_t i);
 const char *smtp_rcpt_reply(const struct smtp *s, size_t i);
 

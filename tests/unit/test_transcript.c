@@ -6,34 +6,57 @@
  * Scenario format, one item per line (blank lines and # comments ignored):
  *   param KEY VALUE   tls off|starttls|implicit, auth off|on|plain|login|
  *                     cram-md5|scram-sha-1|scram-sha-256|xoauth2|oauthbearer,
- *                     auth-without-tls, user, password, ehlo, from,
- *                     rcpt (repeatable), size, eightbit, verify,
+ *                     auth-without-tls, user, password, ehlo,
  *                     nonce (the SCRAM client nonce, instead of a random one),
+ *                     keep-open yes|no (smtp_params.keep_open),
+ *                     and the first message (given to smtp_new): from,
+ *                     rcpt (repeatable), size, eightbit,
  *                     body (the message as spooled: LF line ends; sets
  *                     wire-size to its length with CRLF), wire-size
- *                     (after body, to override it; 0 = unknown)
+ *                     (after body, to override it; 0 = unknown);
+ *                     first-message no: start without a message (with
+ *                     keep-open: AUTH, then SMTP_WANT_NEXT); verify yes:
+ *                     the same (without keep-open: AUTH, then QUIT)
+ *   msg WORD...       defines the next message for an "E: next" (in
+ *                     order): from=ADDR (default: the first message's),
+ *                     rcpt=ADDR (repeatable), size=N, eightbit=yes|no,
+ *                     wire-size=N, and last body=TEXT (the rest of the
+ *                     line, escapes allowed; wire-size from it unless
+ *                     given).  As many "msg" lines as "E: next" lines.
  *   S: text           server line, CRLF appended; consecutive S lines are
  *                     one chunk (one read)
  *   S. text           server bytes with no line end appended
  *   C: text           expected client line; consecutive C lines must be
  *                     exactly one flight (one SMTP_WANT_WRITE)
  *   B: text           expected message bytes (no line end appended): the
- *                     param body as the engine's smtp_body_mode() asks for
- *                     it.  After C lines, the body must directly follow
+ *                     current message's body as the engine's
+ *                     smtp_body_mode() asks for it.  After C lines, the body must directly follow
  *                     that flight (smtp_body_follows(), BDAT) and the
  *                     bytes are one flight with it, as session.c sends
  *                     them; alone, the engine must want the body now (DATA)
  *   -                 ends a chunk or a flight early
  *   E: tls|body|close expect that want, then smtp_tls_done/smtp_body_done
+ *   E: next           expect SMTP_WANT_NEXT, then smtp_next_message() with
+ *                     the next "msg"
+ *   E: quit           expect SMTP_WANT_NEXT, then smtp_quit()
  *   E: abort          smtp_abort() with a timeout
  *   result CLASS [delivered]   ok, temp, nouser, unavailable, protocol,
- *                     tls, auth, data, usage, config
+ *                     tls, auth, data, usage, config (ok: delivered too,
+ *                     unless no message was given)
  *   message TEXT      the error message contains TEXT
  *   code NNN / enhanced X.Y.Z   codes kept in the error
- *   rcpt N CODE       s->rcpt[N].code
+ *   rcpt N CODE       smtp_rcpt_code(N)
  *   caps-auth LIST / caps-size N   what the last EHLO reply offered
  *   body-mode raw|dot what smtp_body_mode() says at the end
  *   trace-absent TEXT / trace-has TEXT
+ *   @N CHECK          result, message, code, enhanced or rcpt for
+ *                     transaction N: messages are numbered 1, 2... in the
+ *                     order given (the first message of the params is 1),
+ *                     0 is the session's start before any message.  What
+ *                     the engine says of transaction N is recorded at the
+ *                     E: next or E: quit that follows it, and at the end
+ *                     of the dialogue (the latest record counts).  Without
+ *                     @N these checks look at the last transaction.
  *   include NAME      the lines of NAME (relative to this file's directory)
  *                     in place of this one; nests to depth 4.  Shared
  *                     parts are named *.inc so that only *.t run as
@@ -62,7 +85,25 @@ struct item {
 	const char *file;	/* the file it came from (.t or an include) */
 	int lineno;
 	char *key;	/* K_E: the event; K_CHECK: the check name */
+	long txn;	/* K_CHECK: @N, or -1 for the last transaction */
 	struct buf text;	/* unescaped S/C text, or the check's argument */
+};
+
+/* A message of the scenario: the engine's view and what backs it. */
+struct tmsg {
+	struct smtp_message m;
+	struct strvec rcpts;
+	struct buf body;	/* the spooled message */
+};
+
+/* What the engine said of one transaction. */
+struct snap {
+	int taken;
+	int rc;
+	struct error e;
+	int delivered;
+	size_t nrcpts;
+	int *codes;	/* smtp_rcpt_code() per recipient */
 };
 
 struct scenario {
@@ -70,9 +111,12 @@ struct scenario {
 	struct item *items;
 	size_t n, cap;
 	struct smtp_params p;
-	struct strvec rcpts;
+	struct tmsg first;	/* the params' message */
+	int have_first;		/* given to smtp_new (not first-message no) */
+	struct tmsg *more;	/* the "msg" lines, for E: next */
+	size_t nmore;
+	size_t nnext;		/* "E: next" lines */
 	struct strvec strs;	/* owned param strings */
-	struct buf body;	/* param body: the spooled message */
 	int bad;		/* parse error */
 };
 
@@ -145,12 +189,14 @@ static unsigned long long number(struct scenario *sc, const char *file, int line
 	return strtoull(v, NULL, 10);
 }
 
-/* The words an "E:" line and a check may use. */
-static const char *const events[] = { "tls", "body", "close", "abort" };
+/* The words an "E:" line and a check may use; the first TXN_CHECKS
+ * checks may name a transaction (@N). */
+static const char *const events[] = { "tls", "body", "close", "abort", "next", "quit" };
 static const char *const checks[] = {
 	"result", "message", "code", "enhanced", "rcpt", "caps-auth", "caps-size",
 	"body-mode", "trace-absent", "trace-has",
 };
+#define TXN_CHECKS 5
 
 static int known(const char *w, const char *const *list, size_t n)
 {
@@ -158,6 +204,73 @@ static int known(const char *w, const char *const *list, size_t n)
 		if (!strcmp(w, list[i]))
 			return 1;
 	return 0;
+}
+
+/* A message's word (param KEY VALUE or msg KEY=VALUE) into t; -1 if k is
+ * none of them. */
+static int msg_word(struct scenario *sc, struct tmsg *t, const char *k, const char *v,
+		    const char *file, int lineno)
+{
+	struct smtp_message *m = &t->m;
+
+	if (!strcmp(k, "from")) {
+		m->from = keep(sc, v);
+	} else if (!strcmp(k, "rcpt")) {
+		strvec_push(&t->rcpts, v);
+	} else if (!strcmp(k, "size")) {
+		m->size = number(sc, file, lineno, k, v);
+	} else if (!strcmp(k, "eightbit")) {
+		m->eightbit = yes_no(sc, file, lineno, k, v);
+	} else if (!strcmp(k, "body")) {
+		buf_reset(&t->body);
+		unescape(v, &t->body);
+		m->wire_size = t->body.len;
+		for (size_t i = 0; i < t->body.len; i++)
+			m->wire_size += t->body.data[i] == '\n';
+	} else if (!strcmp(k, "wire-size")) {
+		m->wire_size = number(sc, file, lineno, k, v);
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* "msg from=... rcpt=... body=...": one more message for E: next. */
+static void msg_line(struct scenario *sc, char *words, const char *file, int lineno)
+{
+	struct tmsg *t;
+	long wire = -1;
+
+	sc->more = xrealloc(sc->more, (sc->nmore + 1) * sizeof(*sc->more));
+	t = &sc->more[sc->nmore++];
+	memset(t, 0, sizeof(*t));
+	strvec_init(&t->rcpts);
+	buf_init(&t->body);
+	t->m.from = sc->first.m.from;
+	while (*words) {
+		char *k = words, *eq = strchr(words, '='), *end;
+
+		if (!eq) {
+			bad_word(sc, file, lineno, "msg word (no =)", words);
+			return;
+		}
+		*eq = '\0';
+		if (!strcmp(k, "body")) {
+			/* the rest of the line, spaces and all */
+			msg_word(sc, t, k, eq + 1, file, lineno);
+			break;
+		}
+		end = eq + 1 + strcspn(eq + 1, " ");
+		if (*end)
+			*end++ = '\0';
+		if (!strcmp(k, "wire-size"))
+			wire = (long)number(sc, file, lineno, k, eq + 1);
+		else if (msg_word(sc, t, k, eq + 1, file, lineno) < 0)
+			bad_word(sc, file, lineno, "msg word", k);
+		words = end + strspn(end, " ");
+	}
+	if (wire >= 0)
+		t->m.wire_size = (uint64_t)wire;
 }
 
 static void param(struct scenario *sc, const char *k, const char *v, const char *file,
@@ -189,25 +302,12 @@ static void param(struct scenario *sc, const char *k, const char *v, const char 
 		p->password = keep(sc, v);
 	else if (!strcmp(k, "ehlo"))
 		p->ehlo_name = keep(sc, v);
-	else if (!strcmp(k, "from"))
-		p->from = keep(sc, v);
-	else if (!strcmp(k, "rcpt"))
-		strvec_push(&sc->rcpts, v);
-	else if (!strcmp(k, "size"))
-		p->size = number(sc, file, lineno, k, v);
-	else if (!strcmp(k, "eightbit"))
-		p->eightbit = yes_no(sc, file, lineno, k, v);
-	else if (!strcmp(k, "verify"))
-		p->verify_only = yes_no(sc, file, lineno, k, v);
-	else if (!strcmp(k, "body")) {
-		buf_reset(&sc->body);
-		unescape(v, &sc->body);
-		p->wire_size = sc->body.len;
-		for (size_t i = 0; i < sc->body.len; i++)
-			p->wire_size += sc->body.data[i] == '\n';
-	} else if (!strcmp(k, "wire-size"))
-		p->wire_size = number(sc, file, lineno, k, v);
-	else {
+	else if (!strcmp(k, "keep-open"))
+		p->keep_open = yes_no(sc, file, lineno, k, v);
+	else if (!strcmp(k, "verify") || !strcmp(k, "first-message"))
+		sc->have_first = !strcmp(k, "verify") ? !yes_no(sc, file, lineno, k, v) :
+				 yes_no(sc, file, lineno, k, v);
+	else if (msg_word(sc, &sc->first, k, v, file, lineno) < 0) {
 		printf("# %s:%d: unknown param %s\n", file, lineno, k);
 		sc->bad = 1;
 	}
@@ -298,6 +398,10 @@ static int load_file(struct scenario *sc, const char *path, const char *where,
 				bad_word(sc, file, lineno, "event (E:)", line + 3);
 			it = add_item(sc, K_E, lineno);
 			it->key = xstrdup(line + 3);
+			sc->nnext += !strcmp(it->key, "next");
+		} else if (!strncmp(line, "msg ", 4)) {
+			msg_line(sc, line + 4, file, lineno);
+			continue;
 		} else if (!strncmp(line, "param ", 6)) {
 			sp = strchr(line + 6, ' ');
 			if (!sp) {
@@ -309,13 +413,26 @@ static int load_file(struct scenario *sc, const char *path, const char *where,
 			param(sc, line + 6, sp + 1, file, lineno);
 			continue;
 		} else {
+			char *word = line;
+			long txn = -1;
+
+			if (line[0] == '@') {
+				/* @N CHECK: a check on transaction N */
+				sp = strchr(line, ' ');
+				if (sp)
+					*sp = '\0';
+				txn = (long)number(sc, file, lineno, "transaction (@N)", line + 1);
+				word = sp ? sp + 1 : line + strlen(line);
+			}
 			it = add_item(sc, K_CHECK, lineno);
-			sp = strchr(line, ' ');
+			it->txn = txn;
+			sp = strchr(word, ' ');
 			if (sp)
 				*sp++ = '\0';
-			if (!known(line, checks, sizeof(checks) / sizeof(checks[0])))
-				bad_word(sc, file, lineno, "line", line);
-			it->key = xstrdup(line);
+			if (!known(word, checks, txn < 0 ? sizeof(checks) / sizeof(checks[0]) :
+				   TXN_CHECKS))
+				bad_word(sc, file, lineno, txn < 0 ? "line" : "check after @N", word);
+			it->key = xstrdup(word);
 			buf_adds(&it->text, sp ? sp : "");
 		}
 		it->file = file;
@@ -332,13 +449,46 @@ static int load(struct scenario *sc, const char *path)
 	int rc;
 
 	sc->p.ehlo_name = "client.example";
-	sc->p.from = "";
+	sc->first.m.from = "";
+	sc->have_first = 1;
 	sc->p.tls = SMTP_TLS_STARTTLS;
 	rc = load_file(sc, path, NULL, &stack);
 	strvec_release(&stack);
-	sc->p.rcpts = (const char *const *)sc->rcpts.v;
-	sc->p.nrcpts = sc->rcpts.n;
+	/* the vectors are complete: point the engine's views at them */
+	sc->first.m.rcpts = (const char *const *)sc->first.rcpts.v;
+	sc->first.m.nrcpts = sc->first.rcpts.n;
+	for (size_t i = 0; i < sc->nmore; i++) {
+		sc->more[i].m.rcpts = (const char *const *)sc->more[i].rcpts.v;
+		sc->more[i].m.nrcpts = sc->more[i].rcpts.n;
+	}
+	sc->p.msg = sc->have_first ? &sc->first.m : NULL;
+	if (sc->nnext != sc->nmore) {
+		printf("# %s: %zu \"E: next\" but %zu \"msg\" lines\n", sc->name, sc->nnext,
+		       sc->nmore);
+		sc->bad = 1;
+	}
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->items[i].kind == K_CHECK &&
+		    sc->items[i].txn > (long)(sc->have_first + sc->nmore)) {
+			printf("# %s:%d: no transaction %ld\n", sc->items[i].file,
+			       sc->items[i].lineno, sc->items[i].txn);
+			sc->bad = 1;
+		}
 	return rc;
+}
+
+/* Message number k (1, 2...: in the order given to the engine). */
+static struct tmsg *tmsg_at(struct scenario *sc, size_t k)
+{
+	if (sc->have_first)
+		return k == 1 ? &sc->first : &sc->more[k - 2];
+	return &sc->more[k - 1];
+}
+
+static void tmsg_release(struct tmsg *t)
+{
+	strvec_release(&t->rcpts);
+	buf_release(&t->body);
 }
 
 static void scenario_release(struct scenario *sc)
@@ -348,9 +498,11 @@ static void scenario_release(struct scenario *sc)
 		buf_release(&sc->items[i].text);
 	}
 	free(sc->items);
-	strvec_release(&sc->rcpts);
+	tmsg_release(&sc->first);
+	for (size_t i = 0; i < sc->nmore; i++)
+		tmsg_release(&sc->more[i]);
+	free(sc->more);
 	strvec_release(&sc->strs);
-	buf_release(&sc->body);
 }
 
 /* bytes with line ends made visible, for diagnostics */
@@ -375,9 +527,9 @@ static void trace_cb(void *ctx, char dir, const char *line, size_t len)
 
 static const char *want_name(enum smtp_want w)
 {
-	static const char *const n[] = { "read", "write", "tls", "body", "close" };
+	static const char *const n[] = { "read", "write", "tls", "body", "close", "next" };
 
-	return (unsigned)w < 5 ? n[w] : "?";
+	return (unsigned)w < sizeof(n) / sizeof(n[0]) ? n[w] : "?";
 }
 
 static int class_of(const char *name, enum error_class *cls)
@@ -399,7 +551,7 @@ static int class_of(const char *name, enum error_class *cls)
 
 /* Append the message as the engine wants it sent (what session.c does with
  * the spool), then tell the engine it is out. */
-static void send_body(struct scenario *sc, struct smtp *s, struct buf *out)
+static void send_body(const struct tmsg *t, struct smtp *s, struct buf *out)
 {
 	struct dotstuff d;
 
@@ -407,13 +559,33 @@ static void send_body(struct scenario *sc, struct smtp *s, struct buf *out)
 		dotstuff_init_raw(&d);
 	else
 		dotstuff_init(&d);
-	dotstuff_feed(&d, sc->body.data, sc->body.len, out);
+	dotstuff_feed(&d, t->body.data, t->body.len, out);
 	dotstuff_finish(&d, out);
 	smtp_body_done(s);
 }
 
-/* Play the dialogue; returns 0 or -1 with why in diag. */
-static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, size_t dsize)
+/* Record what the engine says of the last transaction, number k, as
+ * snaps[k]. */
+static void snap_take(struct scenario *sc, struct snap *snaps, size_t k, struct smtp *s)
+{
+	struct snap *n = &snaps[k];
+
+	free(n->codes);
+	memset(n, 0, sizeof(*n));
+	n->taken = 1;
+	error_clear(&n->e);
+	n->rc = smtp_result(s, &n->e);
+	n->delivered = smtp_delivered(s);
+	n->nrcpts = k > 0 ? tmsg_at(sc, k)->m.nrcpts : 0;
+	n->codes = xcalloc(n->nrcpts + 1, sizeof(*n->codes));
+	for (size_t i = 0; i < n->nrcpts; i++)
+		n->codes[i] = smtp_rcpt_code(s, i);
+}
+
+/* Play the dialogue; returns 0 or -1 with why in diag.  *given counts the
+ * messages given to the engine; snaps[k] records transaction k. */
+static int play(struct scenario *sc, struct smtp *s, int bytewise, size_t *given,
+		struct snap *snaps, char *diag, size_t dsize)
 {
 	size_t i = 0;
 
@@ -491,7 +663,7 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 				}
 			}
 			if (has_b)
-				send_body(sc, s, &got);
+				send_body(tmsg_at(sc, *given), s, &got);
 			if (got.len != want.len || memcmp(got.data, want.data, got.len)) {
 				struct buf g = BUF_INIT, w2 = BUF_INIT;
 
@@ -520,17 +692,28 @@ static int play(struct scenario *sc, struct smtp *s, int bytewise, char *diag, s
 			}
 			need = !strcmp(it->key, "tls") ? SMTP_WANT_TLS :
 			       !strcmp(it->key, "body") ? SMTP_WANT_BODY :
-			       !strcmp(it->key, "close") ? SMTP_WANT_CLOSE : (enum smtp_want)-1;
+			       !strcmp(it->key, "close") ? SMTP_WANT_CLOSE :
+			       !strcmp(it->key, "next") || !strcmp(it->key, "quit") ? SMTP_WANT_NEXT :
+			       (enum smtp_want)-1;
 			if (w != need) {
 				snprintf(diag, dsize, "%s:%d: expected want %s, engine wants %s "
 					 "(state %s)", it->file, it->lineno, it->key, want_name(w),
 					 smtp_state_name(smtp_get_state(s)));
 				return -1;
 			}
-			if (need == SMTP_WANT_TLS)
+			if (need == SMTP_WANT_TLS) {
 				smtp_tls_done(s);
-			else if (need == SMTP_WANT_BODY)
+			} else if (need == SMTP_WANT_BODY) {
 				smtp_body_done(s);
+			} else if (need == SMTP_WANT_NEXT) {
+				snap_take(sc, snaps, *given, s);
+				if (!strcmp(it->key, "quit")) {
+					smtp_quit(s);
+				} else {
+					++*given;
+					smtp_next_message(s, &tmsg_at(sc, *given)->m);
+				}
+			}
 			i++;
 		} else {
 			i++;	/* checks are done after the dialogue */
@@ -569,13 +752,15 @@ static void run(struct scenario *sc, int bytewise)
 	const char *mode = bytewise ? "bytewise" : "whole";
 	struct buf trace = BUF_INIT;
 	struct strvec secrets = STRVEC_INIT;
+	size_t nsnaps = 1 + sc->have_first + sc->nmore, given = sc->have_first;
+	struct snap *snaps = xcalloc(nsnaps, sizeof(*snaps));
 	struct smtp *s;
 	struct error e;
 	char diag[2048] = "";
-	int rc, played;
+	int played;
 
 	s = smtp_new(&sc->p, trace_cb, &trace);
-	played = play(sc, s, bytewise, diag, sizeof(diag));
+	played = play(sc, s, bytewise, &given, snaps, diag, sizeof(diag));
 	if (!ok(played == 0, "%s [%s]: dialogue", sc->name, mode)) {
 		printf("#   %s\n", diag);
 		smtp_result(s, &e);
@@ -588,14 +773,25 @@ static void run(struct scenario *sc, int bytewise)
 			l += n + (l[n] == '\n');
 		}
 	}
-	error_clear(&e);
-	rc = smtp_result(s, &e);
+	snap_take(sc, snaps, given, s);
 	for (size_t i = 0; i < sc->n; i++) {
 		struct item *it = &sc->items[i];
 		const char *arg = it->text.data;
+		size_t k = it->txn < 0 ? given : (size_t)it->txn;
+		const struct snap *sn = &snaps[k];
+		int rc = sn->rc;
+		char at[24] = "";
 
 		if (it->kind != K_CHECK)
 			continue;
+		if (it->txn >= 0)
+			snprintf(at, sizeof(at), "@%ld ", it->txn);
+		e = sn->e;
+		if (!sn->taken) {
+			ok(0, "%s [%s]: %s:%d: transaction %zu never ended", sc->name, mode,
+			   it->file, it->lineno, k);
+			continue;
+		}
 		if (!strcmp(it->key, "result")) {
 			enum error_class cls;
 			char cname[32];
@@ -607,33 +803,34 @@ static void run(struct scenario *sc, int bytewise)
 				continue;
 			}
 			if (cls == ERR_NONE) {
-				if (!ok(rc == 0, "%s [%s]: result ok", sc->name, mode))
+				if (!ok(rc == 0, "%s [%s]: %sresult ok", sc->name, mode, at))
 					printf("#   got %s: %s\n", error_class_name(e.cls), e.msg);
-				want_deliv = !sc->p.verify_only;
-			} else if (!ok(rc == -1 && e.cls == cls, "%s [%s]: result %s", sc->name, mode,
-				       cname)) {
+				want_deliv = k > 0;	/* a message, accepted */
+			} else if (!ok(rc == -1 && e.cls == cls, "%s [%s]: %sresult %s", sc->name, mode,
+				       at, cname)) {
 				printf("#   got %s: %s\n", rc ? error_class_name(e.cls) : "ok", e.msg);
 			}
-			ok(smtp_delivered(s) == want_deliv, "%s [%s]: delivered is %d", sc->name,
-			   mode, want_deliv);
+			ok(sn->delivered == want_deliv, "%s [%s]: %sdelivered is %d", sc->name,
+			   mode, at, want_deliv);
 		} else if (!strcmp(it->key, "message")) {
-			if (!ok(rc == -1 && strstr(e.msg, arg), "%s [%s]: message has \"%s\"",
-				sc->name, mode, arg))
+			if (!ok(rc == -1 && strstr(e.msg, arg), "%s [%s]: %smessage has \"%s\"",
+				sc->name, mode, at, arg))
 				printf("#   message: %s\n", e.msg);
 		} else if (!strcmp(it->key, "code")) {
-			if (!ok(e.smtp_code == atoi(arg), "%s [%s]: smtp code %s", sc->name, mode, arg))
+			if (!ok(e.smtp_code == atoi(arg), "%s [%s]: %ssmtp code %s", sc->name, mode, at,
+				arg))
 				printf("#   got %d\n", e.smtp_code);
 		} else if (!strcmp(it->key, "enhanced")) {
-			if (!ok(!strcmp(e.enhanced, arg), "%s [%s]: enhanced code %s", sc->name, mode,
-				arg))
+			if (!ok(!strcmp(e.enhanced, arg), "%s [%s]: %senhanced code %s", sc->name, mode,
+				at, arg))
 				printf("#   got [%s]\n", e.enhanced);
 		} else if (!strcmp(it->key, "rcpt")) {
 			size_t idx = strtoul(arg, NULL, 10);
 			const char *c = strchr(arg, ' ');
 
-			if (idx < sc->p.nrcpts && c)
-				ok(smtp_rcpt_code(s, idx) == atoi(c + 1), "%s [%s]: rcpt %zu code %s",
-				   sc->name, mode, idx, c + 1);
+			if (k > 0 && idx < tmsg_at(sc, k)->m.nrcpts && c)
+				ok(sn->codes[idx] == atoi(c + 1), "%s [%s]: %srcpt %zu code %s",
+				   sc->name, mode, at, idx, c + 1);
 			else
 				ok(0, "%s: %s:%d: bad rcpt check", sc->name, it->file, it->lineno);
 		} else if (!strcmp(it->key, "caps-auth")) {
@@ -661,6 +858,9 @@ static void run(struct scenario *sc, int bytewise)
 		ok(!strstr(trace.data, secrets.v[i]),
 		   "%s [%s]: secret form %zu not in trace", sc->name, mode, i);
 	strvec_release(&secrets);
+	for (size_t i = 0; i < nsnaps; i++)
+		free(snaps[i].codes);
+	free(snaps);
 	smtp_free(s);
 	buf_release(&trace);
 }

@@ -543,6 +543,8 @@ void bsmtp_message_done(struct bsmtp *b, const struct error *e, int partial)
 		return;
 	if (code == 250 && partial && e)
 		add_reply(b, "250 2.0.0 Ok: sent, but not to every recipient: %s", e->msg);
+	else if (code == 250 && e && e->cls == ERR_NONE && e->msg[0])
+		add_reply(b, "250 2.0.0 Ok: %s", e->msg);	/* "queued as ID..." */
 	else if (code == 250)
 		add_reply(b, "250 2.0.0 Ok: sent");
 	else

@@ -87,7 +87,13 @@ static int bsmtp_submit(const struct submit_request *rq, struct bsmtp *b, struct
 	r.dot_ends = 0;		/* the "." was the dialogue's; what is left is text */
 	r.allow_prompt = 0;	/* standard input is the SMTP channel */
 	status = submit_message(&r, raw->sp.fd, &e, &delivered);
-	bsmtp_message_done(b, status == EX_OK ? NULL : &e, status != EX_OK && delivered);
+	/* queued (75, or 0 for queue = always) is taken: 250 with its ID */
+	if ((status == EX_OK || status == EX_TEMPFAIL) && e.cls == ERR_NONE) {
+		bsmtp_message_done(b, &e, 0);
+		status = EX_OK;
+	} else {
+		bsmtp_message_done(b, status == EX_OK ? NULL : &e, status != EX_OK && delivered);
+	}
 	raw_release(raw);
 	return status;
 }

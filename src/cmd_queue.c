@@ -91,7 +91,7 @@ static void fmt_size(uint64_t b, char *out, size_t n)
  * recipients still to do, then what happened so far. */
 static void list_one(const struct qenv *env, int failed, time_t now, struct buf *out)
 {
-	char age[16], size[16], when[32];
+	char age[32], size[32], when[32];
 	size_t done = 0, bad = 0, shown = 0;
 
 	fmt_age(now - env->created, age, sizeof(age));

@@ -35,6 +35,11 @@ static struct submit_request request_of(const struct cli *cli)
 		.read_recipients = cli->read_recipients,
 		.dot_ends = cli->dot_ends,
 		.allow_prompt = cli->stdin_tty,
+		.delivery = cli->delivery == CLI_DELIVER_BACKGROUND ? SUBMIT_BACKGROUND :
+			    cli->delivery == CLI_DELIVER_QUEUE_ONLY ? SUBMIT_QUEUE_ONLY : SUBMIT_CONFIG,
+		.dsn_notify = cli->dsn_notify,
+		.dsn_ret = cli->dsn_ret,
+		.dsn_envid = cli->dsn_envid,
 	};
 	return rq;
 }

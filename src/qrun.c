@@ -363,9 +363,10 @@ int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, stru
 		if (o->ss && (strcmp(env.account, o->acct->name) || strcmp(env.config, o->config)))
 			goto next;
 		if (!o->all && !o->id && env.next_attempt > now) {
+			/* not due: not this run's business (its status says
+			 * what this run did), but the retrier's next wake-up */
 			if (!st->next_due || env.next_attempt < st->next_due)
 				st->next_due = env.next_attempt;
-			worse(st, EX_TEMPFAIL);
 			goto next;
 		}
 		strvec_push(&group_for(&run, env.config, env.account)->ids, ids.v[i]);

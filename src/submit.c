@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -16,6 +17,8 @@
 #include "log.h"
 #include "message.h"
 #include "credential.h"
+#include "qrun.h"
+#include "queue.h"
 #include "session.h"
 
 /* Everything known about the message being sent. */
@@ -233,6 +236,50 @@ out:
 	strvec_release(&known);
 }
 
+/* Whether any account may queue: then the message is read straight into
+ * the queue (the account is only known once its header is read). */
+static int may_queue(const struct job *j)
+{
+	if (!j->cfg_ok)
+		return 0;
+	if (j->rq->delivery != SUBMIT_CONFIG)
+		return 1;
+	for (size_t i = 0; i < j->cfg.n; i++)
+		if (j->cfg.acc[i].queue != ACCOUNT_QUEUE_NEVER)
+			return 1;
+	return 0;
+}
+
+/* The message's queue mode, from the command line and the account. */
+static enum account_queue mode_of(const struct job *j)
+{
+	switch (j->rq->delivery) {
+	case SUBMIT_BACKGROUND:
+		return ACCOUNT_QUEUE_ALWAYS;
+	case SUBMIT_QUEUE_ONLY:
+		return ACCOUNT_QUEUE_ALWAYS;
+	case SUBMIT_CONFIG:
+		break;
+	}
+	return j->acct->queue;
+}
+
+/* "queued as ID, next attempt at T" into e (class ERR_NONE): what the
+ * caller and -bs say about a message that is safe in the queue. */
+static void say_queued(struct error *e, const struct qenv *env, const char *why)
+{
+	char when[64] = "";
+	struct tm tm;
+
+	if (env->next_attempt > time(NULL)) {
+		localtime_r(&env->next_attempt, &tm);
+		strftime(when, sizeof(when), ", next attempt at %Y-%m-%d %H:%M:%S", &tm);
+	}
+	error_clear(e);
+	snprintf(e->msg, sizeof(e->msg), "queued as %s%s%s%s", env->id, when, why ? ": " : "",
+		 why ? why : "");
+}
+
 int submit_message(const struct submit_request *rq, int fd, struct error *err, int *delivered)
 {
 	struct job j;
@@ -242,12 +289,18 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	struct envelope env;
 	struct session_report rep;
 	struct secret pw;
-	struct error e, cfg_err;
+	struct error e, cfg_err, qerr;
+	struct queue q;
+	struct qenv qe;
+	struct session *ss = NULL;
 	const char *tmp = getenv("TMPDIR");
-	char *cfg_path, *helo = NULL;
-	int rc, status = EX_SOFTWARE;
+	char *cfg_path = NULL, *helo = NULL, *qdir = NULL;
+	char id[QUEUE_ID_SIZE] = "";
+	int rc, status = EX_SOFTWARE, queued = 0, have_queue = 0, outcome, newly_failed = 0;
+	enum account_queue mode = ACCOUNT_QUEUE_NEVER;
 
 	memset(&j, 0, sizeof(j));
+	memset(&q, 0, sizeof(q));
 	j.rq = rq;
 	config_init(&j.cfg);
 	strvec_init(&j.hdr_rcpts);
@@ -256,17 +309,31 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	strvec_init(&env.rcpts);
 	session_report_init(&rep);
 	secret_init(&pw);
+	qenv_init(&qe);
 	error_clear(&e);
 	error_clear(&cfg_err);
+	error_clear(&qerr);
 
 	/* A broken configuration must not lose the message: read it anyway and
 	 * keep it, then report the configuration error. */
 	cfg_path = config_find(rq->config, &cfg_err);
 	if (cfg_path && config_load(&j.cfg, cfg_path, &cfg_err) == 0)
 		j.cfg_ok = 1;
-	free(cfg_path);
 
-	if (spool_create(&sp, tmp && *tmp == '/' ? tmp : "/tmp", &e)) {
+	/* Into the queue from the first byte when this message may be
+	 * queued; a queue that cannot be used is said loudly, and the
+	 * message is sent without one. */
+	if (may_queue(&j)) {
+		qdir = j.cfg.queue_dir ? xstrdup(j.cfg.queue_dir) : queue_default_dir();
+		if (!qdir)
+			error_set(&qerr, ERR_OS, "no home directory for the queue; set queue_dir");
+		else if (queue_open(&q, qdir, &qerr) == 0)
+			have_queue = 1;
+		if (!have_queue)
+			log_err("cannot use the queue (%s); sending without it", qerr.msg);
+	}
+	if (have_queue ? queue_new(&q, &sp, id, &e) :
+	    spool_create(&sp, tmp && *tmp == '/' ? tmp : "/tmp", &e)) {
 		log_err("%s; the message was not read", e.msg);
 		status = error_exit_code(e.cls);
 		goto out;
@@ -274,7 +341,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	rc = input_read(fd, &io, &m, on_headers, &j, &sp, &e);
 	if (rc && (e.cls == ERR_IO || e.cls == ERR_INTERRUPTED)) {
 		/* only part of the message is in the spool: say so, keep
-		 * that part, never send it */
+		 * that part, never send it (nor queue it) */
 		log_err("%s; the message was NOT sent", e.msg);
 		status = error_exit_code(e.cls);
 		keep_message(&j, &sp, NULL, &e, e.cls == ERR_IO ?
@@ -295,7 +362,10 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 		rc = -1;
 	if (rc == 0 && addr_check_envelope(j.sender, "envelope sender", &e))
 		rc = -1;
-	if (rc == 0 && j.acct->auth != AUTH_OFF) {
+	if (rc == 0)
+		mode = have_queue ? mode_of(&j) : ACCOUNT_QUEUE_NEVER;
+	/* the password now, unless a process in the background sends it */
+	if (rc == 0 && mode != ACCOUNT_QUEUE_ALWAYS && j.acct->auth != AUTH_OFF) {
 		struct credential_opts so = { .allow_prompt = rq->allow_prompt };
 		if (credential_lookup(j.acct, &so, &pw, &e))
 			rc = -1;
@@ -315,29 +385,131 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	env.from = j.sender;
 	env.size = sp.bytes + sp.lines;
 	env.eightbit = sp.eightbit;
+
+	if (mode != ACCOUNT_QUEUE_NEVER) {
+		char *abs = realpath(cfg_path, NULL);
+
+		/* In the queue before the first byte goes to the server: from
+		 * here a SIGKILL leaves it sent or queued, never lost. */
+		memcpy(qe.id, id, sizeof(qe.id));
+		qenv_set(&qe.account, j.acct->name);
+		qenv_set(&qe.config, abs ? abs : cfg_path);
+		free(abs);
+		qenv_set(&qe.sender, j.sender);
+		for (size_t i = 0; i < env.rcpts.n; i++)
+			qenv_add_rcpt(&qe, env.rcpts.v[i]);
+		qe.created = time(NULL);
+		qe.next_attempt = 0;
+		qenv_set(&qe.notify, rq->dsn_notify);
+		qenv_set(&qe.ret, rq->dsn_ret);
+		qenv_set(&qe.envid, rq->dsn_envid);
+		if (queue_commit(&q, &sp, &qe, &e)) {
+			log_err("cannot queue the message: %s", e.msg);
+			status = error_exit_code(e.cls == ERR_IO ? ERR_IO : e.cls);
+			keep_message(&j, &sp, &env.rcpts, &e, NULL, 0);
+			goto out;
+		}
+		queued = 1;
+		if (mode == ACCOUNT_QUEUE_ALWAYS) {
+			say_queued(&e, &qe, rq->delivery == SUBMIT_QUEUE_ONLY ?
+				   "sent by the next queue run" : "sending in the background");
+			log_info("%s", e.msg);
+			if (rq->delivery != SUBMIT_QUEUE_ONLY)
+				qrun_background(qe.config);
+			status = EX_OK;
+			goto out;
+		}
+	}
+
 	helo = session_ehlo_name(j.acct);
-	rc = session_send(j.acct, pw.value, helo, &env, &sp, &rep, &e);
+	if (!queued) {
+		/* queue = never: the one attempt is all there is */
+		rc = session_send(j.acct, pw.value, helo, &env, &sp, &rep, &e);
+		secret_release(&pw);
+		if (rc == 0) {
+			log_info("delivered to %zu recipient(s) via %s port %u", env.rcpts.n,
+				 j.acct->host, j.acct->port);
+			status = EX_OK;
+			goto out;
+		}
+		log_err("%s", e.msg);
+		status = error_exit_code(e.cls);
+		keep_message(&j, &sp, &env.rcpts, &e, NULL, rep.delivered);
+		goto out;
+	}
+
+	/* queue = auto: the first attempt, recorded in the queue like any */
+	rc = session_open(&ss, j.acct, pw.value, helo, &e);
 	secret_release(&pw);
-	if (rc == 0) {
+	if (rc == 0)
+		rc = session_deliver(ss, &env, &sp, &rep, &e);
+	if (rc && e.cls == ERR_INTERRUPTED) {
+		/* not an attempt: it stays queued and due */
+		log_err("%s; the message stays queued as %s", e.msg, id);
+		status = error_exit_code(e.cls);
+		goto out;
+	}
+	outcome = qrun_record(&q, &qe, rc, &e, ss ? QRUN_STAGE_MESSAGE : QRUN_STAGE_SESSION,
+			      ss ? &rep : NULL, j.acct->queue_lifetime, &newly_failed, &qerr);
+	if (outcome < 0) {
+		/* the queue could not record it: it is still queued as it was */
+		log_err("%s; %s", rc ? e.msg : "sent", qerr.msg);
+		status = rc ? EX_TEMPFAIL : EX_IOERR;
+		goto out;
+	}
+	switch (outcome) {
+	case QRUN_SENT:
 		log_info("delivered to %zu recipient(s) via %s port %u", env.rcpts.n,
 			 j.acct->host, j.acct->port);
 		status = EX_OK;
-		goto out;
+		/* the account's due messages go along on this connection */
+		if (session_usable(ss)) {
+			struct qrun_opts o = { .ss = ss, .acct = j.acct, .config = qe.config };
+			struct qrun_stats st;
+			struct error re;
+
+			error_clear(&re);
+			if (qrun(&q, &o, &st, &re) == 0 && st.sent)
+				log_info("and %u queued message(s) along with it", st.sent);
+		}
+		break;
+	case QRUN_RETRY:
+	case QRUN_HELD:
+		log_err("%s", e.msg);
+		say_queued(&qerr, &qe, outcome == QRUN_HELD ?
+			   "HELD until you fix the cause (then: postern queue retry ID)" : NULL);
+		log_err("%s", qerr.msg);
+		status = newly_failed ? EX_NOUSER : EX_TEMPFAIL;
+		if (j.cfg.background_retry)
+			qrun_background(qe.config);
+		e.cls = newly_failed ? ERR_NOUSER : ERR_NONE;
+		if (!newly_failed)
+			e = qerr;
+		break;
+	case QRUN_FAILED:
+		log_err("%s", e.msg);
+		log_err("the message was not sent; it is kept in the failed messages as %s "
+			"(postern queue show %s)", id, id);
+		status = error_exit_code(e.cls);
+		break;
 	}
-	log_err("%s", e.msg);
-	status = error_exit_code(e.cls);
-	keep_message(&j, &sp, &env.rcpts, &e, NULL, rep.delivered);
 out:
-	if (status != EX_OK && err)
+	if (err && (status != EX_OK || queued))
 		*err = e;
 	if (status != EX_OK && delivered)
 		*delivered = rep.delivered;
+	session_close(ss);
 	free(helo);
 	secret_release(&pw);
 	session_report_release(&rep);
 	strvec_release(&env.rcpts);
 	message_release(&m);
 	spool_release(&sp);
+	if (have_queue)
+		queue_close(&q);
+	qenv_release(&qe);
+	free(qdir);
+	free(cfg_path);
 	strvec_release(&j.hdr_rcpts);
 	free(j.sender);
 	config_release(&j.cfg);

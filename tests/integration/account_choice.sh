@@ -22,7 +22,7 @@ printf 'From: The Boss <boss@example.org>\nSubject: contact form\n\nhello\n' > "
 
 # config MODE: [site] is the default account; [boss] has the From's address.
 config() {
-	mk_config "$t/c.ini" "[defaults]" "default_account = site" ${1:+"account_by_from = $1"} \
+	mk_config "$t/c.ini" "[defaults]" "queue = never" "default_account = site" ${1:+"account_by_from = $1"} \
 		"[site]" "host = 127.0.0.1" "port = $site" "tls = off" "from = site@example.org" \
 		"[boss]" "host = 127.0.0.1" "port = $boss" "tls = off" "from = boss@example.org"
 }
@@ -58,11 +58,11 @@ picks site "no: the From does not pick; default_account"
 picks site "no: -f does not pick either"                 -f boss@example.org
 picks boss "no: -a boss still works"                     -a boss
 
-mk_config "$t/c.ini" "[defaults]" "default_account = site" \
+mk_config "$t/c.ini" "[defaults]" "queue = never" "default_account = site" \
 	"[site]" "host = 127.0.0.1" "port = $site" "tls = off" "account_by_from = no"
 capture "$POSTERN" -C "$t/c.ini" -i -- bob@example.org < "$msg"
 is "$CAP_RC" 78 "account_by_from in an account: exit 78"
-like "$CAP_ERR" "c\\.ini:7: account_by_from belongs in \\[defaults\\], not in an account" \
+like "$CAP_ERR" "c\\.ini:8: account_by_from belongs in \\[defaults\\], not in an account" \
 	"account_by_from in an account: file:line and what to do"
 
 tap_done

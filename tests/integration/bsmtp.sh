@@ -13,13 +13,13 @@ export HOME=$t/home
 mkdir -p "$HOME"
 server_start "$t/srv"
 
-mk_config "$t/c.ini" "[defaults]" "tls_ca_file = $CA_FILE" \
+mk_config "$t/c.ini" "[defaults]" "queue = never" "tls_ca_file = $CA_FILE" \
 	"[sub]" "host = localhost" "port = $SUBMISSION_PORT" \
 	"user = $TEST_USER" "password = $TEST_PASS" "from = $TEST_USER"
-mk_config "$t/wrong.ini" "[a]" "host = localhost" "port = $SUBMISSION_PORT" "tls_ca_file = $CA_FILE" \
+mk_config "$t/wrong.ini" "[a]" "queue = never" "host = localhost" "port = $SUBMISSION_PORT" "tls_ca_file = $CA_FILE" \
 	"user = $TEST_USER" "password = not-the-password" "from = $TEST_USER"
 # The default account cannot log in; the one whose from is MAIL FROM can.
-mk_config "$t/match.ini" "[defaults]" "tls_ca_file = $CA_FILE" "default_account = other" \
+mk_config "$t/match.ini" "[defaults]" "queue = never" "tls_ca_file = $CA_FILE" "default_account = other" \
 	"[other]" "host = localhost" "port = $SUBMISSION_PORT" \
 	"user = $TEST_USER" "password = not-the-password" "from = other@example.org" \
 	"[mine]" "host = localhost" "port = $SUBMISSION_PORT" \

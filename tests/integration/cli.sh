@@ -16,7 +16,7 @@ printf 'Subject: kept\n\nthe body that must not be lost\n' > "$msg"
 
 # A config whose server is a closed port on loopback: sends fail fast.
 cfg=$t/closed.ini
-mk_config "$cfg" "[a]" "host = 127.0.0.1" "port = 2525" "tls = off" "from = me@example.org"
+mk_config "$cfg" "[a]" "queue = never" "host = 127.0.0.1" "port = 2525" "tls = off" "from = me@example.org"
 
 run() { out=$(in_private_net "$POSTERN" "$@" < "$msg" 2>&1); rc=$?; }
 
@@ -54,14 +54,14 @@ grep -q '^From me@example.org ' "$HOME/dead.letter"; check_status $? "dead.lette
 rm -f "$HOME/dead.letter"
 
 # Configuration errors keep the message too.
-mk_config "$t/bad.ini" "[a]" "host = x" "colour = blue"
+mk_config "$t/bad.ini" "[a]" "queue = never" "host = x" "colour = blue"
 run -C "$t/bad.ini" you@example.org
 is "$rc" 78 "unknown key: exit 78"
-like "$out" "$t/bad.ini:3: unknown key \"colour\"" "names file:line and the key"
+like "$out" "$t/bad.ini:4: unknown key \"colour\"" "names file:line and the key"
 grep -q 'the body that must not be lost' "$HOME/dead.letter"; check_status $? "config error keeps the message"
 rm -f "$HOME/dead.letter"
 
-mk_config "$t/open.ini" "[a]" "host = x" "user = u" "password = hunter2-secret"
+mk_config "$t/open.ini" "[a]" "queue = never" "host = x" "user = u" "password = hunter2-secret"
 chmod 644 "$t/open.ini"
 run -C "$t/open.ini" you@example.org
 is "$rc" 78 "password in a 0644 file: exit 78"

@@ -23,7 +23,7 @@ peer_run() {
 	shift 4
 	rm -f "$HOME/dead.letter"
 	peer_start "$(basename "$name" .scn)" "$name" -- --timeout 8 --accept-timeout 20
-	mk_config "$t/c.ini" "[a]" "host = localhost" "port = $PEER_PORT" "tls = $tls" \
+	mk_config "$t/c.ini" "[a]" "queue = never" "host = localhost" "port = $PEER_PORT" "tls = $tls" \
 		"auth = $auth" "user = u@peer.test" "password = peer-secret" "auth_without_tls = yes" \
 		"timeout = $timeout" "from = me@peer.test" "tls_ca_file = $CERTS_DIR/ca.pem"
 	out=$("$POSTERN" -C "$t/c.ini" -v "$@" < "$t/msg" 2>&1); rc=$?

@@ -20,7 +20,7 @@ fallback=$HOME/.local/state/postern/dead.letter
 
 # A server that is not there: every send fails at once and keeps the message.
 closed=$(free_port)
-mk_config "$t/closed.ini" "[a]" "host = 127.0.0.1" "port = $closed" "tls = off" "from = me@example.org"
+mk_config "$t/closed.ini" "[a]" "queue = never" "host = 127.0.0.1" "port = $closed" "tls = off" "from = me@example.org"
 printf 'To: to@example.org\nCc: cc@example.org\nBcc: secret-bcc@example.org\nSubject: kept\n\nthe body that must not be lost\nFrom the start of a line\n' > "$t/msg"
 send_closed() { capture "$POSTERN" -C "$t/closed.ini" "$@" < "$t/msg"; }
 
@@ -162,7 +162,7 @@ done
 # while it is sent: a peer that is slow to greet; the whole message is kept
 rm -f "$dl"
 peer_start slow slow-greeting -- --timeout 20
-mk_config "$t/peer.ini" "[a]" "host = 127.0.0.1" "port = $PEER_PORT" "tls = off" \
+mk_config "$t/peer.ini" "[a]" "queue = never" "host = 127.0.0.1" "port = $PEER_PORT" "tls = off" \
 	"timeout = 30" "from = me@example.org"
 "$POSTERN" -C "$t/peer.ini" -t < "$t/msg" 2>"$t/err.send" &
 pid=$!

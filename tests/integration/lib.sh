@@ -363,19 +363,23 @@ mk_config() {
 
 # mk_account_config FILE [KEY=VALUE ...]: a complete configuration for the
 # current server (mode 0600): [defaults] default_account = work,
-# tls_ca_file = $CA_FILE, timeout = 30; [work] host = localhost,
-# port = $SUBMISSION_PORT, tls = starttls, auth = on, user/password/from
-# = $TEST_USER/$TEST_PASS/$TEST_USER.  KEY=VALUE sets a key of [work]
+# tls_ca_file = $CA_FILE, timeout = 30, queue = never (the queue turns
+# failures into "queued": tests/integration/queue.sh tests that); [work]
+# host = localhost, port = $SUBMISSION_PORT, tls = starttls, auth = on,
+# user/password/from = $TEST_USER/$TEST_PASS/$TEST_USER.  KEY=VALUE sets a key of [work]
 # (defaults.KEY=VALUE: of [defaults]); KEY= (empty) leaves the key out.
 #     mk_account_config "$t/c.ini" port=$SMTPS_PORT tls=implicit
 #     mk_account_config "$t/c.ini" port=$PLAIN_PORT tls=off password=wrong
 mk_account_config() {
     local file=$1 kv key val k; shift
     local -A D=() W=()
-    local -a dorder=(default_account tls_ca_file timeout) worder=(host port tls auth user password from)
+    local -a dorder=(default_account tls_ca_file timeout queue) worder=(host port tls auth user password from)
     D[default_account]=work
     D[tls_ca_file]=${CA_FILE:-${CERTS_DIR:-.}/ca.pem}
     D[timeout]=30
+    # the engine's and the keeping's tests see failures as they are, not as
+    # the queue turns them (tests/integration/queue.sh tests that)
+    D[queue]=never
     W[host]=localhost
     W[port]=${SUBMISSION_PORT:-587}
     W[tls]=starttls

@@ -120,7 +120,7 @@ cmp -s <(sed '1,/^$/d' "$fm") <(sed '1,/^$/d' "$fp"); check_status $? "postern a
 
 # Wrong password: 77, nothing delivered, message kept.
 before=$(ls "$MAILDIR/new" | wc -l)
-mk_config "$t/wrong.ini" "[a]" "host = localhost" "port = $SUBMISSION_PORT" "tls_ca_file = $CA_FILE" \
+mk_config "$t/wrong.ini" "[a]" "queue = never" "host = localhost" "port = $SUBMISSION_PORT" "tls_ca_file = $CA_FILE" \
 	"user = $TEST_USER" "password = not-the-password" "from = $TEST_USER"
 out=$("$POSTERN" -C "$t/wrong.ini" bob@example.org < "$t/m2" 2>&1); rc=$?
 is "$rc" 77 "wrong password: exit 77"
@@ -133,7 +133,7 @@ grep -q 'hello 465' "$HOME/dead.letter"; check_status $? "wrong password: messag
 rm -f "$HOME/dead.letter"
 
 # The system store does not know the throwaway CA.
-mk_config "$t/noca.ini" "[a]" "host = localhost" "port = $SMTPS_PORT" "tls = implicit" \
+mk_config "$t/noca.ini" "[a]" "queue = never" "host = localhost" "port = $SMTPS_PORT" "tls = implicit" \
 	"user = $TEST_USER" "password = $TEST_PASS" "from = $TEST_USER"
 out=$("$POSTERN" -C "$t/noca.ini" bob@example.org < "$t/m2" 2>&1); rc=$?
 is "$rc" 69 "untrusted CA: exit 69"
@@ -142,7 +142,7 @@ like "$out" 'tls_ca_file' "and the setting that fixes it"
 unlike "$out" "$TEST_PASS" "no password in the error"
 
 # 127.0.0.1 is in the certificate's names too (IP check, not DNS).
-mk_config "$t/ip.ini" "[a]" "host = 127.0.0.1" "port = $SMTPS_PORT" "tls = implicit" "tls_ca_file = $CA_FILE" \
+mk_config "$t/ip.ini" "[a]" "queue = never" "host = 127.0.0.1" "port = $SMTPS_PORT" "tls = implicit" "tls_ca_file = $CA_FILE" \
 	"user = $TEST_USER" "password = $TEST_PASS" "from = $TEST_USER"
 "$POSTERN" -C "$t/ip.ini" bob@example.org < "$t/m2"; is "$?" 0 "IP address host checked against the IP SAN"
 
@@ -150,31 +150,31 @@ mk_config "$t/ip.ini" "[a]" "host = 127.0.0.1" "port = $SMTPS_PORT" "tls = impli
 # namespace of its own, where the port is closed whatever the machine runs
 # (Debian's exim4 listens on 127.0.0.1:25).
 closed=2525
-mk_config "$t/closed.ini" "[a]" "host = 127.0.0.1" "port = $closed" "tls = starttls" \
+mk_config "$t/closed.ini" "[a]" "queue = never" "host = 127.0.0.1" "port = $closed" "tls = starttls" \
 	"user = $TEST_USER" "password = $TEST_PASS" "from = $TEST_USER"
 out=$(in_private_net "$POSTERN" -C "$t/closed.ini" bob@example.org < "$t/m2" 2>&1); rc=$?
 is "$rc" 69 "closed port: exit 69"
 like "$out" "port $closed .*refused" "names the port and the refusal"
 like "$out" '587 .*465' "suggests the submission ports"
-mk_config "$t/p25.ini" "[a]" "host = 127.0.0.1" "port = 25" "tls = starttls" "from = $TEST_USER"
+mk_config "$t/p25.ini" "[a]" "queue = never" "host = 127.0.0.1" "port = 25" "tls = starttls" "from = $TEST_USER"
 out=$(in_private_net "$POSTERN" -C "$t/p25.ini" bob@example.org < "$t/m2" 2>&1); rc=$?
 is "$rc" 69 "port 25: exit 69"
 like "$out" 'port 25 .*blocked on most networks' "port 25 explained"
 rm -f "$HOME/dead.letter"
 
 # tls = off is allowed only when said, on the cleartext port.
-mk_config "$t/off.ini" "[a]" "host = localhost" "port = $PLAIN_PORT" "tls = off" \
+mk_config "$t/off.ini" "[a]" "queue = never" "host = localhost" "port = $PLAIN_PORT" "tls = off" \
 	"user = $TEST_USER" "password = $TEST_PASS" "from = $TEST_USER"
 out=$("$POSTERN" -C "$t/off.ini" bob@example.org < "$t/m2" 2>&1); rc=$?
 is "$rc" 78 "tls = off with auth and no auth_without_tls: 78"
 like "$out" 'cleartext' "explains the cleartext refusal"
-mk_config "$t/off2.ini" "[a]" "host = localhost" "port = $PLAIN_PORT" "tls = off" "auth_without_tls = yes" \
+mk_config "$t/off2.ini" "[a]" "queue = never" "host = localhost" "port = $PLAIN_PORT" "tls = off" "auth_without_tls = yes" \
 	"user = $TEST_USER" "password = $TEST_PASS" "from = $TEST_USER"
 printf 'Subject: cleartext ok\n\nx\n' | "$POSTERN" -C "$t/off2.ini" bob@example.org; rc=$?
 is "$rc" 0 "tls = off with auth_without_tls = yes sends"
 
 # STARTTLS account pointed at the implicit-TLS port, and the reverse.
-mk_config "$t/swap.ini" "[a]" "host = localhost" "port = $SUBMISSION_PORT" "tls = implicit" \
+mk_config "$t/swap.ini" "[a]" "queue = never" "host = localhost" "port = $SUBMISSION_PORT" "tls = implicit" \
 	"tls_ca_file = $CA_FILE" "user = $TEST_USER" "password = $TEST_PASS" "from = $TEST_USER"
 out=$("$POSTERN" -C "$t/swap.ini" bob@example.org < "$t/m2" 2>&1); rc=$?
 is "$rc" 69 "implicit TLS against a STARTTLS port fails"
@@ -182,7 +182,7 @@ like "$out" 'tls = starttls' "and suggests tls = starttls"
 
 # A STARTTLS account pointed at an implicit-TLS port: the server waits for
 # our TLS hello and we for its greeting; the timeout says what to change.
-mk_config "$t/swap2.ini" "[a]" "host = localhost" "port = $SMTPS_PORT" "tls = starttls" "timeout = 2" \
+mk_config "$t/swap2.ini" "[a]" "queue = never" "host = localhost" "port = $SMTPS_PORT" "tls = starttls" "timeout = 2" \
 	"tls_ca_file = $CA_FILE" "user = $TEST_USER" "password = $TEST_PASS" "from = $TEST_USER"
 out=$("$POSTERN" -C "$t/swap2.ini" bob@example.org < "$t/m2" 2>&1); rc=$?
 is "$rc" 69 "STARTTLS against an implicit-TLS port fails after the timeout"
@@ -190,7 +190,7 @@ like "$out" 'no greeting.*tls = implicit' "and suggests tls = implicit"
 
 # A server whose certificate is for another name.
 server_start "$t/wrong" wrongname
-mk_config "$t/wn.ini" "[a]" "host = localhost" "port = $SMTPS_PORT" "tls = implicit" "tls_ca_file = $CA_FILE" \
+mk_config "$t/wn.ini" "[a]" "queue = never" "host = localhost" "port = $SMTPS_PORT" "tls = implicit" "tls_ca_file = $CA_FILE" \
 	"user = $TEST_USER" "password = $TEST_PASS" "from = $TEST_USER"
 out=$("$POSTERN" -C "$t/wn.ini" bob@example.org < "$t/m2" 2>&1); rc=$?
 is "$rc" 69 "certificate for another name: exit 69"

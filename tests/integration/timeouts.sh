@@ -16,7 +16,7 @@ printf 'To: a@peer.test\nSubject: trickle\n\nthe body that must be kept\n' > "$t
 for scn in trickle-greeting trickle-ehlo; do
 	rm -f "$HOME/dead.letter"
 	peer_start "$scn" "$scn" -- --timeout 20
-	mk_config "$t/c.ini" "[a]" "host = 127.0.0.1" "port = $PEER_PORT" "tls = off" \
+	mk_config "$t/c.ini" "[a]" "queue = never" "host = 127.0.0.1" "port = $PEER_PORT" "tls = off" \
 		"timeout = 2" "from = me@peer.test"
 	start=$(date +%s%3N)
 	capture "$POSTERN" -C "$t/c.ini" a@peer.test < "$t/msg"

@@ -98,7 +98,7 @@ void bsmtp_data_done(struct bsmtp *b);
 
 /* The outcome of submitting the message of BSMTP_EV_MESSAGE; queues the
  * reply and ends the transaction.  e NULL or ERR_NONE: accepted for every
- * recipient, 250.  partial: the provider took it for some recipients only;
+ * recipient, 250 (with e's text when it has one: "queued as ID ...").  partial: the provider took it for some recipients only;
  * still 250 (the message went out, and a 4xx/5xx would make the caller
  * send it again to those who already have it), with the refusal in the
  * text.  Otherwise 451 for failures that may pass (temporary, TLS, local,

@@ -1,4 +1,4 @@
-# verify_only with auth off: EHLO (after TLS) is the end
+# no message (a password check) with auth off: EHLO (after TLS) is the end
 param tls implicit
 param verify yes
 S: 220 mx

@@ -19,6 +19,10 @@
 #include "log.h"
 #include "secret.h"
 
+/* A message someone else held is looked at again after this many seconds
+ * (the background retrier must not end while it may stay queued). */
+#define QRUN_BUSY_RECHECK 10
+
 static uint32_t jitter(void)
 {
 	uint32_t r = 0;
@@ -231,7 +235,11 @@ static void one_message(struct run *run, const char *id, struct session *ss,
 	session_report_init(&rep);
 	got = queue_lock(run->q, id, &sp, &env, &e);
 	if (got == 0) {
+		/* someone else has it now (a sender about to let go, another
+		 * run): look again soon, in case they leave it queued */
 		run->st->busy++;
+		if (!run->st->next_due || run->st->next_due > time(NULL) + QRUN_BUSY_RECHECK)
+			run->st->next_due = time(NULL) + QRUN_BUSY_RECHECK;
 		goto out;
 	}
 	if (got < 0) {

@@ -414,6 +414,8 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 			say_queued(&e, &qe, rq->delivery == SUBMIT_QUEUE_ONLY ?
 				   "sent by the next queue run" : "sending in the background");
 			log_info("%s", e.msg);
+			/* unlock it first, or the retrier finds it busy */
+			spool_release(&sp);
 			if (rq->delivery != SUBMIT_QUEUE_ONLY)
 				qrun_background(qe.config);
 			status = EX_OK;
@@ -480,6 +482,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 			   "HELD until you fix the cause (then: postern queue retry ID)" : NULL);
 		log_err("%s", qerr.msg);
 		status = newly_failed ? EX_NOUSER : EX_TEMPFAIL;
+		spool_release(&sp);	/* unlocked, for the retrier */
 		if (j.cfg.background_retry)
 			qrun_background(qe.config);
 		e.cls = newly_failed ? ERR_NOUSER : ERR_NONE;

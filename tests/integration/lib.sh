@@ -172,6 +172,9 @@ _lib_cleanup() {
     for d in "${_servers[@]}"; do
         sh "$SERVER_SH" stop "$d" >/dev/null 2>&1 || true
     done
+    # background retriers (postern queue run --until-empty) of this test's
+    # configurations must not outlive it
+    [ -z "${TEST_TMPDIR:-}" ] || pkill -f "queue run --until-empty -C $TEST_TMPDIR" 2>/dev/null
     if [ -n "${TEST_TMPDIR:-}" ] && [ -d "$TEST_TMPDIR" ]; then
         if [ -n "${POSTERN_KEEP_TMP:-}" ] || [ "$_tap_failed" != 0 ] || [ -z "$_tap_plan_printed" ]; then
             printf '# test files kept in %s\n' "$TEST_TMPDIR"

@@ -148,7 +148,6 @@ static int do_list(struct queue *q, int failed)
 	for (size_t i = 0; i < ids.n; i++) {
 		struct qenv env;
 
-		qenv_init(&env);
 		if (queue_read_env(q, ids.v[i], failed, &env, &e) == 1) {
 			if (!n++)
 				buf_addf(&out, "%-16s %4s %6s  %s\n", "ID", "AGE", "SIZE",
@@ -191,7 +190,7 @@ static int do_show(struct queue *q, const char *id)
 	ssize_t n;
 
 	error_clear(&e);
-	qenv_init(&env);
+	memset(&env, 0, sizeof(env));	/* as released: queue_read_env fills it */
 	if (!queue_id_valid(id)) {
 		log_err("queue show: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		status = EX_USAGE;
@@ -200,6 +199,7 @@ static int do_show(struct queue *q, const char *id)
 	r = queue_read_env(q, id, 0, &env, &e);
 	if (r == 0) {
 		failed = 1;
+		qenv_release(&env);
 		r = queue_read_env(q, id, 1, &env, &e);
 	}
 	if (r <= 0) {
@@ -245,7 +245,6 @@ static int do_drop(struct queue *q, const char *id)
 	int r, status = EX_OK;
 
 	error_clear(&e);
-	qenv_init(&env);
 	if (!queue_id_valid(id)) {
 		log_err("queue drop: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		return EX_USAGE;
@@ -266,10 +265,15 @@ static int do_drop(struct queue *q, const char *id)
 		status = error_exit_code(e.cls);
 		goto out;
 	}
-	/* not a live message we could lock: a failed one, or one being sent */
+	/* not a live message we could lock: a failed one, or one being sent
+	 * (queue_read_env and queue_lock fill env afresh: release it first) */
 	qenv_release(&env);
-	qenv_init(&env);
-	if (queue_read_env(q, id, 1, &env, &e) == 1) {
+	r = queue_read_env(q, id, 1, &env, &e);
+	if (r != 1) {
+		qenv_release(&env);
+		r = queue_read_env(q, id, 0, &env, &e) == 1 ? 2 : 0;
+	}
+	if (r == 1) {
 		char *m = xasprintf("%s/failed/%s.msg", q->dir, id);
 		char *en = xasprintf("%s/failed/%s.env", q->dir, id);
 
@@ -281,7 +285,7 @@ static int do_drop(struct queue *q, const char *id)
 		}
 		free(m);
 		free(en);
-	} else if (queue_read_env(q, id, 0, &env, &e) == 1) {
+	} else if (r == 2) {
 		log_err("%s is being sent right now; try again in a moment", id);
 		status = EX_TEMPFAIL;
 	} else {

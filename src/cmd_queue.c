@@ -323,6 +323,32 @@ static int do_run(struct queue *q, int all, const char *id)
 	return st.status;
 }
 
+/* Whether a queued message is due now and free (nobody holds it). */
+static int due_and_free(struct queue *q)
+{
+	struct strvec ids = STRVEC_INIT;
+	struct error e;
+	time_t now = time(NULL);
+	int found = 0;
+
+	error_clear(&e);
+	if (queue_list(q, &ids, 0, &e) == 0) {
+		for (size_t i = 0; i < ids.n && !found; i++) {
+			struct spool sp;
+			struct qenv env;
+
+			if (queue_lock(q, ids.v[i], &sp, &env, &e) == 1) {
+				found = env.next_attempt <= now;
+				spool_release(&sp);
+			}
+			qenv_release(&env);
+			error_clear(&e);
+		}
+	}
+	strvec_release(&ids);
+	return found;
+}
+
 /* The background retrier: run the queue, sleep until the next message is
  * due, again, until nothing is queued (or only what waits for nobody: held
  * messages are tried again at the slow end too).  One per queue: the lock
@@ -331,7 +357,7 @@ static int do_until_empty(struct queue *q)
 {
 	char *lock = xasprintf("%s/retrier.lock", q->dir);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int status = EX_OK;
+	int status = EX_OK, looked_again = 0;
 
 	free(lock);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -351,8 +377,26 @@ static int do_until_empty(struct queue *q)
 			status = error_exit_code(e.cls);
 			break;
 		}
-		if (!st.next_due)
-			break;
+		if (!st.next_due) {
+			/* Nothing to wait for: let the lock go, then look once
+			 * more.  A sender that queued a message while this run
+			 * went on started a retrier that found the lock taken
+			 * and ended (the sender lets go of its message before
+			 * it starts one): that message is still due.  Take the
+			 * lock back and run again; not when another retrier
+			 * took it (it runs them), nor after a second look that
+			 * did nothing (a message this run cannot record would
+			 * make it go round for ever). */
+			int did = st.sent + st.retry + st.held + st.failed > 0;
+
+			flock(fd, LOCK_UN);
+			if ((looked_again && !did) || !due_and_free(q) ||
+			    flock(fd, LOCK_EX | LOCK_NB) < 0)
+				break;
+			looked_again = 1;
+			continue;
+		}
+		looked_again = 0;
 		now = time(NULL);
 		if (st.next_due > now) {
 			long long ms = (long long)(st.next_due - now) * 1000;

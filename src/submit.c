@@ -423,8 +423,12 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 			say_queued(&e, &qe, rq->delivery == SUBMIT_QUEUE_ONLY ?
 				   "sent by the next queue run" : "sending in the background");
 			log_info("%s", e.msg);
-			if (rq->delivery != SUBMIT_QUEUE_ONLY)
+			if (rq->delivery != SUBMIT_QUEUE_ONLY) {
+				/* let go of it first: a retrier that runs now
+				 * must find it free (see do_until_empty) */
+				spool_release(&sp);
 				qrun_background(qe.config);
+			}
 			status = EX_OK;
 			goto out;
 		}

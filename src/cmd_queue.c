@@ -349,23 +349,68 @@ static int due_and_free(struct queue *q)
 	return found;
 }
 
+/* The retrier's doorbell, Q/retrier.wake, a FIFO: the retrier that holds
+ * the lock waits on it while it sleeps until the next retry is due; one
+ * that finds the lock taken rings it and ends.  Else a message queued
+ * meanwhile (queue = always, -odb) would wait for that retry, hours
+ * perhaps, and a retry due sooner than the holder's would wait too.
+ * Returns the holder's descriptor (read and write, so that no writer is
+ * no end of file), or -1: it then only sleeps. */
+static int doorbell_open(struct queue *q)
+{
+	char *path = xasprintf("%s/retrier.wake", q->dir);
+	struct stat st;
+	int fd = -1;
+
+	if (mkfifo(path, 0600) == 0 || errno == EEXIST)
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
+/* Ring the doorbell, if a retrier holds it open (else ENXIO: nobody to
+ * wake).  A full FIFO means it is rung already. */
+static void doorbell_ring(struct queue *q)
+{
+	char *path = xasprintf("%s/retrier.wake", q->dir);
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+			ssize_t n = write(fd, "!", 1);
+
+			(void)n;
+		}
+		close(fd);
+	}
+	free(path);
+}
+
 /* The background retrier: run the queue, sleep until the next message is
- * due, again, until nothing is queued (or only what waits for nobody: held
- * messages are tried again at the slow end too).  One per queue: the lock
- * on Q/retrier.lock; a second one ends at once. */
+ * due (or the doorbell rings), again, until nothing is queued (or only
+ * what waits for nobody: held messages are tried again at the slow end
+ * too).  One per queue: the lock on Q/retrier.lock; a second one rings the
+ * doorbell and ends at once. */
 static int do_until_empty(struct queue *q)
 {
 	char *lock = xasprintf("%s/retrier.lock", q->dir);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int status = EX_OK, looked_again = 0;
+	int status = EX_OK, looked_again = 0, bell;
 
 	free(lock);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		log_info("another retrier runs this queue");
+		doorbell_ring(q);
 		if (fd >= 0)
 			close(fd);
 		return EX_OK;
 	}
+	bell = doorbell_open(q);
 	for (;;) {
 		struct qrun_opts o = { 0 };
 		struct qrun_stats st;
@@ -402,10 +447,19 @@ static int do_until_empty(struct queue *q)
 			long long ms = (long long)(st.next_due - now) * 1000;
 
 			/* a terminating signal ends the wait (interrupt.h) */
-			if (interrupt_poll(interrupt_fd(), POLLIN, ms > 0x7fffffff ? 0x7fffffff : (int)ms) < 0)
+			if (interrupt_poll(bell >= 0 ? bell : interrupt_fd(), POLLIN,
+					   ms > 0x7fffffff ? 0x7fffffff : (int)ms) < 0)
 				break;
+			if (bell >= 0) {
+				char drain[64];
+
+				while (read(bell, drain, sizeof(drain)) > 0)
+					;
+			}
 		}
 	}
+	if (bell >= 0)
+		close(bell);
 	close(fd);
 	return status;
 }

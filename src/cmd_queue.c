@@ -148,7 +148,6 @@ static int do_list(struct queue *q, int failed)
 	for (size_t i = 0; i < ids.n; i++) {
 		struct qenv env;
 
-		qenv_init(&env);
 		if (queue_read_env(q, ids.v[i], failed, &env, &e) == 1) {
 			if (!n++)
 				buf_addf(&out, "%-16s %4s %6s  %s\n", "ID", "AGE", "SIZE",
@@ -191,7 +190,7 @@ static int do_show(struct queue *q, const char *id)
 	ssize_t n;
 
 	error_clear(&e);
-	qenv_init(&env);
+	memset(&env, 0, sizeof(env));	/* as released: queue_read_env fills it */
 	if (!queue_id_valid(id)) {
 		log_err("queue show: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		status = EX_USAGE;
@@ -200,6 +199,7 @@ static int do_show(struct queue *q, const char *id)
 	r = queue_read_env(q, id, 0, &env, &e);
 	if (r == 0) {
 		failed = 1;
+		qenv_release(&env);
 		r = queue_read_env(q, id, 1, &env, &e);
 	}
 	if (r <= 0) {
@@ -245,7 +245,6 @@ static int do_drop(struct queue *q, const char *id)
 	int r, status = EX_OK;
 
 	error_clear(&e);
-	qenv_init(&env);
 	if (!queue_id_valid(id)) {
 		log_err("queue drop: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		return EX_USAGE;
@@ -266,10 +265,15 @@ static int do_drop(struct queue *q, const char *id)
 		status = error_exit_code(e.cls);
 		goto out;
 	}
-	/* not a live message we could lock: a failed one, or one being sent */
+	/* not a live message we could lock: a failed one, or one being sent
+	 * (queue_read_env and queue_lock fill env afresh: release it first) */
 	qenv_release(&env);
-	qenv_init(&env);
-	if (queue_read_env(q, id, 1, &env, &e) == 1) {
+	r = queue_read_env(q, id, 1, &env, &e);
+	if (r != 1) {
+		qenv_release(&env);
+		r = queue_read_env(q, id, 0, &env, &e) == 1 ? 2 : 0;
+	}
+	if (r == 1) {
 		char *m = xasprintf("%s/failed/%s.msg", q->dir, id);
 		char *en = xasprintf("%s/failed/%s.env", q->dir, id);
 
@@ -281,7 +285,7 @@ static int do_drop(struct queue *q, const char *id)
 		}
 		free(m);
 		free(en);
-	} else if (queue_read_env(q, id, 0, &env, &e) == 1) {
+	} else if (r == 2) {
 		log_err("%s is being sent right now; try again in a moment", id);
 		status = EX_TEMPFAIL;
 	} else {
@@ -319,23 +323,94 @@ static int do_run(struct queue *q, int all, const char *id)
 	return st.status;
 }
 
+/* Whether a queued message is due now and free (nobody holds it). */
+static int due_and_free(struct queue *q)
+{
+	struct strvec ids = STRVEC_INIT;
+	struct error e;
+	time_t now = time(NULL);
+	int found = 0;
+
+	error_clear(&e);
+	if (queue_list(q, &ids, 0, &e) == 0) {
+		for (size_t i = 0; i < ids.n && !found; i++) {
+			struct spool sp;
+			struct qenv env;
+
+			if (queue_lock(q, ids.v[i], &sp, &env, &e) == 1) {
+				found = env.next_attempt <= now;
+				spool_release(&sp);
+			}
+			qenv_release(&env);
+			error_clear(&e);
+		}
+	}
+	strvec_release(&ids);
+	return found;
+}
+
+/* The retrier's doorbell, Q/retrier.wake, a FIFO: the retrier that holds
+ * the lock waits on it while it sleeps until the next retry is due; one
+ * that finds the lock taken rings it and ends.  Else a message queued
+ * meanwhile (queue = always, -odb) would wait for that retry, hours
+ * perhaps, and a retry due sooner than the holder's would wait too.
+ * Returns the holder's descriptor (read and write, so that no writer is
+ * no end of file), or -1: it then only sleeps. */
+static int doorbell_open(struct queue *q)
+{
+	char *path = xasprintf("%s/retrier.wake", q->dir);
+	struct stat st;
+	int fd = -1;
+
+	if (mkfifo(path, 0600) == 0 || errno == EEXIST)
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
+/* Ring the doorbell, if a retrier holds it open (else ENXIO: nobody to
+ * wake).  A full FIFO means it is rung already. */
+static void doorbell_ring(struct queue *q)
+{
+	char *path = xasprintf("%s/retrier.wake", q->dir);
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+			ssize_t n = write(fd, "!", 1);
+
+			(void)n;
+		}
+		close(fd);
+	}
+	free(path);
+}
+
 /* The background retrier: run the queue, sleep until the next message is
- * due, again, until nothing is queued (or only what waits for nobody: held
- * messages are tried again at the slow end too).  One per queue: the lock
- * on Q/retrier.lock; a second one ends at once. */
+ * due (or the doorbell rings), again, until nothing is queued (or only
+ * what waits for nobody: held messages are tried again at the slow end
+ * too).  One per queue: the lock on Q/retrier.lock; a second one rings the
+ * doorbell and ends at once. */
 static int do_until_empty(struct queue *q)
 {
 	char *lock = xasprintf("%s/retrier.lock", q->dir);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int status = EX_OK;
+	int status = EX_OK, looked_again = 0, bell;
 
 	free(lock);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		log_info("another retrier runs this queue");
+		doorbell_ring(q);
 		if (fd >= 0)
 			close(fd);
 		return EX_OK;
 	}
+	bell = doorbell_open(q);
 	for (;;) {
 		struct qrun_opts o = { 0 };
 		struct qrun_stats st;
@@ -347,17 +422,44 @@ static int do_until_empty(struct queue *q)
 			status = error_exit_code(e.cls);
 			break;
 		}
-		if (!st.next_due)
-			break;
+		if (!st.next_due) {
+			/* Nothing to wait for: let the lock go, then look once
+			 * more.  A sender that queued a message while this run
+			 * went on started a retrier that found the lock taken
+			 * and ended (the sender lets go of its message before
+			 * it starts one): that message is still due.  Take the
+			 * lock back and run again; not when another retrier
+			 * took it (it runs them), nor after a second look that
+			 * did nothing (a message this run cannot record would
+			 * make it go round for ever). */
+			int did = st.sent + st.retry + st.held + st.failed > 0;
+
+			flock(fd, LOCK_UN);
+			if ((looked_again && !did) || !due_and_free(q) ||
+			    flock(fd, LOCK_EX | LOCK_NB) < 0)
+				break;
+			looked_again = 1;
+			continue;
+		}
+		looked_again = 0;
 		now = time(NULL);
 		if (st.next_due > now) {
 			long long ms = (long long)(st.next_due - now) * 1000;
 
 			/* a terminating signal ends the wait (interrupt.h) */
-			if (interrupt_poll(interrupt_fd(), POLLIN, ms > 0x7fffffff ? 0x7fffffff : (int)ms) < 0)
+			if (interrupt_poll(bell >= 0 ? bell : interrupt_fd(), POLLIN,
+					   ms > 0x7fffffff ? 0x7fffffff : (int)ms) < 0)
 				break;
+			if (bell >= 0) {
+				char drain[64];
+
+				while (read(bell, drain, sizeof(drain)) > 0)
+					;
+			}
 		}
 	}
+	if (bell >= 0)
+		close(bell);
 	close(fd);
 	return status;
 }

@@ -64,6 +64,10 @@ int main(int argc, char **argv)
 	/* No core dump or same-user ptrace may expose a password. */
 	secret_protect_process();
 	signal(SIGPIPE, SIG_IGN);
+	/* A write past RLIMIT_FSIZE must fail with EFBIG, which is reported
+	 * and keeps the message, not kill postern half-way through the
+	 * spool file with nothing said. */
+	signal(SIGXFSZ, SIG_IGN);
 	interrupt_setup();
 
 	cli_init(&cli);

@@ -231,9 +231,8 @@ static void one_message(struct run *run, const char *id, struct session *ss,
 
 	error_clear(&e);
 	error_clear(&err);
-	qenv_init(&env);
 	session_report_init(&rep);
-	got = queue_lock(run->q, id, &sp, &env, &e);
+	got = queue_lock(run->q, id, &sp, &env, &e);	/* fills env, whatever it returns */
 	if (got == 0) {
 		/* someone else has it now (a sender about to let go, another
 		 * run): look again soon, in case they leave it queued */
@@ -361,9 +360,8 @@ int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, stru
 
 		if (o->id && strcmp(ids.v[i], o->id))
 			continue;
-		qenv_init(&env);
 		error_clear(&re);
-		r = queue_read_env(q, ids.v[i], 0, &env, &re);
+		r = queue_read_env(q, ids.v[i], 0, &env, &re);	/* fills env */
 		if (r < 0)
 			log_err("%s: %s", ids.v[i], re.msg);
 		if (r <= 0)

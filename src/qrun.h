@@ -79,8 +79,8 @@ int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, stru
  * caller (its own session, no inherited descriptors, so that a web page
  * or cron job waiting for postern's output is not held), at most one per
  * queue (it takes the queue's retrier lock and ends at once if another
- * holds it).  Errors are only logged with -v: the message is queued
- * either way. */
+ * holds it, waking that one to look at the queue again).  Errors are only
+ * logged with -v: the message is queued either way. */
 void qrun_background(const char *config_path);
 
 #endif

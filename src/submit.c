@@ -29,6 +29,7 @@ struct job {
 	const struct account *acct;
 	char *sender;			/* envelope sender */
 	struct strvec hdr_rcpts;	/* from -t */
+	int spool_in_queue;		/* the spool is the queue's, not yet committed */
 };
 
 static char *first_address(const char *list)
@@ -222,6 +223,13 @@ static void keep_message(const struct job *j, struct spool *sp, const struct str
 		goto out;
 	}
 	log_err("could not keep the message in a dead.letter: %s", e.msg);
+	if (sp->path && j->spool_in_queue) {
+		/* An uncommitted file in the queue is debris that queue_sweep
+		 * removes: it must not be named as the kept copy.
+		 * spool_release removes it now. */
+		log_err("the message was not sent, and it could not be kept: send it again");
+		goto out;
+	}
 	if (sp->path) {
 		log_err("the message was not sent; %sit is kept in %s (without its envelope: sender "
 			"%s, %zu recipient(s) starting with %s)", incomplete ? "an incomplete copy of " : "",
@@ -338,6 +346,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 		status = error_exit_code(e.cls);
 		goto out;
 	}
+	j.spool_in_queue = have_queue;
 	rc = input_read(fd, &io, &m, on_headers, &j, &sp, &e);
 	if (rc && (e.cls == ERR_IO || e.cls == ERR_INTERRUPTED)) {
 		/* only part of the message is in the spool: say so, keep
@@ -414,10 +423,12 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 			say_queued(&e, &qe, rq->delivery == SUBMIT_QUEUE_ONLY ?
 				   "sent by the next queue run" : "sending in the background");
 			log_info("%s", e.msg);
-			/* unlock it first, or the retrier finds it busy */
-			spool_release(&sp);
-			if (rq->delivery != SUBMIT_QUEUE_ONLY)
+			if (rq->delivery != SUBMIT_QUEUE_ONLY) {
+				/* let go of it first: a retrier that runs now
+				 * must find it free (see do_until_empty) */
+				spool_release(&sp);
 				qrun_background(qe.config);
+			}
 			status = EX_OK;
 			goto out;
 		}

@@ -86,15 +86,25 @@ int main(void)
 	is_int(run(&c, &e, ARGV("sendmail", "-odq", "-odi", "a@x")), 0, "-odq -odi");
 	is_int(c.delivery, CLI_DELIVER_CONFIG, "the last -od wins; -odi: as the account says");
 	cli_release(&c);
-	is_int(run(&c, &e, ARGV("sendmail", "-N", "failure,delay", "-Rhdrs", "-V", "id-1", "a@x")), 0, "DSN flags");
-	ok(c.dsn_notify && !strcmp(c.dsn_notify, "failure,delay") && c.dsn_ret && !strcmp(c.dsn_ret, "hdrs") &&
-	   c.dsn_envid && !strcmp(c.dsn_envid, "id-1"), "-N, -R and -V are kept");
+	{
+		const char **dargv = ARGV("sendmail", "-N", "failure,delay", "-Rhdrs", "-V", "id-1", "a@x");
+
+		is_int(run(&c, &e, dargv), 0, "DSN flags");
+		ok(c.dsn_notify && !strcmp(c.dsn_notify, "failure,delay") && c.dsn_ret &&
+		   !strcmp(c.dsn_ret, "hdrs") && c.dsn_envid && !strcmp(c.dsn_envid, "id-1"),
+		   "-N, -R and -V are kept");
+	}
 	cli_release(&c);
 
 	/* postern's own commands only as the first argument of postern. */
-	is_int(run(&c, &e, ARGV("postern", "queue", "list", "-C", "x.ini")), 0, "postern queue list");
-	ok(c.mode == CLI_QUEUE && c.sub_argc == 4 && !strcmp(c.sub_argv[0], "queue"),
-	   "postern queue: a subcommand with its own words");
+	{
+		/* argv outlives the checks: sub_argv points into it */
+		const char **qargv = ARGV("postern", "queue", "list", "-C", "x.ini");
+
+		is_int(run(&c, &e, qargv), 0, "postern queue list");
+		ok(c.mode == CLI_QUEUE && c.sub_argc == 4 && !strcmp(c.sub_argv[0], "queue"),
+		   "postern queue: a subcommand with its own words");
+	}
 	cli_release(&c);
 	is_int(run(&c, &e, ARGV("sendmail", "queue")), 0, "sendmail queue");
 	ok(c.mode == CLI_SEND && c.rcpts.n == 1 && !strcmp(c.rcpts.v[0], "queue"),

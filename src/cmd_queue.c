@@ -293,11 +293,11 @@ out:
 	return status;
 }
 
-/* Send what is due (all: everything, now; id: that one).  Returns the run's
- * sysexits code. */
-static int do_run(struct queue *q, int all, const char *id)
+/* Send what is due (all: everything, now; flush: everything not held, now;
+ * id: that one).  Returns the run's sysexits code. */
+static int do_run(struct queue *q, int all, int flush, const char *id)
 {
-	struct qrun_opts o = { .all = all, .id = id };
+	struct qrun_opts o = { .all = all, .flush = flush, .id = id };
 	struct qrun_stats st;
 	struct error e;
 
@@ -395,7 +395,7 @@ static int with_queue(const char *config, int create, int (*fn)(struct queue *, 
 
 struct args {
 	const char *sub, *id;
-	int all, failed, until_empty;
+	int all, flush, failed, until_empty;
 };
 
 static int run_cmd(struct queue *q, void *p)
@@ -421,10 +421,10 @@ static int run_cmd(struct queue *q, void *p)
 	if (!strcmp(a->sub, "drop"))
 		return do_drop(q, a->id);
 	if (!strcmp(a->sub, "retry"))
-		return do_run(q, 1, a->id);
+		return do_run(q, 1, 0, a->id);
 	if (a->until_empty)
 		return do_until_empty(q);
-	return do_run(q, a->all, NULL);
+	return do_run(q, a->all, a->flush, NULL);
 }
 
 int cmd_queue_list(const char *config)
@@ -436,7 +436,12 @@ int cmd_queue_list(const char *config)
 
 int cmd_queue_run(const char *config)
 {
-	struct args a = { .sub = "run" };
+	/* sendmail -q is what a person types once the network is back, and
+	 * what Postfix and sendmail answer by trying every message that is
+	 * not held, now: the schedule is for `postern queue run` and the
+	 * retrier.  Held messages wait for `postern queue retry`, so that a
+	 * cron job running -q does not retry a refused password each time. */
+	struct args a = { .sub = "run", .flush = 1 };
 
 	return with_queue(config, 0, run_cmd, &a);
 }

@@ -7,7 +7,9 @@
  * messages on stderr, listings on stdout. */
 int cmd_queue(int argc, char **argv);
 
-/* mailq / -bp, and -q, with -C FILE (NULL: the usual places). */
+/* mailq / -bp, and -q, with -C FILE (NULL: the usual places).  -q sends
+ * every queued message that is not held, due or not.  They return a
+ * sysexits code. */
 int cmd_queue_list(const char *config);
 int cmd_queue_run(const char *config);
 

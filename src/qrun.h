@@ -53,6 +53,9 @@ void qrun_envelope(const struct qenv *env, struct envelope *out);
 
 struct qrun_opts {
 	int all;		/* ignore the schedule and the holds */
+	int flush;		/* ignore the schedule, not the holds: sendmail's
+				 * -q, which Postfix's and sendmail's own send
+				 * everything not held with, now */
 	const char *id;		/* only this message; NULL all */
 	/* Take-along mode: only the messages of this account of this
 	 * configuration, over ss (open, borrowed).  All NULL otherwise. */

@@ -319,15 +319,29 @@ static int do_run(struct queue *q, int all, int flush, const char *id)
 	return st.status;
 }
 
+/* True when anything is queued (a listing that fails counts as nothing). */
+static int anything_queued(struct queue *q)
+{
+	struct strvec ids = STRVEC_INIT;
+	struct error e;
+	int any;
+
+	error_clear(&e);
+	any = queue_list(q, &ids, 0, &e) == 0 && ids.n > 0;
+	strvec_release(&ids);
+	return any;
+}
+
 /* The background retrier: run the queue, sleep until the next message is
  * due, again, until nothing is queued (or only what waits for nobody: held
  * messages are tried again at the slow end too).  One per queue: the lock
- * on Q/retrier.lock; a second one ends at once. */
+ * on Q/retrier.lock; a second one ends at once, leaving the queue to the
+ * first. */
 static int do_until_empty(struct queue *q)
 {
 	char *lock = xasprintf("%s/retrier.lock", q->dir);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int status = EX_OK;
+	int status = EX_OK, progress = 0;
 
 	free(lock);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -347,8 +361,21 @@ static int do_until_empty(struct queue *q)
 			status = error_exit_code(e.cls);
 			break;
 		}
-		if (!st.next_due)
-			break;
+		progress |= st.sent || st.retry || st.held || st.failed;
+		if (!st.next_due) {
+			/* Let go, then look once more.  A message queued
+			 * after this run listed the queue, whose own retrier
+			 * found the lock taken and ended, is seen only by the
+			 * last retrier to let go: this one, unless another
+			 * has the lock now (and will look after it in turn).
+			 * A run that did nothing ends it (no spinning on
+			 * messages others hold). */
+			flock(fd, LOCK_UN);
+			if (!progress || !anything_queued(q) || flock(fd, LOCK_EX | LOCK_NB) < 0)
+				break;
+			progress = 0;
+			continue;
+		}
 		now = time(NULL);
 		if (st.next_due > now) {
 			long long ms = (long long)(st.next_due - now) * 1000;

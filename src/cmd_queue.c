@@ -148,7 +148,7 @@ static int do_list(struct queue *q, int failed)
 	for (size_t i = 0; i < ids.n; i++) {
 		struct qenv env;
 
-		qenv_init(&env);
+		/* queue_read_env initialises env */
 		if (queue_read_env(q, ids.v[i], failed, &env, &e) == 1) {
 			if (!n++)
 				buf_addf(&out, "%-16s %4s %6s  %s\n", "ID", "AGE", "SIZE",
@@ -191,15 +191,17 @@ static int do_show(struct queue *q, const char *id)
 	ssize_t n;
 
 	error_clear(&e);
-	qenv_init(&env);
+	memset(&env, 0, sizeof(env));	/* released at out: harmless when zero */
 	if (!queue_id_valid(id)) {
 		log_err("queue show: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		status = EX_USAGE;
 		goto out;
 	}
+	/* each queue_read_env initialises env anew: released before the next */
 	r = queue_read_env(q, id, 0, &env, &e);
 	if (r == 0) {
 		failed = 1;
+		qenv_release(&env);
 		r = queue_read_env(q, id, 1, &env, &e);
 	}
 	if (r <= 0) {
@@ -245,11 +247,12 @@ static int do_drop(struct queue *q, const char *id)
 	int r, status = EX_OK;
 
 	error_clear(&e);
-	qenv_init(&env);
 	if (!queue_id_valid(id)) {
 		log_err("queue drop: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		return EX_USAGE;
 	}
+	/* queue_lock and queue_read_env initialise env (each anew: it is
+	 * released before the next) */
 	r = queue_lock(q, id, &sp, &env, &e);
 	if (r == 1) {
 		if (queue_remove(q, id, &e)) {
@@ -268,7 +271,6 @@ static int do_drop(struct queue *q, const char *id)
 	}
 	/* not a live message we could lock: a failed one, or one being sent */
 	qenv_release(&env);
-	qenv_init(&env);
 	if (queue_read_env(q, id, 1, &env, &e) == 1) {
 		char *m = xasprintf("%s/failed/%s.msg", q->dir, id);
 		char *en = xasprintf("%s/failed/%s.env", q->dir, id);
@@ -281,12 +283,15 @@ static int do_drop(struct queue *q, const char *id)
 		}
 		free(m);
 		free(en);
-	} else if (queue_read_env(q, id, 0, &env, &e) == 1) {
-		log_err("%s is being sent right now; try again in a moment", id);
-		status = EX_TEMPFAIL;
 	} else {
-		log_err("no message %s in the queue (postern queue list)", id);
-		status = EX_NOINPUT;
+		qenv_release(&env);
+		if (queue_read_env(q, id, 0, &env, &e) == 1) {
+			log_err("%s is being sent right now; try again in a moment", id);
+			status = EX_TEMPFAIL;
+		} else {
+			log_err("no message %s in the queue (postern queue list)", id);
+			status = EX_NOINPUT;
+		}
 	}
 out:
 	qenv_release(&env);

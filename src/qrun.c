@@ -227,9 +227,8 @@ static void one_message(struct run *run, const char *id, struct session *ss,
 
 	error_clear(&e);
 	error_clear(&err);
-	qenv_init(&env);
 	session_report_init(&rep);
-	got = queue_lock(run->q, id, &sp, &env, &e);
+	got = queue_lock(run->q, id, &sp, &env, &e);	/* initialises env */
 	if (got == 0) {
 		run->st->busy++;
 		goto out;
@@ -353,9 +352,8 @@ int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, stru
 
 		if (o->id && strcmp(ids.v[i], o->id))
 			continue;
-		qenv_init(&env);
 		error_clear(&re);
-		r = queue_read_env(q, ids.v[i], 0, &env, &re);
+		r = queue_read_env(q, ids.v[i], 0, &env, &re);	/* initialises env */
 		if (r < 0)
 			log_err("%s: %s", ids.v[i], re.msg);
 		if (r <= 0)

@@ -196,6 +196,7 @@ static int do_show(struct queue *q, const char *id)
 		status = EX_USAGE;
 		goto out;
 	}
+	/* each queue_read_env initialises env anew: released before the next */
 	r = queue_read_env(q, id, 0, &env, &e);
 	if (r == 0) {
 		failed = 1;
@@ -249,6 +250,8 @@ static int do_drop(struct queue *q, const char *id)
 		log_err("queue drop: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		return EX_USAGE;
 	}
+	/* queue_lock and queue_read_env initialise env (each anew: it is
+	 * released before the next) */
 	r = queue_lock(q, id, &sp, &env, &e);
 	if (r == 1) {
 		if (queue_remove(q, id, &e)) {
@@ -289,8 +292,14 @@ static int do_drop(struct queue *q, const char *id)
 		log_err("%s is being sent right now; try again in a moment", id);
 		status = EX_TEMPFAIL;
 	} else {
-		log_err("no message %s in the queue (postern queue list)", id);
-		status = EX_NOINPUT;
+		qenv_release(&env);
+		if (queue_read_env(q, id, 0, &env, &e) == 1) {
+			log_err("%s is being sent right now; try again in a moment", id);
+			status = EX_TEMPFAIL;
+		} else {
+			log_err("no message %s in the queue (postern queue list)", id);
+			status = EX_NOINPUT;
+		}
 	}
 out:
 	qenv_release(&env);

@@ -243,7 +243,9 @@ int queue_commit(struct queue *q, struct spool *sp, struct qenv *env, struct err
  * releases sp; 0 when someone else holds it or it is gone (sent, failed)
  * or only half there (a crash: queue_sweep's business): skip it; -1 on
  * errors (ERR_IO; ERR_DATA for a corrupt envelope or a text whose size is
- * not the envelope's bytes).  id is untrusted (checked here). */
+ * not the envelope's bytes).  id is untrusted (checked here).  env is
+ * initialised here, whatever the result (what it held is not freed): the
+ * caller releases it. */
 int queue_lock(struct queue *q, const char *id, struct spool *sp, struct qenv *env,
 	       struct error *e);
 
@@ -272,7 +274,8 @@ int queue_list(struct queue *q, struct strvec *ids, int failed, struct error *e)
  * it may be replaced or gone a moment later.  Returns 1 with *env filled,
  * 0 when there is no such envelope (env empty), -1 on errors (ERR_IO;
  * ERR_DATA for a corrupt file or an id that is not its name's).  id is
- * untrusted. */
+ * untrusted.  env is initialised here, whatever the result (what it held
+ * is not freed): the caller releases it. */
 int queue_read_env(struct queue *q, const char *id, int failed, struct qenv *env,
 		   struct error *e);
 

@@ -12,6 +12,7 @@
 #                      certificates, private network namespaces
 #             server   base + Postfix, Dovecot, swaks, msmtp
 #             keyring  dbus, gnome-keyring, secret-tool
+#             callers  base + php-cli: real programs that run sendmail
 #             (default: every group)
 #   --check   only report; exit 0 if all present, 1 if something is missing.
 # Env: POSTERN_EXTRA_DEPS="pkg ..." to add packages (a test that needs more
@@ -20,7 +21,7 @@ set -eu
 
 check=
 if [ "${1:-}" = --check ]; then check=1; shift; fi
-[ $# -gt 0 ] || set -- base server keyring
+[ $# -gt 0 ] || set -- base server keyring callers
 BASE_PKGS="openssl python3 ca-certificates procps util-linux iproute2"
 PKGS=
 for g in "$@"; do
@@ -29,7 +30,8 @@ for g in "$@"; do
     server) PKGS="$PKGS $BASE_PKGS postfix dovecot-core swaks libnet-ssleay-perl
         libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl msmtp" ;;
     keyring) PKGS="$PKGS dbus gnome-keyring libsecret-tools" ;;
-    *) echo "install-deps: unknown group $g (base, server, keyring)" >&2; exit 2 ;;
+    callers) PKGS="$PKGS $BASE_PKGS php-cli" ;;
+    *) echo "install-deps: unknown group $g (base, server, keyring, callers)" >&2; exit 2 ;;
     esac
 done
 PKGS="$PKGS ${POSTERN_EXTRA_DEPS:-}"

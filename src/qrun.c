@@ -72,6 +72,23 @@ static int message_refused(const struct error *err, enum qrun_stage stage)
 	return err->cls == ERR_DATA || (err->cls == ERR_UNAVAILABLE && err->smtp_code / 100 == 5);
 }
 
+/* The last error of a message that the recipients still pending took,
+ * while others had refused it for good in an earlier attempt: it ends in
+ * the failed messages for those, and says so. */
+static void say_refused(struct qenv *env)
+{
+	struct buf b = BUF_INIT;
+	size_t n = 0;
+
+	buf_adds(&b, "sent to the other recipients; refused for good earlier by");
+	for (size_t i = 0; i < env->nrcpt; i++)
+		if (env->rcpt[i].state == QRCPT_FAILED)
+			buf_addf(&b, "%s <%s> (%s)", n++ ? "," : "", env->rcpt[i].addr,
+				 *env->rcpt[i].reply ? env->rcpt[i].reply : "no reply kept");
+	qenv_set(&env->last_error, b.data);
+	buf_release(&b);
+}
+
 int qrun_record(struct queue *q, struct qenv *env, int rc, const struct error *err,
 		enum qrun_stage stage, const struct session_report *r, unsigned lifetime,
 		int *newly_failed, struct error *e)
@@ -108,7 +125,12 @@ int qrun_record(struct queue *q, struct qenv *env, int rc, const struct error *e
 	}
 	if (newly_failed)
 		*newly_failed = fresh;
-	qenv_set(&env->last_error, rc ? err->msg : "");
+	if (rc)
+		qenv_set(&env->last_error, err->msg);
+	else if (failed)
+		say_refused(env);
+	else
+		qenv_set(&env->last_error, "");
 	env->hold = rc ? hold_for(err, stage) : QHOLD_NONE;
 	if (!qenv_pending(env)) {
 		if (failed) {
@@ -206,7 +228,14 @@ static void note_outcome(struct run *run, const struct qenv *env, int outcome,
 		return;
 	case QRUN_FAILED:
 		st->failed++;
-		worse(st, error_exit_code(err->cls == ERR_NONE ? ERR_UNAVAILABLE : err->cls));
+		if (err->cls == ERR_NONE) {
+			/* this attempt went through; recipients refused before */
+			worse(st, EX_NOUSER);
+			log_err("%s: kept in the failed messages (postern queue show %s): %s",
+				env->id, env->id, env->last_error);
+			return;
+		}
+		worse(st, error_exit_code(err->cls));
 		log_err("%s: failed for good and moved to the failed messages (postern queue show %s): %s",
 			env->id, env->id, env->last_error);
 		return;

@@ -72,6 +72,22 @@ static int message_refused(const struct error *err, enum qrun_stage stage)
 	return err->cls == ERR_DATA || (err->cls == ERR_UNAVAILABLE && err->smtp_code / 100 == 5);
 }
 
+/* A queue_lifetime as a person wrote it: "5 days", "1 minute", "90 seconds". */
+static void say_duration(unsigned s, char *out, size_t n)
+{
+	static const struct { unsigned secs; const char *name; } units[] = {
+		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (s >= units[i].secs && s % units[i].secs == 0) {
+			snprintf(out, n, "%u %s%s", s / units[i].secs, units[i].name,
+				 s / units[i].secs == 1 ? "" : "s");
+			return;
+		}
+	snprintf(out, n, "%u seconds", s);
+}
+
 /* The last error of a message that the recipients still pending took,
  * while others had refused it for good in an earlier attempt: it ends in
  * the failed messages for those, and says so. */
@@ -143,10 +159,11 @@ int qrun_record(struct queue *q, struct qenv *env, int rc, const struct error *e
 		return QRUN_SENT;
 	}
 	if (queue_expired(env, now, lifetime)) {
-		char why[ERROR_MSG_MAX];
+		char why[ERROR_MSG_MAX], life[64];
 
-		snprintf(why, sizeof(why), "given up after %u day(s) in the queue; the last attempt: %s",
-			 (lifetime + 43199) / 86400, *env->last_error ? env->last_error : "none");
+		say_duration(lifetime, life, sizeof(life));
+		snprintf(why, sizeof(why), "given up after %s in the queue (queue_lifetime); the last attempt: %s",
+			 life, *env->last_error ? env->last_error : "none");
 		qenv_set(&env->last_error, why);
 		for (size_t i = 0; i < env->nrcpt; i++)
 			if (env->rcpt[i].state == QRCPT_PENDING)

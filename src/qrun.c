@@ -408,7 +408,9 @@ int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, stru
 			goto next;
 		if (o->ss && (strcmp(env.account, o->acct->name) || strcmp(env.config, o->config)))
 			goto next;
-		if (!o->all && !o->id && env.next_attempt > now) {
+		/* take-along sends them all, due or not: the connection that
+		 * just worked is their best chance (qrun.h) */
+		if (!o->all && !o->id && !o->ss && env.next_attempt > now) {
 			/* not due: not this run's business (its status says
 			 * what this run did), but the retrier's next wake-up */
 			if (!st->next_due || env.next_attempt < st->next_due)

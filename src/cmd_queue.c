@@ -146,9 +146,10 @@ static int do_list(struct queue *q, int failed)
 		return error_exit_code(e.cls);
 	}
 	for (size_t i = 0; i < ids.n; i++) {
-		struct qenv env;
+		/* zero, not qenv_init: queue_read_env initialises it, and
+		 * whatever it held would leak (zero is safe to release) */
+		struct qenv env = { 0 };
 
-		qenv_init(&env);
 		if (queue_read_env(q, ids.v[i], failed, &env, &e) == 1) {
 			if (!n++)
 				buf_addf(&out, "%-16s %4s %6s  %s\n", "ID", "AGE", "SIZE",
@@ -191,7 +192,7 @@ static int do_show(struct queue *q, const char *id)
 	ssize_t n;
 
 	error_clear(&e);
-	qenv_init(&env);
+	memset(&env, 0, sizeof(env));	/* as in do_list */
 	if (!queue_id_valid(id)) {
 		log_err("queue show: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		status = EX_USAGE;
@@ -200,6 +201,7 @@ static int do_show(struct queue *q, const char *id)
 	r = queue_read_env(q, id, 0, &env, &e);
 	if (r == 0) {
 		failed = 1;
+		qenv_release(&env);
 		r = queue_read_env(q, id, 1, &env, &e);
 	}
 	if (r <= 0) {
@@ -245,7 +247,7 @@ static int do_drop(struct queue *q, const char *id)
 	int r, status = EX_OK;
 
 	error_clear(&e);
-	qenv_init(&env);
+	memset(&env, 0, sizeof(env));	/* as in do_list */
 	if (!queue_id_valid(id)) {
 		log_err("queue drop: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		return EX_USAGE;
@@ -268,8 +270,12 @@ static int do_drop(struct queue *q, const char *id)
 	}
 	/* not a live message we could lock: a failed one, or one being sent */
 	qenv_release(&env);
-	qenv_init(&env);
-	if (queue_read_env(q, id, 1, &env, &e) == 1) {
+	r = queue_read_env(q, id, 1, &env, &e);
+	if (r != 1) {
+		qenv_release(&env);
+		r = queue_read_env(q, id, 0, &env, &e) == 1 ? 2 : 0;
+	}
+	if (r == 1) {
 		char *m = xasprintf("%s/failed/%s.msg", q->dir, id);
 		char *en = xasprintf("%s/failed/%s.env", q->dir, id);
 
@@ -281,7 +287,7 @@ static int do_drop(struct queue *q, const char *id)
 		}
 		free(m);
 		free(en);
-	} else if (queue_read_env(q, id, 0, &env, &e) == 1) {
+	} else if (r == 2) {
 		log_err("%s is being sent right now; try again in a moment", id);
 		status = EX_TEMPFAIL;
 	} else {

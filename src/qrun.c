@@ -273,7 +273,9 @@ static void one_message(struct run *run, const char *id, struct session *ss,
 
 	error_clear(&e);
 	error_clear(&err);
-	qenv_init(&env);
+	/* zero, not qenv_init: queue_lock initialises it, and whatever it
+	 * held would leak (zero is safe to release) */
+	memset(&env, 0, sizeof(env));
 	session_report_init(&rep);
 	got = queue_lock(run->q, id, &sp, &env, &e);
 	if (got == 0) {
@@ -399,7 +401,7 @@ int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, stru
 
 		if (o->id && strcmp(ids.v[i], o->id))
 			continue;
-		qenv_init(&env);
+		memset(&env, 0, sizeof(env));	/* as in one_message */
 		error_clear(&re);
 		r = queue_read_env(q, ids.v[i], 0, &env, &re);
 		if (r < 0)

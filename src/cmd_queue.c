@@ -325,6 +325,13 @@ static int do_run(struct queue *q, int all, const char *id)
 	return st.status;
 }
 
+/* How many rounds in a row the retrier comes back for messages that
+ * someone else held (1, 2, 4 ... seconds later) before it leaves them to
+ * their holder: a send that has not yet let go of the message it queued,
+ * or a queue run.  Bounded, as a text missing after a crash looks held
+ * too. */
+#define RETRIER_BUSY_ROUNDS 5
+
 /* The background retrier: run the queue, sleep until the next message is
  * due, again, until nothing is queued (or only what waits for nobody: held
  * messages are tried again at the slow end too).  One per queue: the lock
@@ -334,6 +341,7 @@ static int do_until_empty(struct queue *q)
 	char *lock = xasprintf("%s/retrier.lock", q->dir);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int status = EX_OK;
+	unsigned busy_rounds = 0;
 
 	free(lock);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -353,9 +361,17 @@ static int do_until_empty(struct queue *q)
 			status = error_exit_code(e.cls);
 			break;
 		}
+		now = time(NULL);
+		if (st.busy && busy_rounds < RETRIER_BUSY_ROUNDS) {
+			time_t back = now + ((time_t)1 << busy_rounds++);
+
+			if (!st.next_due || st.next_due > back)
+				st.next_due = back;
+		} else if (!st.busy) {
+			busy_rounds = 0;
+		}
 		if (!st.next_due)
 			break;
-		now = time(NULL);
 		if (st.next_due > now) {
 			long long ms = (long long)(st.next_due - now) * 1000;
 

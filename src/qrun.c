@@ -377,6 +377,25 @@ send:
 	config_release(&cfg);
 }
 
+/* 0 when someone holds message id right now (or it is gone), else 1 (also
+ * on errors, which one_message reports).  Only a hint: it may be taken a
+ * moment later, and one_message then counts it busy. */
+static int free_now(struct queue *q, const char *id)
+{
+	struct spool sp;
+	struct qenv env;
+	struct error e;
+	int r;
+
+	memset(&env, 0, sizeof(env));	/* as in one_message */
+	error_clear(&e);
+	r = queue_lock(q, id, &sp, &env, &e);
+	if (r == 1)
+		spool_release(&sp);
+	qenv_release(&env);
+	return r != 0;
+}
+
 int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, struct error *e)
 {
 	struct run run = { .q = q, .o = o, .st = st };
@@ -417,6 +436,11 @@ int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, stru
 			 * what this run did), but the retrier's next wake-up */
 			if (!st->next_due || env.next_attempt < st->next_due)
 				st->next_due = env.next_attempt;
+			goto next;
+		}
+		if (!o->ss && !free_now(q, ids.v[i])) {
+			/* someone else sends it: no connection for it */
+			st->busy++;
 			goto next;
 		}
 		strvec_push(&group_for(&run, env.config, env.account)->ids, ids.v[i]);

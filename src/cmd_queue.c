@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#ifdef HAVE_SYS_INOTIFY_H
+#include <sys/inotify.h>
+#endif
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -332,6 +335,32 @@ static int do_run(struct queue *q, int all, const char *id)
  * too. */
 #define RETRIER_BUSY_ROUNDS 5
 
+/* Without a way to watch the queue, the retrier looks at it at least this
+ * often (seconds), for messages queued after it went to sleep. */
+#define RETRIER_RESCAN 60
+
+/* A descriptor that becomes readable when an envelope is written into
+ * env/ (a message queued or updated by another postern, or edited by
+ * hand), so that the retrier, asleep until the message it knows is due,
+ * does not sleep past one due sooner; -1 where the system cannot tell. */
+static int watch_envelopes(const struct queue *q)
+{
+#ifdef HAVE_SYS_INOTIFY_H
+	char *dir = xasprintf("%s/env", q->dir);
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(dir);
+	return fd;
+#else
+	(void)q;
+	return -1;
+#endif
+}
+
 /* The background retrier: run the queue, sleep until the next message is
  * due, again, until nothing is queued (or only what waits for nobody: held
  * messages are tried again at the slow end too).  One per queue: the lock
@@ -340,7 +369,7 @@ static int do_until_empty(struct queue *q)
 {
 	char *lock = xasprintf("%s/retrier.lock", q->dir);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int status = EX_OK;
+	int status = EX_OK, watch = -1;
 	unsigned busy_rounds = 0;
 
 	free(lock);
@@ -350,6 +379,7 @@ static int do_until_empty(struct queue *q)
 			close(fd);
 		return EX_OK;
 	}
+	watch = watch_envelopes(q);
 	for (;;) {
 		struct qrun_opts o = { 0 };
 		struct qrun_stats st;
@@ -374,12 +404,21 @@ static int do_until_empty(struct queue *q)
 			break;
 		if (st.next_due > now) {
 			long long ms = (long long)(st.next_due - now) * 1000;
+			char ev[4096];
 
-			/* a terminating signal ends the wait (interrupt.h) */
-			if (interrupt_poll(interrupt_fd(), POLLIN, ms > 0x7fffffff ? 0x7fffffff : (int)ms) < 0)
+			if (watch < 0 && ms > RETRIER_RESCAN * 1000)
+				ms = RETRIER_RESCAN * 1000;
+			/* until due, or an envelope changed, or a terminating
+			 * signal (interrupt.h), which ends the retrier */
+			if (interrupt_poll(watch >= 0 ? watch : interrupt_fd(), POLLIN,
+					   ms > 0x7fffffff ? 0x7fffffff : (int)ms) < 0)
 				break;
+			while (watch >= 0 && read(watch, ev, sizeof(ev)) > 0)
+				;	/* which envelope does not matter: look again */
 		}
 	}
+	if (watch >= 0)
+		close(watch);
 	close(fd);
 	return status;
 }

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#ifdef HAVE_SYS_INOTIFY_H
+#include <sys/inotify.h>
+#endif
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -146,7 +149,9 @@ static int do_list(struct queue *q, int failed)
 		return error_exit_code(e.cls);
 	}
 	for (size_t i = 0; i < ids.n; i++) {
-		struct qenv env;
+		/* zero, not qenv_init: queue_read_env initialises it, and
+		 * whatever it held would leak (zero is safe to release) */
+		struct qenv env = { 0 };
 
 		if (queue_read_env(q, ids.v[i], failed, &env, &e) == 1) {
 			if (!n++)
@@ -190,7 +195,7 @@ static int do_show(struct queue *q, const char *id)
 	ssize_t n;
 
 	error_clear(&e);
-	memset(&env, 0, sizeof(env));	/* as released: queue_read_env fills it */
+	memset(&env, 0, sizeof(env));	/* as in do_list */
 	if (!queue_id_valid(id)) {
 		log_err("queue show: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		status = EX_USAGE;
@@ -246,6 +251,7 @@ static int do_drop(struct queue *q, const char *id)
 	int r, status = EX_OK;
 
 	error_clear(&e);
+	memset(&env, 0, sizeof(env));	/* as in do_list */
 	if (!queue_id_valid(id)) {
 		log_err("queue drop: %s is not a message ID (16 hex digits; see postern queue list)", id);
 		return EX_USAGE;
@@ -332,6 +338,39 @@ static int do_run(struct queue *q, int all, const char *id)
 	return st.status;
 }
 
+/* How many rounds in a row the retrier comes back for messages that
+ * someone else held (1, 2, 4 ... seconds later) before it leaves them to
+ * their holder: a send that has not yet let go of the message it queued,
+ * or a queue run.  Bounded, as a text missing after a crash looks held
+ * too. */
+#define RETRIER_BUSY_ROUNDS 5
+
+/* Without a way to watch the queue, the retrier looks at it at least this
+ * often (seconds), for messages queued after it went to sleep. */
+#define RETRIER_RESCAN 60
+
+/* A descriptor that becomes readable when an envelope is written into
+ * env/ (a message queued or updated by another postern, or edited by
+ * hand), so that the retrier, asleep until the message it knows is due,
+ * does not sleep past one due sooner; -1 where the system cannot tell. */
+static int watch_envelopes(const struct queue *q)
+{
+#ifdef HAVE_SYS_INOTIFY_H
+	char *dir = xasprintf("%s/env", q->dir);
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd >= 0 && inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(dir);
+	return fd;
+#else
+	(void)q;
+	return -1;
+#endif
+}
+
 /* Whether a queued message is due now and free (nobody holds it). */
 static int due_and_free(struct queue *q)
 {
@@ -358,68 +397,27 @@ static int due_and_free(struct queue *q)
 	return found;
 }
 
-/* The retrier's doorbell, Q/retrier.wake, a FIFO: the retrier that holds
- * the lock waits on it while it sleeps until the next retry is due; one
- * that finds the lock taken rings it and ends.  Else a message queued
- * meanwhile (queue = always, -odb) would wait for that retry, hours
- * perhaps, and a retry due sooner than the holder's would wait too.
- * Returns the holder's descriptor (read and write, so that no writer is
- * no end of file), or -1: it then only sleeps. */
-static int doorbell_open(struct queue *q)
-{
-	char *path = xasprintf("%s/retrier.wake", q->dir);
-	struct stat st;
-	int fd = -1;
-
-	if (mkfifo(path, 0600) == 0 || errno == EEXIST)
-		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))) {
-		close(fd);
-		fd = -1;
-	}
-	free(path);
-	return fd;
-}
-
-/* Ring the doorbell, if a retrier holds it open (else ENXIO: nobody to
- * wake).  A full FIFO means it is rung already. */
-static void doorbell_ring(struct queue *q)
-{
-	char *path = xasprintf("%s/retrier.wake", q->dir);
-	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-
-	if (fd >= 0) {
-		if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
-			ssize_t n = write(fd, "!", 1);
-
-			(void)n;
-		}
-		close(fd);
-	}
-	free(path);
-}
-
 /* The background retrier: run the queue, sleep until the next message is
- * due (or the doorbell rings), again, until nothing is queued (or only
- * what waits for nobody: held messages are tried again at the slow end
- * too).  One per queue: the lock on Q/retrier.lock; a second one rings the
- * doorbell and ends at once. */
+ * due (or an envelope is written: a message queued or changed meanwhile),
+ * again, until nothing is queued (held messages are tried again at the
+ * slow end too).  One per queue: the lock on Q/retrier.lock; a second one
+ * ends at once, leaving the queue to the first, which sees the second's
+ * message arrive in env/. */
 static int do_until_empty(struct queue *q)
 {
 	char *lock = xasprintf("%s/retrier.lock", q->dir);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int status = EX_OK, looked_again = 0, bell;
+	int status = EX_OK, watch = -1, looked_again = 0;
+	unsigned busy_rounds = 0;
 
 	free(lock);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		log_info("another retrier runs this queue");
-		doorbell_ring(q);
 		if (fd >= 0)
 			close(fd);
 		return EX_OK;
 	}
-	bell = doorbell_open(q);
+	watch = watch_envelopes(q);
 	for (;;) {
 		struct qrun_opts o = { 0 };
 		struct qrun_stats st;
@@ -431,16 +429,24 @@ static int do_until_empty(struct queue *q)
 			status = error_exit_code(e.cls);
 			break;
 		}
+		now = time(NULL);
+		if (st.busy && busy_rounds < RETRIER_BUSY_ROUNDS) {
+			time_t back = now + ((time_t)1 << busy_rounds++);
+
+			if (!st.next_due || st.next_due > back)
+				st.next_due = back;
+		} else if (!st.busy) {
+			busy_rounds = 0;
+		}
 		if (!st.next_due) {
 			/* Nothing to wait for: let the lock go, then look once
 			 * more.  A sender that queued a message while this run
 			 * went on started a retrier that found the lock taken
-			 * and ended (the sender lets go of its message before
-			 * it starts one): that message is still due.  Take the
-			 * lock back and run again; not when another retrier
-			 * took it (it runs them), nor after a second look that
-			 * did nothing (a message this run cannot record would
-			 * make it go round for ever). */
+			 * and ended: that message is still due.  Take the lock
+			 * back and run again; not when another retrier took it
+			 * (it runs them), nor after a second look that did
+			 * nothing (a message this run cannot record would make
+			 * it go round for ever). */
 			int did = st.sent + st.retry + st.held + st.failed > 0;
 
 			flock(fd, LOCK_UN);
@@ -451,24 +457,23 @@ static int do_until_empty(struct queue *q)
 			continue;
 		}
 		looked_again = 0;
-		now = time(NULL);
 		if (st.next_due > now) {
 			long long ms = (long long)(st.next_due - now) * 1000;
+			char ev[4096];
 
-			/* a terminating signal ends the wait (interrupt.h) */
-			if (interrupt_poll(bell >= 0 ? bell : interrupt_fd(), POLLIN,
+			if (watch < 0 && ms > RETRIER_RESCAN * 1000)
+				ms = RETRIER_RESCAN * 1000;
+			/* until due, or an envelope changed, or a terminating
+			 * signal (interrupt.h), which ends the retrier */
+			if (interrupt_poll(watch >= 0 ? watch : interrupt_fd(), POLLIN,
 					   ms > 0x7fffffff ? 0x7fffffff : (int)ms) < 0)
 				break;
-			if (bell >= 0) {
-				char drain[64];
-
-				while (read(bell, drain, sizeof(drain)) > 0)
-					;
-			}
+			while (watch >= 0 && read(watch, ev, sizeof(ev)) > 0)
+				;	/* which envelope does not matter: look again */
 		}
 	}
-	if (bell >= 0)
-		close(bell);
+	if (watch >= 0)
+		close(watch);
 	close(fd);
 	return status;
 }

@@ -19,10 +19,6 @@
 #include "log.h"
 #include "secret.h"
 
-/* A message someone else held is looked at again after this many seconds
- * (the background retrier must not end while it may stay queued). */
-#define QRUN_BUSY_RECHECK 10
-
 static uint32_t jitter(void)
 {
 	uint32_t r = 0;
@@ -76,6 +72,39 @@ static int message_refused(const struct error *err, enum qrun_stage stage)
 	return err->cls == ERR_DATA || (err->cls == ERR_UNAVAILABLE && err->smtp_code / 100 == 5);
 }
 
+/* A queue_lifetime as a person wrote it: "5 days", "1 minute", "90 seconds". */
+static void say_duration(unsigned s, char *out, size_t n)
+{
+	static const struct { unsigned secs; const char *name; } units[] = {
+		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (s >= units[i].secs && s % units[i].secs == 0) {
+			snprintf(out, n, "%u %s%s", s / units[i].secs, units[i].name,
+				 s / units[i].secs == 1 ? "" : "s");
+			return;
+		}
+	snprintf(out, n, "%u seconds", s);
+}
+
+/* The last error of a message that the recipients still pending took,
+ * while others had refused it for good in an earlier attempt: it ends in
+ * the failed messages for those, and says so. */
+static void say_refused(struct qenv *env)
+{
+	struct buf b = BUF_INIT;
+	size_t n = 0;
+
+	buf_adds(&b, "sent to the other recipients; refused for good earlier by");
+	for (size_t i = 0; i < env->nrcpt; i++)
+		if (env->rcpt[i].state == QRCPT_FAILED)
+			buf_addf(&b, "%s <%s> (%s)", n++ ? "," : "", env->rcpt[i].addr,
+				 *env->rcpt[i].reply ? env->rcpt[i].reply : "no reply kept");
+	qenv_set(&env->last_error, b.data);
+	buf_release(&b);
+}
+
 int qrun_record(struct queue *q, struct qenv *env, int rc, const struct error *err,
 		enum qrun_stage stage, const struct session_report *r, unsigned lifetime,
 		int *newly_failed, struct error *e)
@@ -112,7 +141,12 @@ int qrun_record(struct queue *q, struct qenv *env, int rc, const struct error *e
 	}
 	if (newly_failed)
 		*newly_failed = fresh;
-	qenv_set(&env->last_error, rc ? err->msg : "");
+	if (rc)
+		qenv_set(&env->last_error, err->msg);
+	else if (failed)
+		say_refused(env);
+	else
+		qenv_set(&env->last_error, "");
 	env->hold = rc ? hold_for(err, stage) : QHOLD_NONE;
 	if (!qenv_pending(env)) {
 		if (failed) {
@@ -125,10 +159,11 @@ int qrun_record(struct queue *q, struct qenv *env, int rc, const struct error *e
 		return QRUN_SENT;
 	}
 	if (queue_expired(env, now, lifetime)) {
-		char why[ERROR_MSG_MAX];
+		char why[ERROR_MSG_MAX], life[64];
 
-		snprintf(why, sizeof(why), "given up after %u day(s) in the queue; the last attempt: %s",
-			 (lifetime + 43199) / 86400, *env->last_error ? env->last_error : "none");
+		say_duration(lifetime, life, sizeof(life));
+		snprintf(why, sizeof(why), "given up after %s in the queue (queue_lifetime); the last attempt: %s",
+			 life, *env->last_error ? env->last_error : "none");
 		qenv_set(&env->last_error, why);
 		for (size_t i = 0; i < env->nrcpt; i++)
 			if (env->rcpt[i].state == QRCPT_PENDING)
@@ -210,7 +245,14 @@ static void note_outcome(struct run *run, const struct qenv *env, int outcome,
 		return;
 	case QRUN_FAILED:
 		st->failed++;
-		worse(st, error_exit_code(err->cls == ERR_NONE ? ERR_UNAVAILABLE : err->cls));
+		if (err->cls == ERR_NONE) {
+			/* this attempt went through; recipients refused before */
+			worse(st, EX_NOUSER);
+			log_err("%s: kept in the failed messages (postern queue show %s): %s",
+				env->id, env->id, env->last_error);
+			return;
+		}
+		worse(st, error_exit_code(err->cls));
 		log_err("%s: failed for good and moved to the failed messages (postern queue show %s): %s",
 			env->id, env->id, env->last_error);
 		return;
@@ -235,10 +277,8 @@ static void one_message(struct run *run, const char *id, struct session *ss,
 	got = queue_lock(run->q, id, &sp, &env, &e);	/* fills env, whatever it returns */
 	if (got == 0) {
 		/* someone else has it now (a sender about to let go, another
-		 * run): look again soon, in case they leave it queued */
+		 * run): the retrier comes back for it (cmd_queue.c) */
 		run->st->busy++;
-		if (!run->st->next_due || run->st->next_due > time(NULL) + QRUN_BUSY_RECHECK)
-			run->st->next_due = time(NULL) + QRUN_BUSY_RECHECK;
 		goto out;
 	}
 	if (got < 0) {
@@ -336,6 +376,25 @@ send:
 	config_release(&cfg);
 }
 
+/* 0 when someone holds message id right now (or it is gone), else 1 (also
+ * on errors, which one_message reports).  Only a hint: it may be taken a
+ * moment later, and one_message then counts it busy. */
+static int free_now(struct queue *q, const char *id)
+{
+	struct spool sp;
+	struct qenv env;
+	struct error e;
+	int r;
+
+	memset(&env, 0, sizeof(env));	/* as in one_message */
+	error_clear(&e);
+	r = queue_lock(q, id, &sp, &env, &e);
+	if (r == 1)
+		spool_release(&sp);
+	qenv_release(&env);
+	return r != 0;
+}
+
 int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, struct error *e)
 {
 	struct run run = { .q = q, .o = o, .st = st };
@@ -368,11 +427,18 @@ int qrun(struct queue *q, const struct qrun_opts *o, struct qrun_stats *st, stru
 			goto next;
 		if (o->ss && (strcmp(env.account, o->acct->name) || strcmp(env.config, o->config)))
 			goto next;
-		if (!o->all && !o->id && env.next_attempt > now) {
+		/* take-along sends them all, due or not: the connection that
+		 * just worked is their best chance (qrun.h) */
+		if (!o->all && !o->id && !o->ss && env.next_attempt > now) {
 			/* not due: not this run's business (its status says
 			 * what this run did), but the retrier's next wake-up */
 			if (!st->next_due || env.next_attempt < st->next_due)
 				st->next_due = env.next_attempt;
+			goto next;
+		}
+		if (!o->ss && !free_now(q, ids.v[i])) {
+			/* someone else sends it: no connection for it */
+			st->busy++;
 			goto next;
 		}
 		strvec_push(&group_for(&run, env.config, env.account)->ids, ids.v[i]);

@@ -54,8 +54,11 @@ void qrun_envelope(const struct qenv *env, struct envelope *out);
 struct qrun_opts {
 	int all;		/* ignore the schedule and the holds */
 	const char *id;		/* only this message; NULL all */
-	/* Take-along mode: only the messages of this account of this
-	 * configuration, over ss (open, borrowed).  All NULL otherwise. */
+	/* Take-along mode: the messages of this account of this
+	 * configuration, every one of them, due or not and held or not
+	 * (a message just went through this connection: the server is up
+	 * and takes this account's password and TLS), over ss (open,
+	 * borrowed).  All NULL otherwise. */
 	struct session *ss;
 	const struct account *acct;
 	const char *config;	/* the configuration file the account comes from */

@@ -487,11 +487,14 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 		}
 		break;
 	case QRUN_RETRY:
-	case QRUN_HELD:
-		log_err("%s", e.msg);
-		say_queued(&qerr, &qe, outcome == QRUN_HELD ?
-			   "HELD until you fix the cause (then: postern queue retry ID)" : NULL);
-		log_err("%s", qerr.msg);
+	case QRUN_HELD: {
+		char held[128];
+
+		/* one line: queued, until when, why (-bs gets the first part) */
+		snprintf(held, sizeof(held), "HELD until you fix the cause (then: postern queue retry %s)",
+			 id);
+		say_queued(&qerr, &qe, outcome == QRUN_HELD ? held : NULL);
+		log_err("%s: %s", qerr.msg, e.msg);
 		status = newly_failed ? EX_NOUSER : EX_TEMPFAIL;
 		spool_release(&sp);	/* unlocked, for the retrier */
 		if (j.cfg.background_retry)
@@ -500,6 +503,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 		if (!newly_failed)
 			e = qerr;
 		break;
+	}
 	case QRUN_FAILED:
 		log_err("%s", e.msg);
 		log_err("the message was not sent; it is kept in the failed messages as %s "

@@ -177,7 +177,7 @@ int main(void)
 	error_set(&err, ERR_TEMP, "421 try later");
 	out = qrun_record(&q, &env, -1, &err, QRUN_STAGE_SESSION, NULL, 86400, &fresh, &e);
 	ok(out == QRUN_FAILED && is_in("failed", env.id), "past its lifetime: failed");
-	ok(strstr(env.last_error, "given up after 1 day(s)") && strstr(env.last_error, "421 try later"),
+	ok(strstr(env.last_error, "given up after 1 day in the queue (queue_lifetime)") && strstr(env.last_error, "421 try later"),
 	   "the reason says so, with the last error (%s)", env.last_error);
 	qenv_release(&env);
 

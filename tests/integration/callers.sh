@@ -154,7 +154,7 @@ mk_account_config "$cfg" port="$SUBMISSION_PORT" password=wrong defaults.queue=a
 capture "$POSTERN" -FCronDaemon -i -B8BITMIME -oem bob@example.org < "$t/cron.msg"
 is "$CAP_RC" 75 "wrong password: cron's message queued (75)"
 like "$CAP_ERR" '535 5\.7\.8' "wrong password: the server's refusal is shown"
-like "$CAP_ERR" '^postern: queued as [0-9a-f]{16}, next attempt at .*: HELD until you fix the cause \(then: postern queue retry ID\)$' \
+like "$CAP_ERR" '^postern: queued as ([0-9a-f]{16}), next attempt at .*: HELD until you fix the cause \(then: postern queue retry [0-9a-f]{16}\): .*535' \
 	"wrong password: HELD, and what to do"
 mk_account_config "$cfg" port="$SUBMISSION_PORT" defaults.queue=auto defaults.background_retry=no
 capture "$POSTERN" -q

@@ -78,10 +78,11 @@ const char *error_class_name(enum error_class cls)
 	return names[cls];
 }
 
-/* The one table from error classes to exit codes (see postern(1)).  Until
- * postern has a durable queue, a temporary failure must not exit 75: PHP's
- * mail() counts 75 as "queued", so it exits 69 and keeps the message in
- * dead.letter instead. */
+/* The one table from error classes to exit codes (see postern(1)).  A
+ * temporary failure is 69 here: 75 says "queued" (EX_TEMPFAIL, after
+ * sendmail), so only submit.c gives it, once the message is safe in the
+ * queue; without a queue the message went to dead.letter, and 75 would
+ * make callers believe it will still be sent. */
 static const int exit_codes[] = {
 	[ERR_NONE] = EX_OK,
 	[ERR_USAGE] = EX_USAGE,

@@ -15,7 +15,8 @@ enum error_class {
 	ERR_DATA,	/* the message itself is unusable         -> 65 */
 	ERR_NOUSER,	/* a recipient was refused permanently    -> 67 */
 	ERR_UNAVAILABLE,/* server said no (5xx) / cannot deliver  -> 69 */
-	ERR_TEMP,	/* try later: 4xx, connect, timeout       -> 69 until a queue exists */
+	ERR_TEMP,	/* try later: 4xx, connect, timeout       -> 69 (75 only when
+			 * the message is safe in the queue: submit.c) */
 	ERR_TLS,	/* TLS handshake or certificate failure   -> 69 */
 	ERR_PROTOCOL,	/* server broke the protocol / attack     -> 76 */
 	ERR_AUTH,	/* authentication failed or impossible    -> 77 */

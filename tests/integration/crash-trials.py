@@ -29,9 +29,9 @@ retriers: looks every few milliseconds at the processes `postern queue
 run --until-empty -C C` (the background retriers of the queue Q): creates
 the --ready FILE after the first look, stops when the --stop FILE exists,
 then prints "key value" lines: how many were alive at once, how many of
-them were working at once (a connection or a queued message open), and
-in how many samples a working one was not the holder of Q/retrier.lock
-(from /proc/locks).
+them were sending at once (a TCP connection open), and in how many
+samples a sending one was not the holder of Q/retrier.lock (from
+/proc/locks).
 
 Only the standard library (ctypes for inotify): the test needs no package
 beyond python3."""
@@ -373,7 +373,6 @@ def retriers(a):
     want = b"\0".join(w.encode() for w in
                       ["postern", "queue", "run", "--until-empty", "-C", a.config]) + b"\0"
     lock = os.path.join(a.queue, "retrier.lock")
-    msgdir = os.path.join(a.queue, "msg") + "/"
 
     def holders():
         """The PIDs holding the flock of Q/retrier.lock."""
@@ -393,13 +392,29 @@ def retriers(a):
             pass
         return out
 
+    def tcp_inodes():
+        """The inodes of the TCP sockets of this machine."""
+        out = set()
+        for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(name) as f:
+                    next(f)
+                    out.update(line.split()[9] for line in f)
+            except (OSError, StopIteration, IndexError):
+                pass
+        return out
+
     def working(pid):
-        """Whether the process has a connection or a queued message open."""
+        """Whether the process is sending: has a TCP connection open.  A
+        queued message open is not enough: a retrier that let go of the
+        lock looks once more whether a message is due and free, which
+        opens it (do_until_empty)."""
         try:
             fds = [os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in os.listdir("/proc/%d/fd" % pid)]
         except OSError:
             return False      # gone meanwhile
-        return any(x.startswith("socket:") or x.startswith(msgdir) for x in fds)
+        socks = [x[8:-1] for x in fds if x.startswith("socket:[")]
+        return bool(socks) and bool(set(socks) & tcp_inodes())
 
     samples = max_alive = max_working = unlocked = 0
     pids = set()

@@ -335,7 +335,8 @@ crowd() {
 	diag "crowd $round: ${R[retrier-processes]} retrier processes started, ${R[max-alive]} alive at once," \
 		"${R[max-working]} sending at once (${R[samples]} samples)"
 	ok "$([ "${R[samples]:-0}" -gt 0 ] && echo 1)" "crowd $round: the retriers were watched"
-	is "${R[working-unlocked]}" 0 "crowd $round: no retrier sends without the retrier lock"
+	is "${R[working-unlocked]}" 0 "crowd $round: no retrier sends without the retrier lock" ||
+		diag "$(grep "^#" "$d/retriers")"
 	ok "$([ "${R[max-working]:-9}" -le 1 ] && echo 1)" "crowd $round: at most one retrier sends at a time"
 	postfix_idle
 	n=$(grep -rhoa "^begin crowd-$round-[0-9]*" "$MAILDIR/new" | sort | uniq -c | awk '$1 == 1' | wc -l)

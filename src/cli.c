@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <string.h>
+#include <strings.h>
 
 const char cli_usage[] =
 	"usage: postern [options] [--] recipient...   (reads the message on standard input)\n"
@@ -94,6 +95,53 @@ static int do_b(struct cli *c, const char *v, struct error *e)
 	return 0;
 }
 
+/* RFC 3461's longest ENVID; sendmail's -V takes the same. */
+#define DSN_ENVID_MAX 100
+
+/* -N: NEVER, or a comma list of SUCCESS, FAILURE, DELAY (any case, each
+ * once); -R: FULL or HDRS; -V: printable ASCII, at most 100 characters. */
+static int check_dsn(char opt, const char *v, struct error *e)
+{
+	static const char *const notify[] = { "success", "failure", "delay" };
+	char shown[64];
+	unsigned seen = 0;
+
+	str_escape(shown, sizeof(shown), v, strlen(v));
+	if (opt == 'R') {
+		if (strcasecmp(v, "full") && strcasecmp(v, "hdrs"))
+			return error_set(e, ERR_USAGE, "-R %s: the DSN return is full or hdrs", shown);
+		return 0;
+	}
+	if (opt == 'V') {
+		size_t n = strlen(v);
+
+		if (!n || n > DSN_ENVID_MAX)
+			return error_set(e, ERR_USAGE, "-V: the DSN envelope ID has 1 to %d characters",
+					 DSN_ENVID_MAX);
+		for (; *v; v++)
+			if ((unsigned char)*v <= ' ' || (unsigned char)*v >= 0x7f)
+				return error_set(e, ERR_USAGE, "-V %s: the DSN envelope ID is printable "
+						 "ASCII with no space", shown);
+		return 0;
+	}
+	if (!strcasecmp(v, "never"))
+		return 0;
+	for (const char *p = v;; p++) {
+		size_t n = strcspn(p, ","), k;
+
+		for (k = 0; k < 3; k++)
+			if (n == strlen(notify[k]) && !strncasecmp(p, notify[k], n))
+				break;
+		if (k == 3 || (seen & (1u << k)))
+			return error_set(e, ERR_USAGE, "-N %s: give never, or a comma-separated list of "
+					 "success, failure and delay (each once)", shown);
+		seen |= 1u << k;
+		p += n;
+		if (!*p)
+			return 0;
+	}
+}
+
 int cli_parse(struct cli *c, int argc, char **argv, struct error *e)
 {
 	int opts_done = 0;
@@ -176,12 +224,13 @@ int cli_parse(struct cli *c, int argc, char **argv, struct error *e)
 					return -1;
 				break;
 			case 'N': case 'R': case 'V':
-				/* DSN requests: kept with a queued message (postern
-				 * asks the server for no DSN) */
+				/* DSN requests (RFC 3461): checked here, so that
+				 * a bad one is the caller's error now, not the
+				 * server's later; sent when the server offers DSN */
 				if (take_arg(argc, argv, &i, rest, o,
-					     o == 'N' ? &c->dsn_notify : o == 'R' ? &c->dsn_ret : &c->dsn_envid, e))
+					     o == 'N' ? &c->dsn_notify : o == 'R' ? &c->dsn_ret : &c->dsn_envid, e) ||
+				    check_dsn(o, o == 'N' ? c->dsn_notify : o == 'R' ? c->dsn_ret : c->dsn_envid, e))
 					return -1;
-				ignore(c, o, o == 'N' ? c->dsn_notify : o == 'R' ? c->dsn_ret : c->dsn_envid);
 				break;
 			case 'X':
 				/* sendmail writes a traffic log here; PHPMailer's

@@ -39,9 +39,9 @@ struct cli {
 	int dot_ends;		/* 1 unless -i / -oi */
 	int verbose;		/* -v (twice: also the engine's states) */
 	enum cli_delivery delivery;	/* -od... */
-	const char *dsn_notify;	/* -N: kept with a queued message */
-	const char *dsn_ret;	/* -R */
-	const char *dsn_envid;	/* -V */
+	const char *dsn_notify;	/* -N, validated: NEVER or SUCCESS,FAILURE,DELAY */
+	const char *dsn_ret;	/* -R, validated: FULL or HDRS */
+	const char *dsn_envid;	/* -V, validated: 1-100 printable ASCII */
 	int stdin_tty;		/* standard input is a terminal (set by main) */
 	struct strvec rcpts;	/* the bare words, as given */
 	struct strvec ignored;	/* flags accepted and ignored, for -v */

@@ -100,6 +100,7 @@ struct smtp {
 	int failed;
 	int ok;			/* success decided (delivered or verified) */
 	int delivered;		/* the final 250 after the body arrived */
+	char *final_reply;	/* that 250, quoted (owned) */
 	smtp_trace_fn trace;
 	void *trace_ctx;
 };
@@ -743,6 +744,45 @@ static void on_auth(struct smtp *s, const struct reply *r)
 	unexpected(s, "AUTH", r);
 }
 
+/* RFC 3461 4: xtext, for ENVID.  '+', '=' and octets outside '!'..'~'
+ * become "+XX"; the caller allows printable ASCII only, so this is about
+ * '+' and '=' in practice, but the rule is applied whole. */
+static void add_xtext(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < '!' || c > '~' || c == '+' || c == '=')
+			buf_addf(b, "+%02X", c);
+		else
+			buf_add(b, s, 1);
+	}
+}
+
+static int has_8bit(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* Whether m needs SMTPUTF8 (RFC 6531 3.4): an address with UTF-8 does,
+ * and, if header_too, so does a header with UTF-8 (only the former makes
+ * a server without it unusable: such a header still goes as 8BITMIME, as
+ * it did before SMTPUTF8 existed).  Returns 1, or 0. */
+static int needs_smtputf8(const struct smtp_message *m, int header_too)
+{
+	if (header_too && m->utf8_headers)
+		return 1;
+	if (has_8bit(m->from))
+		return 1;
+	for (size_t i = 0; i < m->nrcpts; i++)
+		if (has_8bit(m->rcpts[i]))
+			return 1;
+	return 0;
+}
+
 /* Queue transaction commands while the window allows: everything with
  * PIPELINING, one at a time without. */
 static void txn_fill(struct smtp *s)
@@ -759,12 +799,25 @@ static void txn_fill(struct smtp *s)
 		if (s->txn_next == 0) {
 			char size[32] = "";
 
+			struct buf dsn = BUF_INIT;
+
 			if (s->caps.size && s->msg.size > 0)
 				snprintf(size, sizeof(size), " SIZE=%" PRIu64, s->msg.size);
-			send_cmd(s, CMD_MAIL, "MAIL FROM:<%s>%s%s", s->msg.from, size,
-			      s->msg.eightbit && s->caps.eightbitmime ? " BODY=8BITMIME" : "");
+			if (s->caps.dsn && s->msg.dsn_ret)
+				buf_addf(&dsn, " RET=%s", s->msg.dsn_ret);
+			if (s->caps.dsn && s->msg.dsn_envid) {
+				buf_adds(&dsn, " ENVID=");
+				add_xtext(&dsn, s->msg.dsn_envid);
+			}
+			send_cmd(s, CMD_MAIL, "MAIL FROM:<%s>%s%s%s%s", s->msg.from, size,
+			      s->msg.eightbit && s->caps.eightbitmime ? " BODY=8BITMIME" : "",
+			      s->caps.smtputf8 && needs_smtputf8(&s->msg, 1) ? " SMTPUTF8" : "",
+			      dsn.data);
+			buf_release(&dsn);
 		} else if (s->txn_next <= n) {
-			send_cmd(s, CMD_RCPT, "RCPT TO:<%s>", s->msg.rcpts[s->txn_next - 1]);
+			send_cmd(s, CMD_RCPT, "RCPT TO:<%s>%s%s", s->msg.rcpts[s->txn_next - 1],
+				 s->caps.dsn && s->msg.dsn_notify ? " NOTIFY=" : "",
+				 s->caps.dsn && s->msg.dsn_notify ? s->msg.dsn_notify : "");
 		} else if (s->bdat) {
 			/* the body goes right behind it, before any reply */
 			send_cmd(s, CMD_BDAT, "BDAT %" PRIu64 " LAST", s->msg.wire_size);
@@ -781,6 +834,13 @@ static void txn_start(struct smtp *s)
 	if (s->caps.size && s->caps.size_max && s->msg.size > s->caps.size_max) {
 		fail(s, ERR_DATA, "message is %" PRIu64 " bytes, server accepts at most %"
 		       PRIu64, s->msg.size, s->caps.size_max);
+		txn_end(s);
+		return;
+	}
+	if (!s->caps.smtputf8 && needs_smtputf8(&s->msg, 0)) {
+		fail(s, ERR_DATA, "an address of this message has non-ASCII characters, which "
+		     "needs SMTPUTF8 (RFC 6531), and the server does not offer it; write the "
+		     "address in ASCII (its domain as xn--...), or use a server that has SMTPUTF8");
 		txn_end(s);
 		return;
 	}
@@ -1014,7 +1074,12 @@ static void on_dot(struct smtp *s, const struct reply *r)
 		return;
 	}
 	if (c == 2) {
+		char q[QUOTE_MAX];
+
 		s->delivered = 1;
+		quote_reply(r, q, sizeof(q));
+		free(s->final_reply);
+		s->final_reply = xstrdup(q);
 		rcpt_verdict(s, 1);
 		txn_end(s);
 		return;
@@ -1186,6 +1251,8 @@ static int has_ctl(const char *s)
 	return 0;
 }
 
+#define DSN_WORD "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
 /* The caller validated the message; the engine checks again what would
  * break the dialogue (addresses carrying CRLF). */
 static int check_message(struct smtp *s)
@@ -1199,6 +1266,12 @@ static int check_message(struct smtp *s)
 	for (size_t i = 0; i < m->nrcpts; i++)
 		if (!m->rcpts[i] || addr_check_envelope(m->rcpts[i], "recipient", &s->err) < 0)
 			return m->rcpts[i] ? -1 : error_set(&s->err, ERR_INTERNAL, "NULL recipient");
+	/* the caller validated them (cli.c); these would break the line */
+	if ((m->dsn_notify && (!*m->dsn_notify || strspn(m->dsn_notify, DSN_WORD ",") !=
+			       strlen(m->dsn_notify))) ||
+	    (m->dsn_ret && (!*m->dsn_ret || strspn(m->dsn_ret, DSN_WORD) != strlen(m->dsn_ret))) ||
+	    (m->dsn_envid && (!*m->dsn_envid || strlen(m->dsn_envid) > 100)))
+		return error_set(&s->err, ERR_INTERNAL, "invalid DSN parameter");
 	return 0;
 }
 
@@ -1245,6 +1318,8 @@ static void txn_reset(struct smtp *s, const struct smtp_message *m)
 	s->failed = 0;
 	s->ok = 0;
 	s->delivered = 0;
+	free(s->final_reply);
+	s->final_reply = NULL;
 }
 
 struct smtp *smtp_new(const struct smtp_params *p, smtp_trace_fn trace, void *ctx)
@@ -1284,6 +1359,7 @@ void smtp_free(struct smtp *s)
 	for (size_t i = 0; i < s->msg.nrcpts; i++)
 		free(s->rcpt[i].reply);
 	free(s->rcpt);
+	free(s->final_reply);
 	free(s);
 }
 
@@ -1439,6 +1515,18 @@ int smtp_result(const struct smtp *s, struct error *e)
 int smtp_delivered(const struct smtp *s)
 {
 	return s->delivered;
+}
+
+const char *smtp_final_reply(const struct smtp *s)
+{
+	return s->final_reply;
+}
+
+int smtp_dsn_ignored(const struct smtp *s)
+{
+	const struct smtp_message *m = &s->msg;
+
+	return s->have_msg && !s->caps.dsn && (m->dsn_notify || m->dsn_ret || m->dsn_envid);
 }
 
 enum smtp_state smtp_get_state(const struct smtp *s)

@@ -76,6 +76,18 @@ struct smtp_message {
 					 * ends, not dot-stuffed (BDAT); 0 = not
 					 * known: DATA only */
 	int eightbit;			/* declare BODY=8BITMIME when offered */
+	int utf8_headers;		/* the header has UTF-8: declare SMTPUTF8
+					 * when offered (RFC 6531 3.4).  UTF-8 in
+					 * an address needs it: a server without
+					 * it fails the transaction before MAIL
+					 * (ERR_DATA), as SIZE does */
+	/* DSN (RFC 3461), sent only when the server offers DSN; NULL = not
+	 * asked.  notify: "NEVER" or a comma list of SUCCESS, FAILURE,
+	 * DELAY (NOTIFY= on each RCPT); ret: "FULL" or "HDRS"; envid: up
+	 * to 100 printable ASCII characters, xtext-encoded here (ENVID=). */
+	const char *dsn_notify;
+	const char *dsn_ret;
+	const char *dsn_envid;
 };
 
 /* How the connection is set up, and its first message.  Three uses:
@@ -253,6 +265,15 @@ uint64_t smtp_wire_size(const struct smtp *s);
  * ("550 5.1.1 text", escaped; NULL if none). */
 int smtp_rcpt_code(const struct smtp *s, size_t i);
 const char *smtp_rcpt_reply(const struct smtp *s, size_t i);
+
+/* The reply that accepted the last transaction's message ("250 2.0.0 Ok:
+ * queued as X", escaped, as smtp_rcpt_reply), or NULL when it was not
+ * accepted. */
+const char *smtp_final_reply(const struct smtp *s);
+
+/* 1 when the last transaction asked for DSN (notify, ret or envid) and
+ * the server does not offer it: the request was left out. */
+int smtp_dsn_ignored(const struct smtp *s);
 
 /* What the server offered in its last EHLO reply. */
 const struct smtp_caps *smtp_get_caps(const struct smtp *s);

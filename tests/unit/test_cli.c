@@ -93,8 +93,49 @@ int main(void)
 		ok(c.dsn_notify && !strcmp(c.dsn_notify, "failure,delay") && c.dsn_ret &&
 		   !strcmp(c.dsn_ret, "hdrs") && c.dsn_envid && !strcmp(c.dsn_envid, "id-1"),
 		   "-N, -R and -V are kept");
+		ok(strvec_find_icase(&c.ignored, "-Rhdrs") < 0, "-R is used, not listed as ignored");
 	}
 	cli_release(&c);
+	/* DSN values are checked now: a bad one is the caller's mistake */
+	{
+		static const struct { const char *opt, *val; int rc; } dsn[] = {
+			{ "-N", "never", 0 }, { "-N", "NEVER", 0 }, { "-N", "success", 0 },
+			{ "-N", "Success,FAILURE,delay", 0 }, { "-N", "delay,failure", 0 },
+			{ "-N", "never,success", -1 }, { "-N", "success,,failure", -1 },
+			{ "-N", "success,success", -1 }, { "-N", "", -1 }, { "-N", "success,", -1 },
+			{ "-N", "sucess", -1 }, { "-N", "success failure", -1 },
+			{ "-R", "full", 0 }, { "-R", "HDRS", 0 }, { "-R", "headers", -1 }, { "-R", "", -1 },
+			{ "-V", "ENV123", 0 }, { "-V", "a+b=c", 0 }, { "-V", "a b", -1 },
+			{ "-V", "caf\xc3\xa9", -1 }, { "-V", "a\x01", -1 }, { "-V", "", -1 },
+		};
+
+		for (size_t i = 0; i < sizeof(dsn) / sizeof(dsn[0]); i++) {
+			is_int(run(&c, &e, ARGV("sendmail", dsn[i].opt, dsn[i].val, "a@x")), dsn[i].rc,
+			       dsn[i].val);
+			if (dsn[i].rc)
+				is_int(e.cls, ERR_USAGE, "a usage error");
+			cli_release(&c);
+		}
+		is_int(run(&c, &e, ARGV("sendmail", "-Nbogus\x1b", "a@x")), -1, "-N with ESC");
+		is_str(e.msg, "-N bogus\\x1b: give never, or a comma-separated list of success, failure "
+		       "and delay (each once)", "the message names the value, escaped, and the choices");
+		cli_release(&c);
+		is_int(run(&c, &e, ARGV("sendmail", "-V", "caf\xc3\xa9", "a@x")), -1, "-V not ASCII");
+		is_str(e.msg, "-V caf\xc3\xa9: the DSN envelope ID is printable ASCII with no space",
+		       "-V: what is wrong");
+		cli_release(&c);
+		{
+			char v[102];
+
+			memset(v, 'x', 101);
+			v[101] = '\0';
+			is_int(run(&c, &e, ARGV("sendmail", "-V", v, "a@x")), -1, "-V of 101 characters");
+			cli_release(&c);
+			v[100] = '\0';
+			is_int(run(&c, &e, ARGV("sendmail", "-V", v, "a@x")), 0, "-V of 100 characters");
+			cli_release(&c);
+		}
+	}
 
 	/* postern's own commands only as the first argument of postern. */
 	{

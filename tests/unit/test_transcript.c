@@ -10,7 +10,8 @@
  *                     nonce (the SCRAM client nonce, instead of a random one),
  *                     keep-open yes|no (smtp_params.keep_open),
  *                     and the first message (given to smtp_new): from,
- *                     rcpt (repeatable), size, eightbit,
+ *                     rcpt (repeatable), size, eightbit, utf8-headers,
+ *                     dsn-notify, dsn-ret, dsn-envid (as given),
  *                     body (the message as spooled: LF line ends; sets
  *                     wire-size to its length with CRLF), wire-size
  *                     (after body, to override it; 0 = unknown);
@@ -48,6 +49,8 @@
  *   rcpt N CODE       smtp_rcpt_code(N)
  *   caps-auth LIST / caps-size N   what the last EHLO reply offered
  *   body-mode raw|dot what smtp_body_mode() says at the end
+ *   final-reply TEXT  smtp_final_reply() at the end, exactly
+ *   dsn-ignored yes|no  smtp_dsn_ignored() at the end
  *   trace-absent TEXT / trace-has TEXT
  *   @N CHECK          result, message, code, enhanced or rcpt for
  *                     transaction N: messages are numbered 1, 2... in the
@@ -194,7 +197,7 @@ static unsigned long long number(struct scenario *sc, const char *file, int line
 static const char *const events[] = { "tls", "body", "close", "abort", "next", "quit" };
 static const char *const checks[] = {
 	"result", "message", "code", "enhanced", "rcpt", "caps-auth", "caps-size",
-	"body-mode", "trace-absent", "trace-has",
+	"body-mode", "trace-absent", "trace-has", "final-reply", "dsn-ignored",
 };
 #define TXN_CHECKS 5
 
@@ -221,6 +224,14 @@ static int msg_word(struct scenario *sc, struct tmsg *t, const char *k, const ch
 		m->size = number(sc, file, lineno, k, v);
 	} else if (!strcmp(k, "eightbit")) {
 		m->eightbit = yes_no(sc, file, lineno, k, v);
+	} else if (!strcmp(k, "utf8-headers")) {
+		m->utf8_headers = yes_no(sc, file, lineno, k, v);
+	} else if (!strcmp(k, "dsn-notify")) {
+		m->dsn_notify = keep(sc, v);
+	} else if (!strcmp(k, "dsn-ret")) {
+		m->dsn_ret = keep(sc, v);
+	} else if (!strcmp(k, "dsn-envid")) {
+		m->dsn_envid = keep(sc, v);
 	} else if (!strcmp(k, "body")) {
 		buf_reset(&t->body);
 		unescape(v, &t->body);
@@ -843,6 +854,14 @@ static void run(struct scenario *sc, int bytewise)
 		} else if (!strcmp(it->key, "caps-size")) {
 			ok(smtp_get_caps(s)->size && smtp_get_caps(s)->size_max == strtoull(arg, NULL, 10),
 			   "%s [%s]: SIZE %s", sc->name, mode, arg);
+		} else if (!strcmp(it->key, "final-reply")) {
+			const char *fr = smtp_final_reply(s);
+
+			if (!ok(fr && !strcmp(fr, arg), "%s [%s]: final reply \"%s\"", sc->name, mode, arg))
+				printf("#   got [%s]\n", fr ? fr : "(null)");
+		} else if (!strcmp(it->key, "dsn-ignored")) {
+			ok(smtp_dsn_ignored(s) == !strcmp(arg, "yes"), "%s [%s]: DSN ignored: %s",
+			   sc->name, mode, arg);
 		} else if (!strcmp(it->key, "trace-absent")) {
 			ok(!strstr(trace.data, arg), "%s [%s]: trace lacks \"%s\"",
 			   sc->name, mode, arg);

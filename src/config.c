@@ -24,7 +24,7 @@
 #define CONFIG_LINE_MAX 199
 #define CONFIG_FILE_MAX (256 * 1024)
 
-enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT, K_QUEUE, K_LIFETIME };
+enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT, K_QUEUE, K_LIFETIME, K_LOG };
 
 struct key {
 	const char *name;
@@ -48,6 +48,7 @@ static const struct key keys[] = {
 	KEY("ehlo_name", K_STR, ehlo_name),
 	KEY("queue", K_QUEUE, queue),
 	KEY("queue_lifetime", K_LIFETIME, queue_lifetime),
+	KEY("log", K_LOG, log),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -82,6 +83,7 @@ static void account_release(struct account *a)
 	free(a->from);
 	free(a->tls_ca_file);
 	free(a->ehlo_name);
+	free(a->log);
 	account_init(a);
 }
 
@@ -246,6 +248,16 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 			return perr(p, "queue_lifetime = %s is not a duration between 1 minute and 60 days "
 				    "(a number with s, m, h or d, e.g. 5d)", v);
 		return 1;
+	case K_LOG:
+		/* a file by absolute name only: the log must not move with
+		 * the directory a cron job or a web app runs in */
+		if (strcmp(v, "syslog") && strcmp(v, "none") && v[0] != '/')
+			return perr(p, "log = %s is not syslog, none or an absolute file name (/var/log/postern.log)", v);
+		for (const char *c = v; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return perr(p, "log contains a control character");
+		a->log = xstrdup(v);
+		return 1;
 	case K_AUTH:
 		if (sasl_mode_parse(v, &a->auth))
 			return perr(p, "auth = %s is not one of " SASL_MODE_LIST, v);
@@ -391,6 +403,7 @@ static int finish_account(struct parse *p, struct account *a)
 	if (!a->ehlo_name) a->ehlo_name = dup_or_null(d->ehlo_name);
 	if (!a->queue_set && d->queue_set) a->queue = d->queue, a->queue_set = 1;
 	if (!a->queue_lifetime) a->queue_lifetime = d->queue_lifetime;
+	if (!a->log) a->log = dup_or_null(d->log);
 
 	if (a->auth_without_tls < 0)
 		a->auth_without_tls = 0;

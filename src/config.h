@@ -48,6 +48,9 @@ struct account {
 	enum account_queue queue;
 	int queue_set;
 	unsigned queue_lifetime;	/* seconds a message may stay queued; 0 = not set */
+	char *log;		/* log = "syslog", "none" or an absolute file
+				 * name; NULL = not set: syslog unless stderr
+				 * is a terminal (maillog.h) */
 };
 
 /* Which address may pick the account (account_by_from = ..., a key of

@@ -17,6 +17,7 @@
 #include "credential.h"
 #include "interrupt.h"
 #include "log.h"
+#include "maillog.h"
 #include "secret.h"
 
 static uint32_t jitter(void)
@@ -35,6 +36,9 @@ void qrun_envelope(const struct qenv *env, struct envelope *out)
 	out->from = env->sender;
 	out->size = env->bytes + env->lines;
 	out->eightbit = env->eightbit;
+	out->dsn_notify = env->notify;
+	out->dsn_ret = env->ret;
+	out->dsn_envid = env->envid;
 	for (size_t i = 0; i < env->nrcpt; i++)
 		if (env->rcpt[i].state == QRCPT_PENDING)
 			strvec_push(&out->rcpts, env->rcpt[i].addr);
@@ -259,10 +263,44 @@ static void note_outcome(struct run *run, const struct qenv *env, int outcome,
 	}
 }
 
+/* The mail log's line for an attempt on env (recipients: el's, those of
+ * the attempt); nothing when the account is not known (its log = says
+ * where the line goes). */
+static void mail_log(const struct account *a, const struct qenv *env, const struct envelope *el,
+		     int outcome, const struct error *err, const struct session_report *r)
+{
+	struct maillog_entry m = {
+		.id = env->id,
+		.sender = env->sender,
+		.rcpts = (const char *const *)el->rcpts.v,
+		.nrcpts = el->rcpts.n,
+		.size = env->bytes + env->lines,
+		.dsn_ignored = r && r->dsn_ignored,
+	};
+
+	if (!a)
+		return;
+	m.account = a->name;
+	m.host = a->host;
+	m.port = a->port;
+	switch (outcome) {
+	case QRUN_SENT: m.status = MAILLOG_SENT; break;
+	case QRUN_HELD: m.status = MAILLOG_HELD; break;
+	case QRUN_FAILED: m.status = MAILLOG_FAILED; break;
+	default: m.status = MAILLOG_DEFERRED; break;
+	}
+	if (m.status == MAILLOG_SENT)
+		m.text = r ? r->reply : NULL;
+	else
+		m.text = *env->last_error ? env->last_error : err->msg;
+	maillog_write(a->log, &m);
+}
+
 /* Try (or count as tried) one message of group g, over ss (NULL when the
- * session could not be opened: serr says why). */
-static void one_message(struct run *run, const char *id, struct session *ss,
-			const struct error *serr, unsigned lifetime)
+ * session could not be opened: serr says why); a is the group's account,
+ * NULL when it could not be loaded. */
+static void one_message(struct run *run, const char *id, const struct account *a,
+			struct session *ss, const struct error *serr, unsigned lifetime)
 {
 	struct spool sp;
 	struct qenv env;
@@ -274,6 +312,8 @@ static void one_message(struct run *run, const char *id, struct session *ss,
 	error_clear(&e);
 	error_clear(&err);
 	session_report_init(&rep);
+	memset(&el, 0, sizeof(el));
+	strvec_init(&el.rcpts);
 	got = queue_lock(run->q, id, &sp, &env, &e);	/* fills env, whatever it returns */
 	if (got == 0) {
 		/* someone else has it now (a sender about to let go, another
@@ -291,24 +331,29 @@ static void one_message(struct run *run, const char *id, struct session *ss,
 		spool_release(&sp);
 		goto out;
 	}
+	qrun_envelope(&env, &el);	/* this attempt's recipients */
 	if (!qenv_pending(&env)) {
-		/* a crash after its last attempt was recorded: finish it */
+		/* a crash after its last attempt was recorded: finish it
+		 * (no attempt now, so no line in the mail log) */
 		outcome = qrun_record(run->q, &env, 0, &err, QRUN_STAGE_MESSAGE, NULL, lifetime, NULL, &e);
 	} else if (!ss) {
 		outcome = qrun_record(run->q, &env, -1, serr, QRUN_STAGE_SESSION, NULL, lifetime, NULL, &e);
 		err = *serr;
+		mail_log(a, &env, &el, outcome, &err, NULL);
 	} else if (!session_usable(ss)) {
 		error_set(&err, ERR_TEMP, "the connection was lost with an earlier message");
 		outcome = qrun_record(run->q, &env, -1, &err, QRUN_STAGE_SESSION, NULL, lifetime, NULL, &e);
+		mail_log(a, &env, &el, outcome, &err, NULL);
 	} else {
-		qrun_envelope(&env, &el);
 		rc = session_deliver(ss, &el, &sp, &rep, &err);
-		strvec_release(&el.rcpts);
 		if (rc && err.cls == ERR_INTERRUPTED) {
 			spool_release(&sp);
 			goto out;
 		}
 		outcome = qrun_record(run->q, &env, rc, &err, QRUN_STAGE_MESSAGE, &rep, lifetime, NULL, &e);
+		/* a queue that could not record it: as it was before, queued */
+		mail_log(a, &env, &el, outcome < 0 ? (rc ? QRUN_RETRY : QRUN_SENT) : outcome, &err,
+			 &rep);
 	}
 	if (outcome < 0) {
 		log_err("%s: %s", id, e.msg);
@@ -318,6 +363,7 @@ static void one_message(struct run *run, const char *id, struct session *ss,
 	}
 	spool_release(&sp);
 out:
+	strvec_release(&el.rcpts);
 	session_report_release(&rep);
 	qenv_release(&env);
 }
@@ -366,7 +412,7 @@ send:
 	for (size_t i = 0; i < g->ids.n; i++) {
 		if (interrupt_signal())
 			break;
-		one_message(run, g->ids.v[i], ss, &serr, lifetime);
+		one_message(run, g->ids.v[i], a, ss, &serr, lifetime);
 	}
 	if (ss && ss != o->ss)
 		session_close(ss);

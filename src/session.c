@@ -29,6 +29,8 @@ void session_report_init(struct session_report *r)
 	strvec_init(&r->refused);
 	r->rcpt = NULL;
 	r->nrcpts = 0;
+	r->reply = NULL;
+	r->dsn_ignored = 0;
 }
 
 void session_report_release(struct session_report *r)
@@ -37,8 +39,11 @@ void session_report_release(struct session_report *r)
 	for (size_t i = 0; i < r->nrcpts; i++)
 		free(r->rcpt[i].reply);
 	free(r->rcpt);
+	free(r->reply);
 	r->rcpt = NULL;
 	r->nrcpts = 0;
+	r->reply = NULL;
+	r->dsn_ignored = 0;
 }
 
 /* The clocks of one connection: `timeout` for each reply (and for each
@@ -345,6 +350,10 @@ static void envelope_message(const struct envelope *env, const struct spool *sp,
 	/* the spool has LF line ends only, each line ending in one */
 	m->wire_size = sp->bytes + sp->lines;
 	m->eightbit = env->eightbit;
+	m->utf8_headers = env->utf8_headers;
+	m->dsn_notify = env->dsn_notify;
+	m->dsn_ret = env->dsn_ret;
+	m->dsn_envid = env->dsn_envid;
 }
 
 /* What the last transaction did for each recipient of env. */
@@ -352,6 +361,10 @@ static void report_fill(const struct smtp *s, const struct envelope *env,
 			struct session_report *r)
 {
 	r->delivered = smtp_delivered(s);
+	r->reply = smtp_final_reply(s) ? xstrdup(smtp_final_reply(s)) : NULL;
+	r->dsn_ignored = smtp_dsn_ignored(s);
+	if (r->dsn_ignored)
+		log_info("the server does not offer DSN: -N, -R and -V were left out");
 	r->nrcpts = env->rcpts.n;
 	r->rcpt = xcalloc(r->nrcpts ? r->nrcpts : 1, sizeof(*r->rcpt));
 	for (size_t i = 0; i < env->rcpts.n; i++) {

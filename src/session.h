@@ -15,6 +15,10 @@ struct envelope {
 	struct strvec rcpts;
 	uint64_t size;			/* wire octets, for SIZE= */
 	int eightbit;
+	int utf8_headers;		/* SMTPUTF8 when offered (smtp.h) */
+	const char *dsn_notify;		/* -N, -R, -V as cli.c validated them; */
+	const char *dsn_ret;		/* NULL = not asked */
+	const char *dsn_envid;
 };
 
 /* One envelope recipient's RCPT reply in a transaction. */
@@ -35,6 +39,9 @@ struct session_report {
 	struct strvec refused;		/* "rcpt: 550 5.1.1 reply" per refused one */
 	struct session_rcpt *rcpt;	/* one per envelope recipient, in order */
 	size_t nrcpts;
+	char *reply;			/* the reply that accepted the message
+					 * (escaped, owned), NULL if none */
+	int dsn_ignored;		/* DSN was asked, the server has none */
 };
 
 /* A report holds nothing after _init; a session call that fills it

@@ -15,6 +15,7 @@
 #include "deadletter.h"
 #include "input.h"
 #include "log.h"
+#include "maillog.h"
 #include "message.h"
 #include "credential.h"
 #include "qrun.h"
@@ -30,7 +31,47 @@ struct job {
 	char *sender;			/* envelope sender */
 	struct strvec hdr_rcpts;	/* from -t */
 	int spool_in_queue;		/* the spool is the queue's, not yet committed */
+	int utf8_headers;		/* the header section has UTF-8 (SMTPUTF8) */
 };
+
+/* The mail log's line for this message's outcome (maillog.h); nothing
+ * before an account is chosen, as the account says where the log goes. */
+static void mail_log(const struct job *j, const struct envelope *env, const char *id,
+		     enum maillog_status st, const char *text, const struct session_report *r)
+{
+	struct maillog_entry m = {
+		.id = id && *id ? id : NULL,
+		.sender = j->sender ? j->sender : "",
+		.rcpts = (const char *const *)env->rcpts.v,
+		.nrcpts = env->rcpts.n,
+		.size = env->size,
+		.status = st,
+		.text = text,
+		.dsn_ignored = r && r->dsn_ignored,
+	};
+
+	if (!j->acct)
+		return;
+	m.account = j->acct->name;
+	m.host = j->acct->host;
+	m.port = j->acct->port;
+	maillog_write(j->acct->log, &m);
+}
+
+/* Whether the header section (as it will be sent) has an octet >= 0x80:
+ * then the message is internationalized (RFC 6531 3.4) and SMTPUTF8 is
+ * declared where the server offers it. */
+static int header_has_8bit(const struct message *m)
+{
+	struct buf b = BUF_INIT;
+	int r = 0;
+
+	message_write(m, &b);
+	for (size_t i = 0; i < b.len && !r; i++)
+		r = (unsigned char)b.data[i] >= 0x80;
+	buf_release(&b);
+	return r;
+}
 
 static char *first_address(const char *list)
 {
@@ -136,6 +177,7 @@ static int on_headers(void *ctx, struct message *m, struct error *e)
 		free(v);
 		free(dom);
 	}
+	j->utf8_headers = header_has_8bit(m);
 	rc = 0;
 out:
 	free(hdr_from);
@@ -381,9 +423,11 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 		else
 			log_info("password from %s", pw.desc);
 	}
+	env.size = sp.bytes + sp.lines;
 	if (rc) {
 		log_err("%s", e.msg);
 		status = error_exit_code(e.cls);
+		mail_log(&j, &env, NULL, MAILLOG_FAILED, e.msg, NULL);
 		keep_message(&j, &sp, env.rcpts.n ? &env.rcpts : NULL, &e, NULL, 0);
 		goto out;
 	}
@@ -392,8 +436,11 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 			 (unsigned long long)sp.broken_lines);
 
 	env.from = j.sender;
-	env.size = sp.bytes + sp.lines;
 	env.eightbit = sp.eightbit;
+	env.utf8_headers = j.utf8_headers;
+	env.dsn_notify = rq->dsn_notify;
+	env.dsn_ret = rq->dsn_ret;
+	env.dsn_envid = rq->dsn_envid;
 
 	if (mode != ACCOUNT_QUEUE_NEVER) {
 		char *abs = realpath(cfg_path, NULL);
@@ -415,6 +462,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 		if (queue_commit(&q, &sp, &qe, &e)) {
 			log_err("cannot queue the message: %s", e.msg);
 			status = error_exit_code(e.cls == ERR_IO ? ERR_IO : e.cls);
+			mail_log(&j, &env, NULL, MAILLOG_FAILED, e.msg, NULL);
 			keep_message(&j, &sp, &env.rcpts, &e, NULL, 0);
 			goto out;
 		}
@@ -442,10 +490,12 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 		if (rc == 0) {
 			log_info("delivered to %zu recipient(s) via %s port %u", env.rcpts.n,
 				 j.acct->host, j.acct->port);
+			mail_log(&j, &env, NULL, MAILLOG_SENT, rep.reply, &rep);
 			status = EX_OK;
 			goto out;
 		}
 		log_err("%s", e.msg);
+		mail_log(&j, &env, NULL, MAILLOG_FAILED, e.msg, &rep);
 		status = error_exit_code(e.cls);
 		keep_message(&j, &sp, &env.rcpts, &e, NULL, rep.delivered);
 		goto out;
@@ -467,6 +517,8 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	if (outcome < 0) {
 		/* the queue could not record it: it is still queued as it was */
 		log_err("%s; %s", rc ? e.msg : "sent", qerr.msg);
+		mail_log(&j, &env, id, rc ? MAILLOG_DEFERRED : MAILLOG_SENT, rc ? e.msg : rep.reply,
+			 &rep);
 		status = rc ? EX_TEMPFAIL : EX_IOERR;
 		goto out;
 	}
@@ -474,6 +526,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	case QRUN_SENT:
 		log_info("delivered to %zu recipient(s) via %s port %u", env.rcpts.n,
 			 j.acct->host, j.acct->port);
+		mail_log(&j, &env, id, MAILLOG_SENT, rep.reply, &rep);
 		status = EX_OK;
 		/* the account's due messages go along on this connection */
 		if (session_usable(ss)) {
@@ -495,6 +548,8 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 			 id);
 		say_queued(&qerr, &qe, outcome == QRUN_HELD ? held : NULL);
 		log_err("%s: %s", qerr.msg, e.msg);
+		mail_log(&j, &env, id, outcome == QRUN_HELD ? MAILLOG_HELD : MAILLOG_DEFERRED,
+			 *qe.last_error ? qe.last_error : e.msg, &rep);
 		status = newly_failed ? EX_NOUSER : EX_TEMPFAIL;
 		spool_release(&sp);	/* unlocked, for the retrier */
 		if (j.cfg.background_retry)
@@ -506,6 +561,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	}
 	case QRUN_FAILED:
 		log_err("%s", e.msg);
+		mail_log(&j, &env, id, MAILLOG_FAILED, *qe.last_error ? qe.last_error : e.msg, &rep);
 		log_err("the message was not sent; it is kept in the failed messages as %s "
 			"(postern queue show %s)", id, id);
 		status = error_exit_code(e.cls);

@@ -340,6 +340,34 @@ static void test_queue_keys(void)
 		     "test.ini:2: background_retry = sometimes is not yes or no", "a bad background_retry");
 }
 
+/* log = syslog | none | /file, inherited from [defaults]; NULL when unset
+ * (maillog.c decides by the terminal). */
+static void test_log_key(void)
+{
+	struct config c;
+	struct error e;
+
+	config_init(&c);
+	is_int(parse(&c, "[defaults]\nlog = /var/log/postern.log\n[a]\nhost = x\n[b]\nhost = y\n"
+		     "log = none\n[c]\nhost = z\nlog = syslog\n", &e), 0, "log keys");
+	is_str(c.acc[0].log, "/var/log/postern.log", "log inherited from [defaults]");
+	is_str(c.acc[1].log, "none", "log = none");
+	is_str(c.acc[2].log, "syslog", "log = syslog");
+	config_release(&c);
+	is_int(parse(&c, "[a]\nhost = x\n", &e), 0, "no log key");
+	ok(c.acc[0].log == NULL, "log unset: NULL (the default by the terminal)");
+	config_release(&c);
+	expect_error("[a]\nhost = x\nlog = postern.log\n",
+		     "test.ini:3: log = postern.log is not syslog, none or an absolute file name "
+		     "(/var/log/postern.log)", "a relative log file");
+	expect_error("[a]\nhost = x\nlog = Syslog\n",
+		     "test.ini:3: log = Syslog is not syslog, none or an absolute file name "
+		     "(/var/log/postern.log)", "log values are lower case");
+	expect_error("[a]\nhost = x\nlog = none\nlog = syslog\n",
+		     "test.ini:4: log is set twice in this section (an indented line continues the one "
+		     "before it)", "log twice");
+}
+
 static void test_errors(void)
 {
 	expect_error("[a]\nhost = x\nfrobnicate = 1\n", "test.ini:3: unknown key \"frobnicate\"", "unknown key names file:line");
@@ -628,6 +656,7 @@ int main(void)
 	test_defaults_and_inheritance();
 	test_account_by_from();
 	test_queue_keys();
+	test_log_key();
 	test_errors();
 	test_file_permissions();
 	test_find();

@@ -13,6 +13,7 @@ const char cli_usage[] =
 	"  -C FILE       read this configuration file\n"
 	"  -v            show the SMTP conversation on standard error (passwords hidden)\n"
 	"  -odb, -odq    queue and send in the background / queue only (see queue = in postern.ini(5))\n"
+	"  -N never|success,failure,delay  -R full|hdrs  -V ENVID   DSN, when the server offers it\n"
 	"  -bs           speak SMTP on standard input and output (Symfony Mailer, Laravel)\n"
 	"  -bp, mailq    list the queue;  -q  send what is due in the queue\n"
 	"  --version, --help\n"

@@ -10,9 +10,10 @@
 #   tls_key_file     certificate only (permit_tls_clientcerts): without it
 #                    relaying is refused; a key file mode 0644, or the key
 #                    of another certificate, is exit 78 before connecting
-#   auth = external  AUTH EXTERNAL = with no password source asked (the
-#                    peer: Postfix cannot hand a client certificate to
-#                    Dovecot's EXTERNAL)
+#   auth = external  AUTH EXTERNAL = with no password source asked, for a
+#                    message and for `postern password check` (the peer:
+#                    Postfix's Dovecot SASL client passes no client
+#                    certificate, so Dovecot's EXTERNAL cannot work there)
 #   tls_min_version  1.3 against a TLS 1.2-only peer: exit 69, saying so;
 #                    1.3 against Postfix: delivered over TLSv1.3
 #   tls_ciphers      a TLS 1.3 suite reaches Postfix (its log shows it);
@@ -152,5 +153,15 @@ is "$CAP_RC" 0 "auth = external without any password: exit 0" || diag "$CAP_ERR"
 peer_wait 10
 is "$PEER_RC" 0 "auth = external: the peer got AUTH EXTERNAL = and the message" || peer_transcript
 unlike "$CAP_ERR" "password" "auth = external: no password source was asked"
+
+peer_start extcheck auth-external-check
+(umask 077; sed "s/^port = .*/port = $PEER_PORT/" "$t/$n.ini" > "$t/check.ini")
+capture "$POSTERN" password check -C "$t/check.ini"
+is "$CAP_RC" 0 "password check with auth = external: exit 0" || diag "$CAP_ERR"
+is "$CAP_OUT" "[work] has auth = external: the client certificate logs in, no password is used
+authentication succeeded: localhost port $PEER_PORT accepted the client certificate" \
+    "password check with auth = external: no password looked up, the certificate logged in"
+peer_wait 10
+is "$PEER_RC" 0 "password check: the peer got AUTH EXTERNAL = and QUIT" || peer_transcript
 
 tap_done

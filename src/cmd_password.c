@@ -94,6 +94,9 @@ static int do_check(const struct account *a, struct error *e)
 	secret_init(&pw);
 	if (a->auth == AUTH_OFF) {
 		printf("[%s] has auth = off: no password is used\n", a->name);
+	} else if (a->auth == AUTH_EXTERNAL) {
+		printf("[%s] has auth = external: the client certificate logs in, no password is used\n",
+		       a->name);
 	} else {
 		if (credential_lookup(a, &so, &pw, e))
 			goto out;
@@ -110,7 +113,8 @@ static int do_check(const struct account *a, struct error *e)
 	if (a->auth == AUTH_OFF)
 		printf("connected to %s port %u (no authentication)\n", a->host, a->port);
 	else
-		printf("authentication succeeded: %s port %u accepted %s\n", a->host, a->port, a->user);
+		printf("authentication succeeded: %s port %u accepted %s\n", a->host, a->port,
+		       a->user ? a->user : "the client certificate");
 	rc = 0;
 out:
 	secret_release(&pw);

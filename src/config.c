@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "tls.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -24,7 +25,8 @@
 #define CONFIG_LINE_MAX 199
 #define CONFIG_FILE_MAX (256 * 1024)
 
-enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT, K_QUEUE, K_LIFETIME, K_LOG };
+enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT, K_QUEUE, K_LIFETIME,
+		K_LOG, K_PIN, K_TLS_VERSION, K_CIPHERS };
 
 struct key {
 	const char *name;
@@ -49,6 +51,11 @@ static const struct key keys[] = {
 	KEY("queue", K_QUEUE, queue),
 	KEY("queue_lifetime", K_LIFETIME, queue_lifetime),
 	KEY("log", K_LOG, log),
+	KEY("tls_fingerprint", K_PIN, tls_fingerprint),
+	KEY("tls_cert_file", K_STR, tls_cert_file),
+	KEY("tls_key_file", K_STR, tls_key_file),
+	KEY("tls_min_version", K_TLS_VERSION, tls_min_version),
+	KEY("tls_ciphers", K_CIPHERS, tls_ciphers),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -84,6 +91,10 @@ static void account_release(struct account *a)
 	free(a->tls_ca_file);
 	free(a->ehlo_name);
 	free(a->log);
+	free(a->tls_fingerprint);
+	free(a->tls_cert_file);
+	free(a->tls_key_file);
+	free(a->tls_ciphers);
 	account_init(a);
 }
 
@@ -258,6 +269,33 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 				return perr(p, "log contains a control character");
 		a->log = xstrdup(v);
 		return 1;
+	case K_PIN: {
+		char pin[TLS_FINGERPRINT_SIZE];
+		const char *why;
+
+		if (tls_pin_parse(v, pin, &why))
+			return perr(p, "tls_fingerprint = %.120s: %s", v, why);
+		*(char **)field = xstrdup(pin);
+		return 1;
+	}
+	case K_TLS_VERSION:
+		if (!strcmp(v, "1.2") || !strcmp(v, "1.3"))
+			*(unsigned *)field = v[2] == '3' ? 13 : 12;
+		else
+			return perr(p, "tls_min_version = %s is not 1.2 or 1.3", v);
+		return 1;
+	case K_CIPHERS: {
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		int bad = !ctx || !*v || tls_ciphers_set(ctx, v);
+
+		SSL_CTX_free(ctx);
+		if (bad)
+			return perr(p, "OpenSSL refuses tls_ciphers = %.120s; give OpenSSL cipher names "
+				    "(openssl ciphers -v 'LIST' shows what a list means), TLS 1.3 "
+				    "suites as TLS_AES_256_GCM_SHA384", v);
+		*(char **)field = xstrdup(v);
+		return 1;
+	}
 	case K_AUTH:
 		if (sasl_mode_parse(v, &a->auth))
 			return perr(p, "auth = %s is not one of " SASL_MODE_LIST, v);
@@ -404,6 +442,11 @@ static int finish_account(struct parse *p, struct account *a)
 	if (!a->queue_set && d->queue_set) a->queue = d->queue, a->queue_set = 1;
 	if (!a->queue_lifetime) a->queue_lifetime = d->queue_lifetime;
 	if (!a->log) a->log = dup_or_null(d->log);
+	if (!a->tls_fingerprint) a->tls_fingerprint = dup_or_null(d->tls_fingerprint);
+	if (!a->tls_cert_file) a->tls_cert_file = dup_or_null(d->tls_cert_file);
+	if (!a->tls_key_file) a->tls_key_file = dup_or_null(d->tls_key_file);
+	if (!a->tls_min_version) a->tls_min_version = d->tls_min_version;
+	if (!a->tls_ciphers) a->tls_ciphers = dup_or_null(d->tls_ciphers);
 
 	if (a->auth_without_tls < 0)
 		a->auth_without_tls = 0;
@@ -417,12 +460,29 @@ static int finish_account(struct parse *p, struct account *a)
 		a->port = a->tls == ACCOUNT_TLS_IMPLICIT ? 465 : 587;
 	if (!a->auth_set)
 		a->auth = a->user ? AUTH_ON : AUTH_OFF;
+	if (!a->tls_min_version)
+		a->tls_min_version = 12;
 
 	if (!a->host)
 		return error_set(&p->err, ERR_CONFIG,
 				 "%s has no host; add host = your provider's submission server (e.g. smtp.example.org)",
 				 where);
-	if (a->auth != AUTH_OFF && !a->user)
+	if (!a->tls_cert_file != !a->tls_key_file)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: %s is set but %s is not; a client certificate needs both "
+				 "(PEM files)", where, a->tls_cert_file ? "tls_cert_file" : "tls_key_file",
+				 a->tls_cert_file ? "tls_key_file" : "tls_cert_file");
+	if (a->auth == AUTH_EXTERNAL && !a->tls_cert_file)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: auth = external logs in with a client certificate; add "
+				 "tls_cert_file and tls_key_file", where);
+	if (a->tls == ACCOUNT_TLS_OFF && (a->tls_fingerprint || a->tls_cert_file ||
+					  a->tls_ciphers || a->tls_min_version == 13))
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: tls = off, yet TLS keys (tls_fingerprint, tls_cert_file, "
+				 "tls_ciphers, tls_min_version) are set; use tls = starttls or implicit",
+				 where);
+	if (a->auth != AUTH_OFF && a->auth != AUTH_EXTERNAL && !a->user)
 		return error_set(&p->err, ERR_CONFIG,
 				 "%s: auth is on but user is not set; add user = your login, or auth = off",
 				 where);

@@ -51,6 +51,12 @@ struct account {
 	char *log;		/* log = "syslog", "none" or an absolute file
 				 * name; NULL = not set: syslog unless stderr
 				 * is a terminal (maillog.h) */
+	/* TLS as msmtp users know it (tls.h struct tls_opts) */
+	char *tls_fingerprint;	/* canonical "sha256:AB:...", from tls_pin_parse() */
+	char *tls_cert_file;	/* PEM client certificate */
+	char *tls_key_file;	/* its PEM key, permission-checked when loaded */
+	unsigned tls_min_version;	/* 12 or 13; 0 = not set (12) */
+	char *tls_ciphers;	/* checked with OpenSSL when read */
 };
 
 /* Which address may pick the account (account_by_from = ..., a key of

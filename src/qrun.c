@@ -398,7 +398,7 @@ static void one_group(struct run *run, struct group *g)
 		goto send;
 	}
 	lifetime = a->queue_lifetime;
-	if (a->auth != AUTH_OFF) {
+	if (sasl_mode_needs_password(a->auth)) {
 		struct credential_opts co = { .allow_prompt = 0 };
 
 		if (credential_lookup(a, &co, &pw, &serr))

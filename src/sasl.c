@@ -29,6 +29,7 @@ static const struct {
 	{ SASL_SCRAM_SHA_256, AUTH_SCRAM_SHA_256, "SCRAM-SHA-256", "scram-sha-256" },
 	{ SASL_XOAUTH2, AUTH_XOAUTH2, "XOAUTH2", "xoauth2" },
 	{ SASL_OAUTHBEARER, AUTH_OAUTHBEARER, "OAUTHBEARER", "oauthbearer" },
+	{ SASL_EXTERNAL, AUTH_EXTERNAL, "EXTERNAL", "external" },
 };
 
 #define NMECHS (sizeof(mechs) / sizeof(mechs[0]))
@@ -55,6 +56,11 @@ int sasl_mode_parse(const char *name, enum auth_mode *out)
 		if (!strcasecmp(name, mechs[i].config))
 			return *out = mechs[i].mode, 0;
 	return -1;
+}
+
+int sasl_mode_needs_password(enum auth_mode m)
+{
+	return m != AUTH_OFF && m != AUTH_EXTERNAL;
 }
 
 /* Whether the space-separated list holds mech (case-insensitively). */
@@ -118,9 +124,13 @@ int sasl_choose(enum auth_mode mode, const char *offered, enum sasl_mech *out,
 	else if (mode == AUTH_ON && offers(offered, "XOAUTH2"))
 		hint = "for OAuth set auth = xoauth2 and give the access token as the "
 		       "password (password_command)";
+	else if (mode == AUTH_EXTERNAL)
+		hint = "the server does not log in by client certificate here (or not before "
+		       "TLS); if it relays for your certificate without AUTH, set auth = off "
+		       "and keep tls_cert_file";
 	else
 		hint = "set auth to one the server offers (postern supports PLAIN, LOGIN, "
-		       "CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2 and OAUTHBEARER)";
+		       "CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER and EXTERNAL)";
 	return error_set(e, ERR_AUTH, "server offers authentication by %.200s only, wanted %s; %s",
 			 offered, want, hint);
 }
@@ -231,6 +241,11 @@ static int initial(struct sasl *s, struct buf *out, struct error *e)
 	case SASL_PLAIN:
 		plain(s, out);
 		return 1;
+	case SASL_EXTERNAL:
+		/* RFC 4422 A.1: the authorization identity, empty to act as
+		 * whoever the certificate names (sent as "=") */
+		buf_adds(out, s->user);
+		return 1;
 	case SASL_SCRAM_SHA_1:
 	case SASL_SCRAM_SHA_256:
 		return scram_first(s, out, e) < 0 ? -1 : 1;
@@ -261,6 +276,7 @@ int sasl_step(struct sasl *s, const unsigned char *chal, size_t len, struct buf 
 
 	switch (s->mech) {
 	case SASL_PLAIN:
+	case SASL_EXTERNAL:
 	case SASL_SCRAM_SHA_1:
 	case SASL_SCRAM_SHA_256:
 	case SASL_XOAUTH2:
@@ -275,7 +291,7 @@ int sasl_step(struct sasl *s, const unsigned char *chal, size_t len, struct buf 
 				return -1;
 			break;
 		}
-		if (s->mech == SASL_PLAIN || s->step > 2 ||
+		if (s->mech == SASL_PLAIN || s->mech == SASL_EXTERNAL || s->step > 2 ||
 		    (s->step > 1 && (s->mech == SASL_XOAUTH2 || s->mech == SASL_OAUTHBEARER)))
 			return error_set(e, ERR_PROTOCOL,
 					 "server sent an unexpected %s challenge", name);

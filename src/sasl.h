@@ -19,6 +19,7 @@ enum sasl_mech {
 	SASL_SCRAM_SHA_256,
 	SASL_XOAUTH2,
 	SASL_OAUTHBEARER,
+	SASL_EXTERNAL,		/* RFC 4422 appendix A: the TLS client certificate */
 };
 
 /* What the configuration asks for (`auth = ...`). */
@@ -32,6 +33,7 @@ enum auth_mode {
 	AUTH_SCRAM_SHA_256,
 	AUTH_XOAUTH2,		/* the password is an OAuth 2 access token */
 	AUTH_OAUTHBEARER,	/* RFC 7628; the password is the access token */
+	AUTH_EXTERNAL,		/* the TLS client certificate (tls_cert_file); no password */
 };
 
 /* "PLAIN", "SCRAM-SHA-256", ... (as on the wire) */
@@ -45,7 +47,12 @@ const char *sasl_mode_name(enum auth_mode m);
 int sasl_mode_parse(const char *name, enum auth_mode *out);
 /* Every mode's name, comma-separated, for messages. */
 #define SASL_MODE_LIST "on, off, plain, login, scram-sha-256, scram-sha-1, cram-md5, " \
-	"xoauth2, oauthbearer"
+	"xoauth2, oauthbearer, external"
+
+/* Whether mode sends a password (or token): every mode but off and
+ * external, whose credential is the TLS client certificate.  Where this
+ * is 0 no password source is asked (no keyring, no prompt). */
+int sasl_mode_needs_password(enum auth_mode m);
 
 /* Choose the mechanism for mode from the server's AUTH keyword list
  * (space-separated, untrusted).  AUTH_ON prefers SCRAM-SHA-256, then
@@ -91,7 +98,8 @@ void sasl_release(struct sasl *s);
 void sasl_set_nonce(struct sasl *s, const char *nonce);
 
 /* The initial response, raw (not base64).  Returns 1 and fills out if the
- * mechanism has one (PLAIN: "\0user\0pass"), 0 if it has none (LOGIN,
+ * mechanism has one (PLAIN: "\0user\0pass"; EXTERNAL: the authorization
+ * identity, user, or nothing, which goes out as "="), 0 if it has none (LOGIN,
  * CRAM-MD5), -1 with ERR_CONFIG when user or password cannot be used
  * (SASLprep refuses them, control characters in an OAuth token), or
  * ERR_INTERNAL when no random nonce can be had.  If the caller does not

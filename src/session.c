@@ -303,7 +303,13 @@ static int session_start(struct session *ss, const struct account *a, const char
 	ss->a = a;
 	conn_init(&ss->c);
 	if (a->tls != ACCOUNT_TLS_OFF) {
-		if (tls_ctx_init(&ss->tls, a->tls_ca_file, e))
+		struct tls_opts o = {
+			.ca_file = a->tls_ca_file, .pin = a->tls_fingerprint,
+			.cert_file = a->tls_cert_file, .key_file = a->tls_key_file,
+			.min_version = a->tls_min_version, .ciphers = a->tls_ciphers,
+		};
+
+		if (tls_ctx_init_opts(&ss->tls, &o, e))
 			return -1;
 		ss->have_tls = 1;
 	}

@@ -734,8 +734,11 @@ static void on_auth(struct smtp *s, const struct reply *r)
 		return;
 	case 5:
 		quote_reply(r, q, sizeof(q));
-		fail(s, ERR_AUTH, "authentication failed for %.100s: %s%s; %s", user, q, more,
+		fail(s, ERR_AUTH, "authentication failed for %.100s: %s%s; %s",
+		       s->sasl.mech == SASL_EXTERNAL && !*user ? "the client certificate" : user, q, more,
 		       oauth ? "check the user and get a fresh access token (password_command)" :
+		       s->sasl.mech == SASL_EXTERNAL ? "check that the server knows the certificate "
+		       "of tls_cert_file (and user, when set, is a name it may act as)" :
 		       "check user and password");
 		fail_codes(s, r);
 		send_quit(s);
@@ -1283,7 +1286,11 @@ static int check_params(struct smtp *s)
 
 	if (!p->ehlo_name || !*p->ehlo_name || has_ctl(p->ehlo_name))
 		return error_set(&s->err, ERR_INTERNAL, "invalid EHLO name");
-	if (p->auth != AUTH_OFF) {
+	if (p->auth == AUTH_EXTERNAL && p->tls == SMTP_TLS_OFF)
+		return error_set(&s->err, ERR_CONFIG,
+				 "auth = external logs in by the TLS client certificate: "
+				 "it needs tls = starttls or implicit");
+	if (sasl_mode_needs_password(p->auth)) {
 		if (!p->user || !p->password)
 			return error_set(&s->err, ERR_CONFIG,
 					 "authentication needs a user and a password");

@@ -416,7 +416,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	if (rc == 0)
 		mode = have_queue ? mode_of(&j) : ACCOUNT_QUEUE_NEVER;
 	/* the password now, unless a process in the background sends it */
-	if (rc == 0 && mode != ACCOUNT_QUEUE_ALWAYS && j.acct->auth != AUTH_OFF) {
+	if (rc == 0 && mode != ACCOUNT_QUEUE_ALWAYS && sasl_mode_needs_password(j.acct->auth)) {
 		struct credential_opts so = { .allow_prompt = rq->allow_prompt };
 		if (credential_lookup(j.acct, &so, &pw, &e))
 			rc = -1;

@@ -1,17 +1,21 @@
 #include "tls.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "interrupt.h"
@@ -25,6 +29,8 @@ struct verify_info {
 	char subject[256];
 	char issuer[256];
 	char not_after[64];
+	char cert_fp[TLS_FINGERPRINT_SIZE];	/* with a pin that did not match */
+	char key_fp[TLS_FINGERPRINT_SIZE];
 };
 
 static int verify_index = -1;
@@ -181,7 +187,8 @@ static int load_file(SSL_CTX *ctx, const char *path, enum error_class cls, const
 			 access(path, R_OK) ? strerror(errno) : "not PEM certificates", fix);
 }
 
-int tls_ctx_init(struct tls_ctx *t, const char *ca_file, struct error *e)
+/* The trust store: tls_ca_file alone, or the system's (tls_trust_decide). */
+static int load_store(struct tls_ctx *t, const char *ca_file, struct error *e)
 {
 	struct tls_trust_facts f = {
 		.ca_file = ca_file,
@@ -194,37 +201,24 @@ int tls_ctx_init(struct tls_ctx *t, const char *ca_file, struct error *e)
 	};
 	struct tls_trust tr;
 
-	memset(t, 0, sizeof(*t));
-	if (verify_index < 0)
-		verify_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if (tls_trust_decide(&f, &tr, e))
 		return -1;
-	t->ctx = SSL_CTX_new(TLS_client_method());
-	if (!t->ctx)
-		return error_set(e, ERR_TLS, "cannot create a TLS context");
 	t->store = store_name(&tr);
-	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	switch (tr.source) {
 	case TLS_TRUST_CA_FILE:
-		if (load_file(t->ctx, tr.file, ERR_CONFIG, "tls_ca_file = ",
-			      "point tls_ca_file at a PEM file of CA certificates", e))
-			goto fail;
-		return 0;
+		return load_file(t->ctx, tr.file, ERR_CONFIG, "tls_ca_file = ",
+				 "point tls_ca_file at a PEM file of CA certificates", e);
 	case TLS_TRUST_ENV:
 		if (tr.file && load_file(t->ctx, tr.file, ERR_CONFIG, "SSL_CERT_FILE = ",
 					 "point SSL_CERT_FILE at a PEM bundle, or unset it", e))
-			goto fail;
+			return -1;
 		break;
 	case TLS_TRUST_BUNDLE:
 		/* The bundle is parsed whole, ~150 certificates: slower than the
 		 * hashed directory, which is why that comes first. */
-		if (load_file(t->ctx, tr.file, ERR_TLS, "",
-			      "reinstall your distribution's CA certificates (ca-certificates), "
-			      "or set tls_ca_file", e))
-			goto fail;
-		return 0;
+		return load_file(t->ctx, tr.file, ERR_TLS, "",
+				 "reinstall your distribution's CA certificates (ca-certificates), "
+				 "or set tls_ca_file", e);
 	case TLS_TRUST_DEFAULT_DIR:
 	case TLS_TRUST_NONE:
 		break;
@@ -233,9 +227,253 @@ int tls_ctx_init(struct tls_ctx *t, const char *ca_file, struct error *e)
 	 * at verification time: nothing is read now. */
 	if (tr.dir && SSL_CTX_load_verify_dir(t->ctx, tr.dir) != 1) {
 		ERR_clear_error();
-		error_set(e, ERR_TLS, "cannot use the CA directory %s", t->store);
+		return error_set(e, ERR_TLS, "cannot use the CA directory %s", t->store);
+	}
+	return 0;
+}
+
+/* With a pin, the pin alone decides (it replaces OpenSSL's whole chain and
+ * name check): the server's own certificate, or its public key, must hash
+ * to it.  What was seen goes to the verify_info for the message. */
+static int pin_verify(X509_STORE_CTX *store, void *arg)
+{
+	const struct tls_ctx *t = arg;
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct verify_info *vi = ssl ? SSL_get_ex_data(ssl, verify_index) : NULL;
+	X509 *cert = X509_STORE_CTX_get0_cert(store);
+	char cfp[TLS_FINGERPRINT_SIZE], kfp[TLS_FINGERPRINT_SIZE];
+
+	if (!cert || !vi) {
+		X509_STORE_CTX_set_error(store, X509_V_ERR_UNSPECIFIED);
+		return 0;
+	}
+	tls_fingerprint(cert, 0, cfp, sizeof(cfp));
+	tls_fingerprint(cert, 1, kfp, sizeof(kfp));
+	if (cfp[0] && (!strcmp(cfp, t->pin) || !strcmp(kfp, t->pin)))
+		return 1;
+	vi->err = X509_V_ERR_APPLICATION_VERIFICATION;
+	memcpy(vi->cert_fp, cfp, sizeof(cfp));
+	memcpy(vi->key_fp, kfp, sizeof(kfp));
+	tls_describe_names(cert, vi->names, sizeof(vi->names));
+	tls_describe_dn(X509_get_issuer_name(cert), vi->issuer, sizeof(vi->issuer));
+	X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+	return 0;
+}
+
+/* A private key file is a secret like a password: the same rule as for a
+ * configuration file holding one (config.c).  st is of the open file. */
+static int key_file_safe(const char *shown, const struct stat *st, struct error *e)
+{
+	int own = st->st_uid == geteuid();
+
+	if (!own && st->st_uid != 0)
+		return error_set(e, ERR_CONFIG, "tls_key_file = %s belongs to another user (uid %u); "
+				 "keep your private key in your own file (chown it to yourself, chmod 600)",
+				 shown, (unsigned)st->st_uid);
+	if (own ? (st->st_mode & 077) : (st->st_mode & 027))
+		return error_set(e, ERR_CONFIG, "tls_key_file = %s can be read or changed by %s "
+				 "(mode %04o); run: chmod %s %s", shown, own ? "others" : "everyone",
+				 (unsigned)(st->st_mode & 07777), own ? "600" : "640", shown);
+	return 0;
+}
+
+/* No passphrase prompt: postern runs from cron and PHP, with no one to ask. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf; (void)size; (void)rwflag; (void)u;
+	return -1;
+}
+
+#define KEY_FILE_MAX (64 * 1024)
+
+/* The client certificate (with its chain) and its key into ctx. */
+static int load_client_cert(SSL_CTX *ctx, const char *cert_file, const char *key_file,
+			    struct error *e)
+{
+	char cshown[512], kshown[512];
+	struct buf pem = BUF_INIT_SECRET;
+	EVP_PKEY *key = NULL;
+	BIO *bio = NULL;
+	struct stat st;
+	int fd = -1, rc = -1;
+
+	str_escape(cshown, sizeof(cshown), cert_file, strlen(cert_file));
+	str_escape(kshown, sizeof(kshown), key_file, strlen(key_file));
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+		error_set(e, ERR_CONFIG, "cannot load the client certificate tls_cert_file = %s: %s; "
+			  "point it at your certificate in PEM (-----BEGIN CERTIFICATE-----)", cshown,
+			  access(cert_file, R_OK) ? strerror(errno) : "not a PEM certificate");
+		goto out;
+	}
+	fd = open(key_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		error_set(e, ERR_CONFIG, "cannot read the client key tls_key_file = %s: %s",
+			  kshown, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		error_set(e, ERR_CONFIG, "tls_key_file = %s is not a regular file", kshown);
+		goto out;
+	}
+	if (key_file_safe(kshown, &st, e))
+		goto out;
+	if (st.st_size > KEY_FILE_MAX) {
+		error_set(e, ERR_CONFIG, "tls_key_file = %s is larger than 64 KiB; is it the key?", kshown);
+		goto out;
+	}
+	/* read straight into a secret buffer that never moves, as config.c */
+	buf_grow(&pem, (size_t)st.st_size + 1);
+	for (;;) {
+		ssize_t n = read(fd, pem.data + pem.len, pem.cap - pem.len - 1);
+
+		if (n == 0)
+			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || pem.len + (size_t)n >= pem.cap - 1) {
+			error_set(e, ERR_CONFIG, "reading tls_key_file = %s: %s", kshown,
+				  n < 0 ? strerror(errno) : "it grew while being read");
+			goto out;
+		}
+		pem.len += (size_t)n;
+	}
+	bio = BIO_new_mem_buf(pem.data, (int)pem.len);
+	key = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
+	if (!key) {
+		pem.data[pem.len] = '\0';
+		error_set(e, ERR_CONFIG, "tls_key_file = %s %s", kshown, strstr(pem.data, "ENCRYPTED")
+			  ? "is protected by a passphrase, which postern cannot ask for; keep an "
+			    "unencrypted copy only you can read: openssl pkey -in KEY -out NEW.key"
+			  : "holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
+		goto out;
+	}
+	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		error_set(e, ERR_CONFIG, "the key in tls_key_file = %s does not belong to the certificate "
+			  "in tls_cert_file = %s; give the key the certificate was made for", kshown, cshown);
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	buf_release(&pem);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int tls_ciphers_set(SSL_CTX *ctx, const char *list)
+{
+	struct buf v12 = BUF_INIT, v13 = BUF_INIT;
+	const char *p = list;
+	int rc = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ":");
+		struct buf *b = !strncmp(p, "TLS_", 4) ? &v13 : &v12;
+
+		if (n) {
+			if (b->len)
+				buf_adds(b, ":");
+			buf_add(b, p, n);
+		}
+		p += n + (p[n] == ':');
+	}
+	if (!v12.len && !v13.len)
+		rc = -1;
+	if (v12.len && SSL_CTX_set_cipher_list(ctx, v12.data) != 1)
+		rc = -1;
+	if (v13.len && SSL_CTX_set_ciphersuites(ctx, v13.data) != 1)
+		rc = -1;
+	ERR_clear_error();
+	buf_release(&v12);
+	buf_release(&v13);
+	return rc;
+}
+
+static const char weak_pin[] =
+	"SHA-1 and MD5 fingerprints are refused: both digests are broken, a forged "
+	"certificate can match them; give the SHA-256 one (openssl x509 -noout "
+	"-fingerprint -sha256 -in CERT)";
+
+int tls_pin_parse(const char *text, char *out, const char **why)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *p = text;
+	size_t n = 0;
+
+	if (!strncasecmp(p, "sha256:", 7))
+		p += 7;
+	else if (!strncasecmp(p, "sha1:", 5) || !strncasecmp(p, "md5:", 4))
+		return *why = weak_pin, -1;
+	memcpy(out, "sha256:", 7);
+	/* pairs of hex digits, one colon between pairs */
+	for (;;) {
+		const char *h1 = p[0] ? strchr(hex, toupper((unsigned char)p[0])) : NULL;
+		const char *h2 = h1 && p[1] ? strchr(hex, toupper((unsigned char)p[1])) : NULL;
+
+		if (!h2 || n == 32)
+			break;
+		out[7 + 3 * n] = *h1;
+		out[7 + 3 * n + 1] = *h2;
+		out[7 + 3 * n + 2] = ':';
+		n++;
+		p += 2;
+		if (*p != ':' || !p[1])
+			break;
+		p++;
+	}
+	if (*p == '\0' && (n == 20 || n == 16) && p[-1] != ':')
+		return *why = weak_pin, -1;
+	if (*p != '\0' || n != 32) {
+		*why = "it is not a SHA-256 fingerprint: write sha256: and 32 hex bytes separated "
+		       "by colons (sha256:AB:CD:...), as openssl x509 -noout -fingerprint -sha256 "
+		       "prints them";
+		return -1;
+	}
+	out[7 + 3 * 32 - 1] = '\0';
+	return 0;
+}
+
+int tls_ctx_init(struct tls_ctx *t, const char *ca_file, struct error *e)
+{
+	struct tls_opts o = { .ca_file = ca_file };
+
+	return tls_ctx_init_opts(t, &o, e);
+}
+
+int tls_ctx_init_opts(struct tls_ctx *t, const struct tls_opts *o, struct error *e)
+{
+	memset(t, 0, sizeof(*t));
+	if (verify_index < 0)
+		verify_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	t->ctx = SSL_CTX_new(TLS_client_method());
+	if (!t->ctx)
+		return error_set(e, ERR_TLS, "cannot create a TLS context");
+	t->min_version = o->min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+	SSL_CTX_set_min_proto_version(t->ctx, t->min_version);
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_default_passwd_cb(t->ctx, no_passphrase);
+	if (o->ciphers && tls_ciphers_set(t->ctx, o->ciphers)) {
+		error_set(e, ERR_CONFIG, "OpenSSL refuses tls_ciphers = %.300s; see openssl-ciphers(1)",
+			  o->ciphers);
 		goto fail;
 	}
+	if ((o->cert_file || o->key_file) &&
+	    load_client_cert(t->ctx, o->cert_file ? o->cert_file : "", o->key_file ? o->key_file :
+			     o->cert_file, e))
+		goto fail;
+	if (o->pin) {
+		/* the pin replaces the CA check: no store is read */
+		t->pin = xstrdup(o->pin);
+		t->store = xstrdup("tls_fingerprint");
+		SSL_CTX_set_cert_verify_callback(t->ctx, pin_verify, t);
+		return 0;
+	}
+	if (load_store(t, o->ca_file, e))
+		goto fail;
 	return 0;
 fail:
 	tls_ctx_release(t);
@@ -246,6 +484,7 @@ void tls_ctx_release(struct tls_ctx *t)
 {
 	SSL_CTX_free(t->ctx);
 	free(t->store);
+	free(t->pin);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -307,6 +546,41 @@ void tls_describe_dn(const X509_NAME *name, char *out, size_t len)
 	BIO_free(b);
 }
 
+void tls_fingerprint(X509 *cert, int of_key, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char fp[TLS_FINGERPRINT_SIZE];
+	int ok;
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	/* Not X509_pubkey_digest(): it hashes only the key's bit string.
+	 * A key pin is over the whole DER SubjectPublicKeyInfo (RFC 7469,
+	 * curl's --pinnedpubkey, `openssl x509 -pubkey | openssl pkey
+	 * -pubin -outform DER | sha256sum`), so encode that first. */
+	if (of_key) {
+		unsigned char *der = NULL;
+		int dl = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+
+		ok = dl > 0 && EVP_Digest(der, (size_t)dl, md, &n, EVP_sha256(), NULL) == 1;
+		OPENSSL_free(der);
+	} else {
+		ok = X509_digest(cert, EVP_sha256(), md, &n) == 1;
+	}
+	if (!ok || n != 32)
+		return;
+	memcpy(fp, "sha256:", 7);
+	for (unsigned int i = 0; i < n; i++) {
+		fp[7 + 3 * i] = hex[md[i] >> 4];
+		fp[7 + 3 * i + 1] = hex[md[i] & 15];
+		fp[7 + 3 * i + 2] = i + 1 < n ? ':' : '\0';
+	}
+	snprintf(out, len, "%s", fp);
+}
+
 static int verify_cb(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
@@ -340,6 +614,16 @@ static int explain(const struct tls_ctx *t, const struct conn *c, const char *ho
 	const char *store = t->store ? t->store : "the system's CA store";
 
 	switch (vi->err) {
+	case X509_V_ERR_APPLICATION_VERIFICATION:
+		if (t->pin)
+			return error_set(e, ERR_TLS,
+					 "the certificate of %s port %u does not match tls_fingerprint: it has "
+					 "the fingerprint %s and its public key %s (%.200s, issued by %.200s); "
+					 "if the server's operator changed it (ask them), set tls_fingerprint to "
+					 "one of these, else this connection is being intercepted",
+					 host, c->port, vi->cert_fp, vi->key_fp, vi->names,
+					 vi->issuer[0] ? vi->issuer : "?");
+		break;
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		return error_set(e, ERR_TLS,
@@ -365,9 +649,10 @@ static int explain(const struct tls_ctx *t, const struct conn *c, const char *ho
 				 "if this is your own server, set tls_ca_file = the CA certificate that signed it",
 				 host, vi->names, vi->issuer[0] ? vi->issuer : "an unknown issuer", store);
 	default:
-		return error_set(e, ERR_TLS, "the certificate of %s (%s) was refused: %s",
-				 host, vi->names, X509_verify_cert_error_string(vi->err));
+		break;
 	}
+	return error_set(e, ERR_TLS, "the certificate of %s (%s) was refused: %s",
+			 host, vi->names, X509_verify_cert_error_string(vi->err));
 }
 
 static int is_ip_literal(const char *host)
@@ -428,13 +713,20 @@ int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned time
 				unsigned long code = ERR_get_error();
 				char buf[256];
 				ERR_error_string_n(code, buf, sizeof(buf));
+				int reason = ERR_GET_REASON(code);
+				int version = reason == SSL_R_UNSUPPORTED_PROTOCOL ||
+					      reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION;
+				int v13 = t->min_version == TLS1_3_VERSION;
+
 				error_set(e, ERR_TLS,
 					  "TLS handshake with %s port %u failed: %s%s", host, c->port, buf,
-					  ERR_GET_REASON(code) == SSL_R_WRONG_VERSION_NUMBER
+					  reason == SSL_R_WRONG_VERSION_NUMBER
 					  ? " (the server does not speak TLS here: port 587 needs tls = starttls, "
 					    "port 465 tls = implicit)"
-					  : ERR_GET_REASON(code) == SSL_R_UNSUPPORTED_PROTOCOL
-					  ? " (the server offers only TLS older than 1.2)" : "");
+					  : version && v13
+					  ? " (the server does not offer TLS 1.3, which tls_min_version = 1.3 "
+					    "requires; set tls_min_version = 1.2 to accept TLS 1.2)"
+					  : version ? " (the server offers only TLS older than 1.2)" : "");
 			} else {
 				error_set(e, ERR_TEMP, "TLS handshake with %s port %u failed: %s",
 					  host, c->port, saved ? strerror(saved) : "the server closed the connection");

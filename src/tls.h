@@ -18,6 +18,19 @@
 struct tls_ctx {
 	SSL_CTX *ctx;
 	char *store;		/* owned: the trust store as messages name it */
+	char *pin;		/* owned: tls_fingerprint, as tls_pin_parse() gives it */
+	int min_version;	/* TLS1_2_VERSION or TLS1_3_VERSION */
+};
+
+/* What an account asks of TLS beyond the defaults (strings borrowed;
+ * NULL or 0 = unset). */
+struct tls_opts {
+	const char *ca_file;	/* tls_ca_file: replaces the system store */
+	const char *pin;	/* tls_fingerprint, parsed by tls_pin_parse() */
+	const char *cert_file;	/* tls_cert_file: PEM client certificate (chain) */
+	const char *key_file;	/* tls_key_file: PEM private key, unencrypted */
+	unsigned min_version;	/* tls_min_version: 12 or 13; 0 = 12 */
+	const char *ciphers;	/* tls_ciphers, see tls_ciphers_set() */
 };
 
 /* Build a client context.  ca_file (may be NULL) replaces the system store;
@@ -27,7 +40,33 @@ struct tls_ctx {
  * ERR_TLS when no system store is found or it cannot be loaded.  On failure
  * t holds nothing. */
 int tls_ctx_init(struct tls_ctx *t, const char *ca_file, struct error *e);
+
+/* The same with an account's TLS options.  With o->pin the server is
+ * accepted when its certificate's or its public key's SHA-256 equals the
+ * pin, whatever its chain and names; refused (ERR_TLS) otherwise, with both
+ * fingerprints seen.  The client certificate and key are loaded now: a
+ * missing or unreadable file, a key file others may read or that is not
+ * the user's (or root's), an encrypted key, a key that does not match the
+ * certificate, or a cipher list OpenSSL refuses is ERR_CONFIG naming the
+ * key and the fix.  On failure t holds nothing. */
+int tls_ctx_init_opts(struct tls_ctx *t, const struct tls_opts *o, struct error *e);
 void tls_ctx_release(struct tls_ctx *t);
+
+/* tls_fingerprint = TEXT: "sha256:" and 32 hex bytes separated by colons,
+ * or the 32 bytes alone (msmtp's form), any case.  Writes the canonical
+ * form (as tls_fingerprint() prints it) into out (TLS_FINGERPRINT_SIZE
+ * octets).  Returns 0, or -1 with *why saying what is wrong (a static
+ * string): a SHA-1 or MD5 fingerprint is refused, those digests are broken
+ * for this use.  text is from the configuration (untrusted for this). */
+int tls_pin_parse(const char *text, char *out, const char **why);
+
+/* tls_ciphers = LIST applied to ctx: the colon-separated names that start
+ * with "TLS_" are TLS 1.3 suites (SSL_CTX_set_ciphersuites), the rest is
+ * the TLS 1.2 cipher list, both passed to OpenSSL as written
+ * (SSL_CTX_set_cipher_list).  A part left out keeps OpenSSL's defaults for
+ * that version.  Returns 0, or -1 when OpenSSL refuses a part (its error
+ * queue is cleared). */
+int tls_ciphers_set(SSL_CTX *ctx, const char *list);
 
 /* Run the client handshake on c (connected, cleartext) and verify the
  * server for host.  On success c->ssl is set.  Errors: ERR_TLS with the
@@ -93,5 +132,15 @@ void tls_describe_names(X509 *cert, char *out, size_t len);
 /* A distinguished name (subject, issuer) on one line, "CN = x, O = y",
  * escaped and bounded the same way. */
 void tls_describe_dn(const X509_NAME *name, char *out, size_t len);
+
+/* "sha256:AB:CD:..." (95 chars + NUL) of the DER certificate (of_key = 0)
+ * or of its SubjectPublicKeyInfo (of_key = 1) into out.  The 95 are the 32
+ * hex pairs and their colons; with "sha256:" the text is 102 characters:
+ * size out with TLS_FINGERPRINT_SIZE.  Upper-case hex, as `openssl x509
+ * -fingerprint -sha256` prints it.  out (len > 0) is cut to fit and always
+ * NUL-terminated; "" when the digest fails.  cert is the peer's, untrusted,
+ * but its digest is plain hex: nothing to escape. */
+#define TLS_FINGERPRINT_SIZE (sizeof("sha256:") + 3 * 32)	/* 103: text and NUL */
+void tls_fingerprint(X509 *cert, int of_key, char *out, size_t len);
 
 #endif

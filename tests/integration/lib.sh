@@ -275,7 +275,7 @@ _server_dir() {
 #     server_start "$t/srv"            server_start bad CERT=expired
 #     server_start "$t/wrong" wrongname
 # Then its env is loaded: SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT
-# DISCARD_PORT DISCARD_SMTPS_PORT CA_FILE CERTS_DIR MAILDIR TEST_USER
+# DISCARD_PORT DISCARD_SMTPS_PORT CCERT_PORT CA_FILE CERTS_DIR MAILDIR TEST_USER
 # TEST_PASS TEST_USER2 TEST_PASS2 POSTFIX_LOG DOVECOT_LOG SERVER_DIR.
 # Servers started here are stopped at exit (unless the test replaced the
 # library's EXIT trap: then stop them yourself).
@@ -292,7 +292,7 @@ server_start() {
     mkdir -p "$(dirname "$dir")" && chmod go+x "$(dirname "$dir")"
     _servers+=("$dir")
     if ! out=$(env -u SUBMISSION_PORT -u SMTPS_PORT -u PLAIN_PORT -u OPEN_PORT \
-                   -u DISCARD_PORT -u DISCARD_SMTPS_PORT -u CERT \
+                   -u DISCARD_PORT -u DISCARD_SMTPS_PORT -u CCERT_PORT -u CERT \
                    CERTS_DIR="$CERTS_DIR" "${settings[@]}" \
                    sh "$SERVER_SH" start "$dir" </dev/null 2>&1); then
         diag "$out"

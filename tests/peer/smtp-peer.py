@@ -26,6 +26,7 @@ Usage:
                     line not ending in CRLF, and any bare CR or LF inside
                     DATA, is a failure: RFC 5321 2.3.8, SMTP smuggling)
   --timestamps      prefix transcript lines with seconds since accept
+  --tls-max V       the newest TLS version offered: 1.2 or 1.3 (default 1.3)
 
 Exit status: 0 every connection ran its scenario to the end; 1 some step
 failed (an expect did not match, EOF or timeout when a line was expected,
@@ -289,6 +290,8 @@ class Session:
     def tls_context(self, name):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.opts.tls_max:
+            ctx.maximum_version = getattr(ssl.TLSVersion, "TLSv" + self.opts.tls_max.replace(".", "_"))
         if name:
             if not self.opts.certs_dir:
                 raise ScenarioError("starttls %s needs --certs-dir" % name)
@@ -495,6 +498,7 @@ def main():
     ap.add_argument("--accept-timeout", type=float, default=30.0)
     ap.add_argument("--lenient", action="store_true")
     ap.add_argument("--timestamps", action="store_true")
+    ap.add_argument("--tls-max", choices=["1.2", "1.3"])
     ap.add_argument("--log-data", action="store_true",
                     help="also write DATA lines to the transcript")
     opts = ap.parse_args()

@@ -16,6 +16,9 @@
 #   OPEN_PORT         cleartext, no AUTH needed: any client on 127.0.0.1 may send
 #   DISCARD_PORT      like SUBMISSION_PORT but mail is discarded (benchmarks)
 #   DISCARD_SMTPS_PORT like SMTPS_PORT but mail is discarded (benchmarks)
+#   CCERT_PORT        STARTTLS required, asks for a client certificate, no AUTH:
+#                     relays only for the certificate CERTS_DIR/client.pem
+#                     (permit_tls_clientcerts, its SHA-256 in relay_clientcerts)
 #   CERT=good|wrongname|expired|selfsigned|unknownca   server certificate (default good)
 #   CERTS_DIR=path      certificates made by mkcerts.sh (default DIR/certs, made
 #                       if missing); share one between instances so that
@@ -40,7 +43,7 @@
 #
 # After a successful start DIR/env is a shell-sourceable file with
 # SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT DISCARD_PORT DISCARD_SMTPS_PORT
-# CA_FILE MAILDIR TEST_USER TEST_PASS TEST_USER2 TEST_PASS2 SERVER_CERT
+# CCERT_PORT CA_FILE MAILDIR TEST_USER TEST_PASS TEST_USER2 TEST_PASS2 SERVER_CERT
 # POSTFIX_LOG DOVECOT_LOG SERVER_DIR.
 set -eu
 
@@ -237,7 +240,12 @@ smtpd_tls_protocols = >=TLSv1.2
 smtpd_tls_mandatory_protocols = >=TLSv1.2
 tls_random_source = dev:/dev/urandom
 smtp_tls_security_level = none
+# CCERT_PORT: the client certificate's SHA-256 (3.6+ compatibility level)
+smtpd_tls_fingerprint_digest = sha256
+relay_clientcerts = texthash:$conf/relay_clientcerts
 EOF
+    fp=$(openssl x509 -in "$certdir/client.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+    echo "$fp postern-test-client" > "$conf/relay_clientcerts"
 
     # --- master.cf: only what is needed; no port 25; chroot off everywhere.
     s=127.0.0.1
@@ -273,6 +281,14 @@ $s:$DISCARD_SMTPS_PORT inet n - n - - smtpd
   -o smtpd_tls_wrappermode=yes
   -o smtpd_tls_security_level=encrypt
   -o content_filter=discard:
+$s:$CCERT_PORT inet n - n - - smtpd
+  -o syslog_name=postfix-test/ccert
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_tls_ask_ccert=yes
+  -o smtpd_tls_CAfile=$certdir/ca.pem
+  -o smtpd_sasl_auth_enable=no
+  -o smtpd_relay_restrictions=permit_tls_clientcerts,reject
+  -o smtpd_recipient_restrictions=permit_tls_clientcerts,reject
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -395,7 +411,7 @@ do_start() {
         auto=
         busy=
         snap_listeners
-        for v in SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT DISCARD_PORT DISCARD_SMTPS_PORT; do
+        for v in SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT DISCARD_PORT DISCARD_SMTPS_PORT CCERT_PORT; do
             val=$(getv "$v")
             # unset/auto ports, and on a retry the ones picked last time
             if [ -z "$val" ] || [ "$val" = auto ] || [ -n "$(getv "_auto_$v")" ]; then
@@ -415,7 +431,7 @@ do_start() {
             if [ "$busy" = auto ] && [ $tries -lt 3 ]; then continue; fi
             exit 1
         fi
-        export SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT DISCARD_PORT DISCARD_SMTPS_PORT
+        export SUBMISSION_PORT SMTPS_PORT PLAIN_PORT OPEN_PORT DISCARD_PORT DISCARD_SMTPS_PORT CCERT_PORT
 
         dbg write_config
         write_config
@@ -440,7 +456,7 @@ do_start() {
         fi
 
         dbg poll
-        ports="$SUBMISSION_PORT $SMTPS_PORT $PLAIN_PORT $OPEN_PORT $DISCARD_PORT $DISCARD_SMTPS_PORT"
+        ports="$SUBMISSION_PORT $SMTPS_PORT $PLAIN_PORT $OPEN_PORT $DISCARD_PORT $DISCARD_SMTPS_PORT $CCERT_PORT"
         t0=$(date +%s)
         up=
         while :; do
@@ -478,6 +494,7 @@ PLAIN_PORT=$PLAIN_PORT
 OPEN_PORT=$OPEN_PORT
 DISCARD_PORT=$DISCARD_PORT
 DISCARD_SMTPS_PORT=$DISCARD_SMTPS_PORT
+CCERT_PORT=$CCERT_PORT
 CA_FILE='$certdir/ca.pem'
 CERTS_DIR='$certdir'
 SERVER_CERT=${CERT:-good}

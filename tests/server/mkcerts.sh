@@ -10,6 +10,7 @@
 #   selfsigned.pem selfsigned.key self-signed, SAN localhost/127.0.0.1
 #   unknownca.pem unknownca.key   SAN localhost/127.0.0.1, signed by other-ca (not trusted)
 #   other-ca.pem other-ca.key     the untrusted CA
+#   client.pem client.key         client certificate (clientAuth), signed by ca
 #   NAME-chain.pem                leaf + issuing CA (for servers that send the chain)
 # Idempotent: does nothing if DIR/.done exists; safe to run concurrently.
 set -eu
@@ -38,11 +39,11 @@ mkca() {
 mkca ca "postern test CA"
 mkca other-ca "postern untrusted CA"
 
-# leaf NAME CA SAN
+# leaf NAME CA SAN CN [EKU]
 leaf() {
     key "$1.key"
     openssl req -new -key "$1.key" -subj "/CN=$4" -out "$1.csr"
-    printf '[leaf]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = serverAuth\n%s\n' "$3" > "$1.ext"
+    printf '[leaf]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature,keyEncipherment\nextendedKeyUsage = %s\n%s\n' "${5:-serverAuth}" "$3" > "$1.ext"
     openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -set_serial "0x$(openssl rand -hex 8)" \
         -days 825 -sha256 -extfile "$1.ext" -extensions leaf -out "$1.pem" 2>/dev/null
     cat "$1.pem" "$2.pem" > "$1-chain.pem"
@@ -51,6 +52,7 @@ leaf() {
 leaf good ca "$SAN_GOOD" localhost
 leaf wrongname ca "subjectAltName=DNS:wrong.example" wrong.example
 leaf unknownca other-ca "$SAN_GOOD" localhost
+leaf client ca "" "postern test client" clientAuth
 
 # expired: OpenSSL 3.0's x509 cannot backdate, `openssl ca` can (-startdate/-enddate).
 key expired.key

@@ -347,7 +347,6 @@ static void test_log_key(void)
 	struct config c;
 	struct error e;
 
-	config_init(&c);
 	is_int(parse(&c, "[defaults]\nlog = /var/log/postern.log\n[a]\nhost = x\n[b]\nhost = y\n"
 		     "log = none\n[c]\nhost = z\nlog = syslog\n", &e), 0, "log keys");
 	is_str(c.acc[0].log, "/var/log/postern.log", "log inherited from [defaults]");
@@ -366,6 +365,80 @@ static void test_log_key(void)
 	expect_error("[a]\nhost = x\nlog = none\nlog = syslog\n",
 		     "test.ini:4: log is set twice in this section (an indented line continues the one "
 		     "before it)", "log twice");
+}
+
+/* tls_fingerprint (both forms, any case; SHA-1/MD5 refused), the client
+ * certificate pair, auth = external, tls_min_version, tls_ciphers. */
+#define FP_UP "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+#define FP_LOW "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89"
+#define SHA1_FP "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01"
+#define MD5_FP "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"
+
+static void test_tls_keys(void)
+{
+	struct config c;
+	struct error e;
+
+	is_int(parse(&c, "[a]\nhost = x\n", &e), 0, "no TLS keys");
+	ok(!c.acc[0].tls_fingerprint && !c.acc[0].tls_cert_file && !c.acc[0].tls_key_file &&
+	   !c.acc[0].tls_ciphers, "TLS keys unset by default");
+	is_int(c.acc[0].tls_min_version, 12, "tls_min_version defaults to 1.2");
+	config_release(&c);
+
+	is_int(parse(&c, "[defaults]\ntls_fingerprint = sha256:" FP_LOW "\ntls_min_version = 1.3\n"
+		     "tls_ciphers = ECDHE-ECDSA-AES256-GCM-SHA384:TLS_AES_256_GCM_SHA384\n"
+		     "tls_cert_file = /c.pem\ntls_key_file = /c.key\n"
+		     "[a]\nhost = x\n[b]\nhost = y\ntls_fingerprint = " FP_UP "\n"
+		     "tls_min_version = 1.2\nauth = external\n", &e), 0, "every TLS key");
+	if (e.cls != ERR_NONE)
+		printf("#   %s\n", e.msg);
+	is_str(c.acc[0].tls_fingerprint, "sha256:" FP_UP, "pin inherited, lower case made canonical");
+	is_int(c.acc[0].tls_min_version, 13, "tls_min_version = 1.3 inherited");
+	is_str(c.acc[0].tls_ciphers, "ECDHE-ECDSA-AES256-GCM-SHA384:TLS_AES_256_GCM_SHA384",
+	       "tls_ciphers kept as written");
+	is_str(c.acc[0].tls_cert_file, "/c.pem", "tls_cert_file inherited");
+	is_str(c.acc[0].tls_key_file, "/c.key", "tls_key_file inherited");
+	is_str(c.acc[1].tls_fingerprint, "sha256:" FP_UP, "msmtp's form without sha256: accepted");
+	is_int(c.acc[1].tls_min_version, 12, "tls_min_version = 1.2 overrides [defaults]");
+	is_int(c.acc[1].auth, AUTH_EXTERNAL, "auth = external");
+	ok(c.acc[1].user == NULL, "auth = external needs no user");
+	config_release(&c);
+
+	expect_error("[a]\nhost = x\ntls_fingerprint = " SHA1_FP "\n",
+		     "test.ini:3: tls_fingerprint = " SHA1_FP ": SHA-1 and MD5 fingerprints are refused: "
+		     "both digests are broken", "a SHA-1 pin refused, saying why");
+	expect_error("[a]\nhost = x\ntls_fingerprint = " MD5_FP "\n",
+		     "SHA-1 and MD5 fingerprints are refused", "an MD5 pin refused");
+	expect_error("[a]\nhost = x\ntls_fingerprint = sha1:" SHA1_FP "\n",
+		     "SHA-1 and MD5 fingerprints are refused", "a sha1: pin refused");
+	expect_error("[a]\nhost = x\ntls_fingerprint = sha256:" FP_UP ":00\n",
+		     "test.ini:3: tls_fingerprint = sha256:" FP_UP ":00: it is not a SHA-256 fingerprint",
+		     "33 bytes refused");
+	expect_error("[a]\nhost = x\ntls_fingerprint = sha256:" FP_UP ":\n",
+		     "it is not a SHA-256 fingerprint", "a trailing colon refused");
+	expect_error("[a]\nhost = x\ntls_fingerprint = sha256:ABCDEF0123456789ABCDEF0123456789"
+		     "ABCDEF0123456789ABCDEF0123456789\n",
+		     "it is not a SHA-256 fingerprint", "hex without colons refused");
+	expect_error("[a]\nhost = x\ntls_fingerprint = sha256:GB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+		     "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\n",
+		     "it is not a SHA-256 fingerprint", "a non-hex digit refused");
+	expect_error("[a]\nhost = x\ntls_min_version = 1.1\n",
+		     "test.ini:3: tls_min_version = 1.1 is not 1.2 or 1.3", "tls_min_version = 1.1 refused");
+	expect_error("[a]\nhost = x\ntls_ciphers = NO-SUCH-CIPHER\n",
+		     "test.ini:3: OpenSSL refuses tls_ciphers = NO-SUCH-CIPHER", "a bogus tls_ciphers refused");
+	expect_error("[a]\nhost = x\ntls_ciphers = TLS_NO_SUCH_SUITE\n",
+		     "test.ini:3: OpenSSL refuses tls_ciphers = TLS_NO_SUCH_SUITE",
+		     "a bogus TLS 1.3 suite refused");
+	expect_error("[a]\nhost = x\ntls_cert_file = /c.pem\n",
+		     "test.ini:1: account [a]: tls_cert_file is set but tls_key_file is not",
+		     "a certificate without its key");
+	expect_error("[a]\nhost = x\ntls_key_file = /c.key\n",
+		     "tls_key_file is set but tls_cert_file is not", "a key without its certificate");
+	expect_error("[a]\nhost = x\nauth = external\n",
+		     "test.ini:1: account [a]: auth = external logs in with a client certificate; add "
+		     "tls_cert_file and tls_key_file", "auth = external without a certificate");
+	expect_error("[a]\nhost = x\ntls = off\ntls_fingerprint = " FP_UP "\n",
+		     "tls = off, yet TLS keys", "a pin with tls = off");
 }
 
 static void test_errors(void)
@@ -657,6 +730,7 @@ int main(void)
 	test_account_by_from();
 	test_queue_keys();
 	test_log_key();
+	test_tls_keys();
 	test_errors();
 	test_file_permissions();
 	test_find();

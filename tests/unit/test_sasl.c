@@ -72,6 +72,44 @@ static void test_b64_malformed(void)
 	}
 }
 
+/* RFC 4422 appendix A: EXTERNAL sends the authorization identity, empty
+ * for "whoever the certificate names"; no password is involved. */
+static void test_external(void)
+{
+	struct sasl s;
+	struct buf raw = BUF_INIT;
+	struct error e;
+	enum sasl_mech m;
+
+	is_int(sasl_choose(AUTH_EXTERNAL, "PLAIN EXTERNAL", &m, &e), 0, "external asked");
+	is_int(m, SASL_EXTERNAL, "EXTERNAL chosen");
+	is_int(sasl_choose(AUTH_ON, "EXTERNAL", &m, &e), -1, "auth = on never picks EXTERNAL");
+	is_int(sasl_choose(AUTH_EXTERNAL, "PLAIN LOGIN", &m, &e), -1, "external asked, not offered");
+	ok(strstr(e.msg, "wanted EXTERNAL") && strstr(e.msg, "set auth = off and keep tls_cert_file"),
+	   "not offered: says what to do (%s)", e.msg);
+	is_str(sasl_mech_name(SASL_EXTERNAL), "EXTERNAL", "name EXTERNAL");
+	is_str(sasl_mode_name(AUTH_EXTERNAL), "external", "mode name external");
+	is_int(sasl_mode_needs_password(AUTH_EXTERNAL), 0, "external needs no password");
+	is_int(sasl_mode_needs_password(AUTH_OFF), 0, "off needs no password");
+	is_int(sasl_mode_needs_password(AUTH_ON), 1, "on needs a password");
+	is_int(sasl_mode_needs_password(AUTH_OAUTHBEARER), 1, "oauthbearer needs a token");
+
+	sasl_init(&s, SASL_EXTERNAL, NULL, NULL);
+	is_int(sasl_initial(&s, &raw, &e), 1, "EXTERNAL has an initial response");
+	is_int(raw.len, 0, "no user: the empty authorization identity");
+	buf_reset(&raw);
+	is_int(sasl_step(&s, (const unsigned char *)"", 0, &raw, &e), -1,
+	       "no challenge after the initial response");
+	sasl_release(&s);
+
+	sasl_init(&s, SASL_EXTERNAL, "alice@example.org", NULL);
+	buf_reset(&raw);
+	is_int(sasl_step(&s, (const unsigned char *)"", 0, &raw, &e), 0, "answer empty 334");
+	ok(raw.len == 17 && !memcmp(raw.data, "alice@example.org", 17), "user as the authzid");
+	sasl_release(&s);
+	buf_release(&raw);
+}
+
 static void test_plain(void)
 {
 	struct sasl s;
@@ -568,5 +606,6 @@ int main(void)
 	test_scram_nonce_and_names();
 	test_saslprep();
 	test_oauth();
+	test_external();
 	return tap_done();
 }

@@ -5,12 +5,14 @@
  * it, load failures), and the description of a hostile certificate built
  * in memory: escape sequences, CR/LF, NUL and C1 bytes in a SAN dNSName
  * and in the subject come out as \xNN, and the name list stays bounded. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -462,6 +464,213 @@ static void test_ctx(EVP_PKEY *k)
 	is_str(e.msg, want, "tls_ca_file not PEM: says so");
 }
 
+/* ------------------------------------------------------- fingerprints */
+
+/* the first line of a shell command's output, without its newline */
+static void run(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	if (!fgets(out, (int)len, p))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	pclose(p);
+}
+
+static void test_fingerprint(EVP_PKEY *k)
+{
+	X509 *x = make_cert(k, "fp.example", -1, NULL);
+	char pem[256], cmd[800], want[200], got[TLS_FINGERPRINT_SIZE], small[12];
+	char *p;
+
+	snprintf(pem, sizeof(pem), "%s/fp.pem", tmpdir);
+	write_pem(pem, x);
+
+	/* the certificate: what `openssl x509 -fingerprint -sha256` prints */
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in '%s' -noout -fingerprint -sha256", pem);
+	run(cmd, want, sizeof(want));
+	p = strchr(want, '=');
+	tls_fingerprint(x, 0, got, sizeof(got));
+	ok(p != NULL, "openssl printed a fingerprint (%s)", want);
+	if (p)
+		memmove(want, p + 1, strlen(p));
+	is_int((int)strlen(got), 102, "certificate: sha256: and 95 characters");
+	ok(!strncmp(got, "sha256:", 7) && !strcmp(got + 7, want),
+	   "certificate: as openssl prints it (%s)", got);
+
+	/* the key: SHA-256 of the DER SubjectPublicKeyInfo */
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in '%s' -noout -pubkey | openssl pkey -pubin "
+		 "-outform DER | openssl dgst -sha256 -c | sed 's/.*= *//' | tr a-f A-F", pem);
+	run(cmd, want, sizeof(want));
+	tls_fingerprint(x, 1, got, sizeof(got));
+	is_int((int)strlen(got), 102, "key: sha256: and 95 characters");
+	ok(strlen(want) == 95 && !strncmp(got, "sha256:", 7) && !strcmp(got + 7, want),
+	   "key: SHA-256 of the DER SPKI (%s)", got);
+	tls_fingerprint(x, 0, want, sizeof(want));
+	ok(strcmp(got, want) != 0, "key and certificate fingerprints differ");
+
+	tls_fingerprint(x, 0, small, sizeof(small));
+	ok(strlen(small) == sizeof(small) - 1 && !strncmp(small, want, sizeof(small) - 1),
+	   "small buffer: cut, NUL-terminated (%s)", small);
+	small[0] = 'x';
+	small[1] = 'y';
+	tls_fingerprint(x, 0, small, 1);
+	is_int(small[0], '\0', "one-octet buffer: empty string");
+	is_int(small[1], 'y', "one-octet buffer: nothing written past it");
+	X509_free(x);
+}
+
+/* ------------------------------------------------ pins, ciphers, keys */
+
+static void test_pin_parse(EVP_PKEY *k)
+{
+	X509 *x = make_cert(k, "pin.example", -1, NULL);
+	char fp[TLS_FINGERPRINT_SIZE], out[TLS_FINGERPRINT_SIZE], low[TLS_FINGERPRINT_SIZE];
+	const char *why = NULL;
+
+	tls_fingerprint(x, 0, fp, sizeof(fp));
+	is_int(tls_pin_parse(fp, out, &why), 0, "pin: tls_fingerprint()'s own text parses");
+	is_str(out, fp, "pin: canonical form is tls_fingerprint()'s");
+	for (size_t i = 0; i < sizeof(low); i++)
+		low[i] = (char)tolower((unsigned char)fp[i]);
+	is_int(tls_pin_parse(low + 7, out, &why), 0, "pin: msmtp's form, lower case, parses");
+	is_str(out, fp, "pin: msmtp's form compares equal to the certificate's");
+	memcpy(low, "SHA256", 6);
+	is_int(tls_pin_parse(low, out, &why), 0, "pin: SHA256: prefix in upper case");
+	is_str(out, fp, "pin: SHA256: canonical");
+	why = NULL;
+	is_int(tls_pin_parse("AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01", out, &why),
+	       -1, "pin: 20 bytes (SHA-1) refused");
+	ok(why && strstr(why, "SHA-1 and MD5 fingerprints are refused"), "pin: SHA-1 says why");
+	is_int(tls_pin_parse("md5:AB:CD", out, &why), -1, "pin: md5: refused");
+	is_int(tls_pin_parse("", out, &why), -1, "pin: empty refused");
+	is_int(tls_pin_parse("sha256:", out, &why), -1, "pin: prefix alone refused");
+	is_int(tls_pin_parse("sha256:A", out, &why), -1, "pin: half a byte refused");
+	X509_free(x);
+}
+
+static void test_ciphers(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	is_int(tls_ciphers_set(ctx, "ECDHE-ECDSA-AES256-GCM-SHA384"), 0, "ciphers: a TLS 1.2 name");
+	is_int(tls_ciphers_set(ctx, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"), 0,
+	       "ciphers: TLS 1.3 suites alone");
+	is_int(tls_ciphers_set(ctx, "HIGH:!aNULL:TLS_AES_128_GCM_SHA256"), 0, "ciphers: both kinds");
+	is_int(tls_ciphers_set(ctx, "NO-SUCH-CIPHER"), -1, "ciphers: unknown name refused");
+	is_int(tls_ciphers_set(ctx, "TLS_NO_SUCH"), -1, "ciphers: unknown TLS 1.3 suite refused");
+	is_int(tls_ciphers_set(ctx, ":::"), -1, "ciphers: separators only refused");
+	is_int((int)ERR_peek_error(), 0, "ciphers: OpenSSL's error queue left empty");
+	SSL_CTX_free(ctx);
+}
+
+static void write_key(const char *path, EVP_PKEY *k, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* tls_ctx_init_opts with a client certificate: each refusal is ERR_CONFIG
+ * and says exactly what to do */
+static void key_refused(const struct tls_opts *o, const char *want, const char *name)
+{
+	struct tls_ctx t;
+	struct error e;
+
+	error_clear(&e);
+	ok(tls_ctx_init_opts(&t, o, &e) == -1, "%s: refused", name);
+	ok(e.cls == ERR_CONFIG, "%s: ERR_CONFIG", name);
+	is_str(e.msg, want, name);
+	ok(t.ctx == NULL && t.store == NULL && t.pin == NULL, "%s: holds nothing", name);
+}
+
+static void test_client_cert(EVP_PKEY *k)
+{
+	EVP_PKEY *k2 = EVP_EC_gen("P-256");
+	X509 *x = make_cert(k, "client", -1, NULL);
+	char cert[256], key[256], key2[256], open_key[256], enc[256], want[1024];
+	struct tls_opts o = { .ca_file = NULL };
+	struct tls_ctx t;
+	struct error e;
+	FILE *f;
+
+	snprintf(cert, sizeof(cert), "%s/client.pem", tmpdir);
+	snprintf(key, sizeof(key), "%s/client.key", tmpdir);
+	snprintf(key2, sizeof(key2), "%s/other.key", tmpdir);
+	snprintf(open_key, sizeof(open_key), "%s/open.key", tmpdir);
+	snprintf(enc, sizeof(enc), "%s/enc.key", tmpdir);
+	write_pem(cert, x);
+	write_key(key, k, 0600);
+	write_key(key2, k2, 0600);
+	write_key(open_key, k, 0644);
+	f = fopen(enc, "w");
+	PEM_write_PrivateKey(f, k, EVP_aes_256_cbc(), NULL, 0, NULL, (void *)"passphrase");
+	fclose(f);
+	chmod(enc, 0600);
+
+	o.ca_file = cert;	/* any loadable PEM */
+	o.cert_file = cert;
+	o.key_file = key;
+	error_clear(&e);
+	if (ok(tls_ctx_init_opts(&t, &o, &e) == 0, "client certificate and key load")) {
+		ok(SSL_CTX_get0_certificate(t.ctx) != NULL, "client certificate in the context");
+		tls_ctx_release(&t);
+	} else {
+		printf("#   %s\n", e.msg);
+	}
+
+	o.key_file = open_key;
+	snprintf(want, sizeof(want), "tls_key_file = %s can be read or changed by others (mode 0644); "
+		 "run: chmod 600 %s", open_key, open_key);
+	key_refused(&o, want, "key file mode 0644");
+
+	o.key_file = key2;
+	snprintf(want, sizeof(want), "the key in tls_key_file = %s does not belong to the certificate "
+		 "in tls_cert_file = %s; give the key the certificate was made for", key2, cert);
+	key_refused(&o, want, "key of another certificate");
+
+	o.key_file = enc;
+	snprintf(want, sizeof(want), "tls_key_file = %s is protected by a passphrase, which postern "
+		 "cannot ask for; keep an unencrypted copy only you can read: openssl pkey -in KEY "
+		 "-out NEW.key", enc);
+	key_refused(&o, want, "encrypted key");
+
+	o.key_file = "/nonexistent/postern.key";
+	key_refused(&o, "cannot read the client key tls_key_file = /nonexistent/postern.key: "
+		    "No such file or directory", "missing key file");
+
+	o.key_file = cert;
+	chmod(cert, 0600);
+	snprintf(want, sizeof(want), "tls_key_file = %s holds no PEM private key "
+		 "(-----BEGIN PRIVATE KEY-----)", cert);
+	key_refused(&o, want, "a certificate given as the key");
+	chmod(cert, 0644);
+
+	o.cert_file = "/nonexistent/postern.pem";
+	o.key_file = key;
+	key_refused(&o, "cannot load the client certificate tls_cert_file = /nonexistent/postern.pem: "
+		    "No such file or directory; point it at your certificate in PEM "
+		    "(-----BEGIN CERTIFICATE-----)", "missing certificate file");
+
+	o.cert_file = NULL;
+	o.key_file = NULL;
+	o.ciphers = "NO-SUCH-CIPHER";
+	key_refused(&o, "OpenSSL refuses tls_ciphers = NO-SUCH-CIPHER; see openssl-ciphers(1)",
+		    "bogus tls_ciphers");
+	X509_free(x);
+	EVP_PKEY_free(k2);
+}
+
 static void cleanup(void)
 {
 	char cmd[300];
@@ -489,6 +698,10 @@ int main(void)
 	test_probes();
 	test_describe(k);
 	test_ctx(k);
+	test_fingerprint(k);
+	test_pin_parse(k);
+	test_ciphers();
+	test_client_cert(k);
 	EVP_PKEY_free(k);
 	rc = tap_done();
 	cleanup();

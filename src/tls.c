@@ -307,6 +307,41 @@ void tls_describe_dn(const X509_NAME *name, char *out, size_t len)
 	BIO_free(b);
 }
 
+void tls_fingerprint(X509 *cert, int of_key, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char fp[TLS_FINGERPRINT_SIZE];
+	int ok;
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	/* Not X509_pubkey_digest(): it hashes only the key's bit string.
+	 * A key pin is over the whole DER SubjectPublicKeyInfo (RFC 7469,
+	 * curl's --pinnedpubkey, `openssl x509 -pubkey | openssl pkey
+	 * -pubin -outform DER | sha256sum`), so encode that first. */
+	if (of_key) {
+		unsigned char *der = NULL;
+		int dl = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+
+		ok = dl > 0 && EVP_Digest(der, (size_t)dl, md, &n, EVP_sha256(), NULL) == 1;
+		OPENSSL_free(der);
+	} else {
+		ok = X509_digest(cert, EVP_sha256(), md, &n) == 1;
+	}
+	if (!ok || n != 32)
+		return;
+	memcpy(fp, "sha256:", 7);
+	for (unsigned int i = 0; i < n; i++) {
+		fp[7 + 3 * i] = hex[md[i] >> 4];
+		fp[7 + 3 * i + 1] = hex[md[i] & 15];
+		fp[7 + 3 * i + 2] = i + 1 < n ? ':' : '\0';
+	}
+	snprintf(out, len, "%s", fp);
+}
+
 static int verify_cb(int ok, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());

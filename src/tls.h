@@ -94,4 +94,14 @@ void tls_describe_names(X509 *cert, char *out, size_t len);
  * escaped and bounded the same way. */
 void tls_describe_dn(const X509_NAME *name, char *out, size_t len);
 
+/* "sha256:AB:CD:..." (95 chars + NUL) of the DER certificate (of_key = 0)
+ * or of its SubjectPublicKeyInfo (of_key = 1) into out.  The 95 are the 32
+ * hex pairs and their colons; with "sha256:" the text is 102 characters:
+ * size out with TLS_FINGERPRINT_SIZE.  Upper-case hex, as `openssl x509
+ * -fingerprint -sha256` prints it.  out (len > 0) is cut to fit and always
+ * NUL-terminated; "" when the digest fails.  cert is the peer's, untrusted,
+ * but its digest is plain hex: nothing to escape. */
+#define TLS_FINGERPRINT_SIZE (sizeof("sha256:") + 3 * 32)	/* 103: text and NUL */
+void tls_fingerprint(X509 *cert, int of_key, char *out, size_t len);
+
 #endif

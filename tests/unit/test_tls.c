@@ -462,6 +462,65 @@ static void test_ctx(EVP_PKEY *k)
 	is_str(e.msg, want, "tls_ca_file not PEM: says so");
 }
 
+/* ------------------------------------------------------- fingerprints */
+
+/* the first line of a shell command's output, without its newline */
+static void run(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	if (!fgets(out, (int)len, p))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	pclose(p);
+}
+
+static void test_fingerprint(EVP_PKEY *k)
+{
+	X509 *x = make_cert(k, "fp.example", -1, NULL);
+	char pem[256], cmd[800], want[200], got[TLS_FINGERPRINT_SIZE], small[12];
+	char *p;
+
+	snprintf(pem, sizeof(pem), "%s/fp.pem", tmpdir);
+	write_pem(pem, x);
+
+	/* the certificate: what `openssl x509 -fingerprint -sha256` prints */
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in '%s' -noout -fingerprint -sha256", pem);
+	run(cmd, want, sizeof(want));
+	p = strchr(want, '=');
+	tls_fingerprint(x, 0, got, sizeof(got));
+	ok(p != NULL, "openssl printed a fingerprint (%s)", want);
+	if (p)
+		memmove(want, p + 1, strlen(p));
+	is_int((int)strlen(got), 102, "certificate: sha256: and 95 characters");
+	ok(!strncmp(got, "sha256:", 7) && !strcmp(got + 7, want),
+	   "certificate: as openssl prints it (%s)", got);
+
+	/* the key: SHA-256 of the DER SubjectPublicKeyInfo */
+	snprintf(cmd, sizeof(cmd), "openssl x509 -in '%s' -noout -pubkey | openssl pkey -pubin "
+		 "-outform DER | openssl dgst -sha256 -c | sed 's/.*= *//' | tr a-f A-F", pem);
+	run(cmd, want, sizeof(want));
+	tls_fingerprint(x, 1, got, sizeof(got));
+	is_int((int)strlen(got), 102, "key: sha256: and 95 characters");
+	ok(strlen(want) == 95 && !strncmp(got, "sha256:", 7) && !strcmp(got + 7, want),
+	   "key: SHA-256 of the DER SPKI (%s)", got);
+	tls_fingerprint(x, 0, want, sizeof(want));
+	ok(strcmp(got, want) != 0, "key and certificate fingerprints differ");
+
+	tls_fingerprint(x, 0, small, sizeof(small));
+	ok(strlen(small) == sizeof(small) - 1 && !strncmp(small, want, sizeof(small) - 1),
+	   "small buffer: cut, NUL-terminated (%s)", small);
+	small[0] = 'x';
+	small[1] = 'y';
+	tls_fingerprint(x, 0, small, 1);
+	is_int(small[0], '\0', "one-octet buffer: empty string");
+	is_int(small[1], 'y', "one-octet buffer: nothing written past it");
+	X509_free(x);
+}
+
 static void cleanup(void)
 {
 	char cmd[300];
@@ -489,6 +548,7 @@ int main(void)
 	test_probes();
 	test_describe(k);
 	test_ctx(k);
+	test_fingerprint(k);
 	EVP_PKEY_free(k);
 	rc = tap_done();
 	cleanup();

@@ -48,6 +48,9 @@ struct account {
 	enum account_queue queue;
 	int queue_set;
 	unsigned queue_lifetime;	/* seconds a message may stay queued; 0 = not set */
+	int port_line, tls_line;	/* where port = / tls = are (maybe in
+					 * [defaults]), for `postern doctor`'s
+					 * fix lines; 0 = not in the file */
 };
 
 /* Which address may pick the account (account_by_from = ..., a key of

@@ -18,6 +18,8 @@
 struct tls_ctx {
 	SSL_CTX *ctx;
 	char *store;		/* owned: the trust store as messages name it */
+	X509 *peer;		/* owned: see tls_peer_cert() */
+	int peer_error;
 };
 
 /* Build a client context.  ca_file (may be NULL) replaces the system store;
@@ -35,6 +37,14 @@ void tls_ctx_release(struct tls_ctx *t);
  * ERR_TEMP when the connection broke or timed out. */
 int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned timeout_ms,
 	      struct error *e);
+
+/* The server's own certificate as the last tls_start() on t saw it, even
+ * when verification refused it (NULL when none arrived), and the first
+ * verification error (an X509_V_ERR_ code; 0 when it was verified or never
+ * checked) in *verify_error (may be NULL).  The certificate is the peer's,
+ * untrusted; it stays t's (until the next tls_start or tls_ctx_release):
+ * X509_up_ref() it to keep it. */
+X509 *tls_peer_cert(const struct tls_ctx *t, int *verify_error);
 
 /* ------------------------------------------------------------ trust store */
 

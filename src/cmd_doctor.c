@@ -383,7 +383,15 @@ static void srv_lookup(const char *name, struct buf *out)
 {
 	unsigned char ans[4096];
 	struct strvec recs = STRVEC_INIT;
-	int n = res_query(name, C_IN, 33 /* SRV */, ans, sizeof(ans));
+	int n;
+
+	/* The records only inform: a resolver that does not answer must not
+	 * hold the doctor for glibc's default 5 s x 2 tries per server. */
+	if (!(_res.options & RES_INIT) && res_init() != 0)
+		return;
+	_res.retrans = 1;
+	_res.retry = 1;
+	n = res_query(name, C_IN, 33 /* SRV */, ans, sizeof(ans));
 
 	if (n > 0 && doctor_parse_srv(ans, (size_t)(n < (int)sizeof(ans) ? n : (int)sizeof(ans)),
 				      &recs) > 0) {
@@ -662,6 +670,12 @@ static void show_caps(const struct smtp_caps *c)
 	buf_release(&b);
 }
 
+/* A probe's time, 0 for a step it could not time (the connection failed). */
+static long long ms(long long t)
+{
+	return t < 0 ? 0 : t;
+}
+
 /* before, then msg (a server's words: escaped) indented, then after. */
 static void print_error(const char *before, const char *msg, const char *after)
 {
@@ -756,8 +770,7 @@ static void run_steps(struct doctor *d, const char *password, struct doctor_fact
 	} else {
 		const char *st = probe->tls_up ? "ok" : probe->cert ? "certificate refused" : "failed";
 
-		printf("4. TLS (%s): %s (%lld ms)\n", config_tls_name(a->tls), st,
-		       probe->tls_ms >= 0 ? probe->tls_ms : 0);
+		printf("4. TLS (%s): %s (%lld ms)\n", config_tls_name(a->tls), st, ms(probe->tls_ms));
 		if (probe->cert) {
 			show_cert(probe->cert, a->host, fp, fplen);
 			f->fingerprint = fp;
@@ -771,19 +784,20 @@ static void run_steps(struct doctor *d, const char *password, struct doctor_fact
 		}
 	}
 	if (!probe->have_caps) {
-		print_error("5. EHLO: failed\n", se->msg, "6. AUTH: skipped\n");
+		printf("5. EHLO: failed (%lld ms)\n", ms(probe->ehlo_ms));
+		print_error("", se->msg, "6. AUTH: skipped\n");
 		goto out;
 	}
-	printf("5. EHLO: ok (%lld ms)\n", probe->ehlo_ms);
+	printf("5. EHLO: ok (%lld ms)\n", ms(probe->ehlo_ms));
 	show_caps(&probe->caps);
 	if (a->auth == AUTH_OFF) {
 		printf("6. AUTH: off (auth = off)%s\n", f->session_cls == ERR_NONE ? "" : ": failed");
 	} else if (f->session_cls == ERR_NONE) {
-		printf("6. AUTH: ok (%lld ms)\n   %s logged in (no mail sent)\n",
-		       probe->auth_ms >= 0 ? probe->auth_ms : 0, a->user ? a->user : "");
+		printf("6. AUTH: ok (%lld ms)\n   %s logged in (no mail sent)\n", ms(probe->auth_ms),
+		       a->user ? a->user : "");
 	} else {
 		printf("6. AUTH: %s (%lld ms)\n", se->cls == ERR_AUTH ? "refused" : "failed",
-		       probe->auth_ms >= 0 ? probe->auth_ms : 0);
+		       ms(probe->auth_ms));
 		print_error("", se->msg, "");
 	}
 out:

@@ -186,6 +186,25 @@ void session_probe_release(struct session_probe *p)
 	session_probe_init(p);
 }
 
+/* The step under way when the session ended took until now: a refused
+ * handshake or login has its time too. */
+static void probe_finish(struct session *ss)
+{
+	struct session_probe *p = ss->probe;
+	long long t = now_ms() - ss->mark;
+
+	if (p->connect_ms < 0)
+		return;
+	if (ss->a->tls != ACCOUNT_TLS_OFF && !p->tls_up) {
+		if (p->tls_ms < 0)
+			p->tls_ms = t;
+	} else if (p->ehlo_ms < 0) {
+		p->ehlo_ms = t;
+	} else if (p->auth_ms < 0 && ss->a->auth != AUTH_OFF) {
+		p->auth_ms = t;
+	}
+}
+
 /* The probe's view of the engine's progress: a step ends when the engine
  * leaves the state that waits for its reply. */
 static void probe_note(struct session *ss)
@@ -461,6 +480,8 @@ static int session_once(const struct account *a, const char *password, const cha
 		report_fill(ss.s, env, r);
 	rc = session_result(&ss, e);
 out:
+	if (probe)
+		probe_finish(&ss);
 	if (probe && ss.have_tls) {
 		X509 *cert = tls_peer_cert(&ss.tls, &probe->cert_error);
 

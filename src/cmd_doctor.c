@@ -44,6 +44,8 @@ void doctor_verdict_init(struct doctor_verdict *v)
 {
 	v->kind = DOCTOR_WORKS;
 	v->exit_code = EX_OK;
+	v->port = 0;
+	v->tls = ACCOUNT_TLS_OFF;
 	buf_init(&v->why);
 	buf_init(&v->fix);
 }
@@ -76,6 +78,25 @@ static void verdict(struct doctor_verdict *v, enum doctor_verdict_kind k, int co
 {
 	v->kind = k;
 	v->exit_code = code;
+}
+
+/* A wrong port: the setting that answers, and how it fared when tried. */
+static void wrong_port(const struct doctor_facts *f, struct doctor_verdict *v, unsigned port,
+		       enum account_tls tls)
+{
+	verdict(v, DOCTOR_WRONG_PORT, error_exit_code(ERR_CONFIG));
+	v->port = port;
+	v->tls = tls;
+	if (!f->suggested_ran)
+		return;
+	buf_addf(&v->why, "tried with port %u and tls = %s: ", port, config_tls_name(tls));
+	if (f->suggested_cls == ERR_NONE) {
+		buf_adds(&v->why, "TLS and the login work there\n");
+	} else {
+		buf_adds(&v->why, "that fails too: ");
+		add_esc(&v->why, f->suggested_msg ? f->suggested_msg : "");
+		buf_adds(&v->why, "\n");
+	}
 }
 
 static int is_open(enum doctor_port_state st)
@@ -224,9 +245,9 @@ static void decide_closed(const struct doctor_facts *f, const struct doctor_port
 			buf_addf(&dropped, "%s%u", dropped.len ? ", " : "", f->ports[i].port);
 
 	if (alt) {
-		verdict(v, DOCTOR_WRONG_PORT, error_exit_code(ERR_CONFIG));
 		buf_addf(&v->why, "port %u: %s; port %u answers (%s)\n", mine->port,
 			 port_words(mine->state), alt->port, port_words(alt->state));
+		wrong_port(f, v, alt->port, port_mode(alt->state));
 		snprintf(old, sizeof(old), "%u", f->port);
 		snprintf(new_value, sizeof(new_value), "%u", alt->port);
 		fix_line(v, f, "port", old, new_value, f->port_line);
@@ -257,6 +278,8 @@ void doctor_decide(const struct doctor_facts *f, struct doctor_verdict *v)
 	buf_reset(&v->why);
 	buf_reset(&v->fix);
 	verdict(v, DOCTOR_WORKS, EX_OK);
+	v->port = 0;
+	v->tls = ACCOUNT_TLS_OFF;
 	if (f->config_msg) {
 		verdict(v, DOCTOR_CONFIG, error_exit_code(ERR_CONFIG));
 		add_esc(&v->why, f->config_msg);
@@ -300,16 +323,16 @@ void doctor_decide(const struct doctor_facts *f, struct doctor_verdict *v)
 	/* The port answers but the session failed: the wrong kind of TLS for
 	 * what the port speaks? */
 	if (mine && f->tls == ACCOUNT_TLS_IMPLICIT && mine->state == DOCTOR_PORT_SMTP) {
-		verdict(v, DOCTOR_WRONG_PORT, error_exit_code(ERR_CONFIG));
 		buf_addf(&v->why, "port %u speaks SMTP first and offers STARTTLS, but the account "
 			 "expects TLS at once (tls = implicit)\n", f->port);
+		wrong_port(f, v, f->port, ACCOUNT_TLS_STARTTLS);
 		fix_tls(v, f, f->port, ACCOUNT_TLS_STARTTLS);
 		return;
 	}
 	if (mine && f->tls != ACCOUNT_TLS_IMPLICIT && mine->state == DOCTOR_PORT_SILENT) {
-		verdict(v, DOCTOR_WRONG_PORT, error_exit_code(ERR_CONFIG));
 		buf_addf(&v->why, "port %u waits for TLS at once (implicit TLS), but the account "
 			 "waits for an SMTP greeting (tls = %s)\n", f->port, config_tls_name(f->tls));
+		wrong_port(f, v, f->port, ACCOUNT_TLS_IMPLICIT);
 		fix_tls(v, f, f->port, ACCOUNT_TLS_IMPLICIT);
 		return;
 	}
@@ -837,6 +860,29 @@ static int step_config(struct doctor *d, struct config *c, const char *cfg_opt,
 	return 0;
 }
 
+/* Step 7: the port and tls a wrong-port verdict suggests, in one more
+ * session (the account copied with them: it is read-only, its strings
+ * shared). */
+static void try_suggested(struct doctor *d, const char *password, const struct doctor_verdict *v,
+			  struct doctor_facts *f, struct error *se)
+{
+	struct account alt = *d->a;
+	struct session_probe probe;
+	char *helo = session_ehlo_name(d->a);
+
+	alt.port = v->port;
+	alt.tls = v->tls;
+	session_probe_init(&probe);
+	d->t0 = now_ms();
+	f->suggested_ran = 1;
+	f->suggested_cls = session_check(&alt, password, helo, &probe, se) ? se->cls : ERR_NONE;
+	f->suggested_msg = se->msg;
+	printf("7. port %u with tls = %s: %s (%lld ms)\n", alt.port, config_tls_name(alt.tls),
+	       f->suggested_cls == ERR_NONE ? "works" : "fails too", now_ms() - d->t0);
+	session_probe_release(&probe);
+	free(helo);
+}
+
 /* Each line of text (lines end in '\n') after prefix. */
 static void print_lines(const char *prefix, const char *text)
 {
@@ -857,7 +903,7 @@ int cmd_doctor(int argc, char **argv)
 	struct session_probe probe;
 	struct doctor_facts f;
 	struct doctor_verdict v;
-	struct error e, se;
+	struct error e, se, se2;
 	struct buf detail = BUF_INIT;
 	char *path = NULL, *cert_name = NULL;
 	char fp[TLS_FINGERPRINT_SIZE] = "", dns_msg[512];
@@ -908,6 +954,7 @@ int cmd_doctor(int argc, char **argv)
 	doctor_verdict_init(&v);
 	error_clear(&e);
 	error_clear(&se);
+	error_clear(&se2);
 	d.t0 = now_ms();
 
 	printf("postern doctor: no mail is sent\n");
@@ -946,6 +993,9 @@ int cmd_doctor(int argc, char **argv)
 	fflush(stdout);
 	run_steps(&d, pw.value, &f, &probe, &se, &cert_name, fp, sizeof(fp), dns_msg,
 		  sizeof(dns_msg));
+	doctor_decide(&f, &v);
+	if (v.kind == DOCTOR_WRONG_PORT)
+		try_suggested(&d, pw.value, &v, &f, &se2);
 decide:
 	doctor_decide(&f, &v);
 	printf("verdict: %s\n", doctor_verdict_name(v.kind));

@@ -74,6 +74,10 @@ struct doctor_facts {
 	enum doctor_cert cert;		/* when session_cls is ERR_TLS */
 	const char *cert_name;		/* a DNS name the certificate is for, or NULL */
 	const char *fingerprint;	/* "sha256:..." of the certificate seen, or NULL */
+	/* The setting a wrong-port verdict suggests, tried (step 7) */
+	int suggested_ran;
+	enum error_class suggested_cls;	/* ERR_NONE: it works */
+	const char *suggested_msg;
 };
 
 struct doctor_verdict {
@@ -81,12 +85,17 @@ struct doctor_verdict {
 	int exit_code;			/* a sysexits.h code; 0 only for DOCTOR_WORKS */
 	struct buf why;			/* sentences, one per line, escaped */
 	struct buf fix;			/* config lines to change, one per line, escaped */
+	unsigned port;			/* wrong port: the port and mode that answer */
+	enum account_tls tls;
 };
 
 void doctor_verdict_init(struct doctor_verdict *v);
 void doctor_verdict_release(struct doctor_verdict *v);
 
 /* Decide the verdict from the step results (v initialised, filled here).
+ * A wrong-port verdict names the setting to try in v->port and v->tls; the
+ * caller may try it and decide again with suggested_* filled, which adds
+ * whether it works (the verdict stays wrong port: the line must change).
  * Exit codes: works 0, wrong port 78 (EX_CONFIG), network blocks 69
  * (EX_UNAVAILABLE), authentication refused 77 (EX_NOPERM), certificate
  * problem 69, configuration error 78, or the failing class's code when the

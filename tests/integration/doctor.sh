@@ -5,7 +5,8 @@
 # port and tls lines to change), the certificate for another name
 # (certificate problem, 69, host line and the pin with the fingerprint that
 # openssl computes), a STARTTLS port configured as implicit and the reverse
-# (wrong port, 78, the tls line), a port that drops connections silently
+# (wrong port, 78, the tls line; each wrong port's suggestion is tried and
+# works), a port that drops connections silently
 # (a listener whose backlog is full: network blocks, 69), and a host where
 # nothing listens on any standard port (a private network namespace:
 # configuration error, 78).  The test server's ports are not the standard
@@ -70,9 +71,11 @@ capture "$POSTERN" doctor -C "$cfg" --ports "$SMTPS_PORT,$SUBMISSION_PORT"
 is "$CAP_RC" 78 "closed port: exit 78"
 is "$(verdict_of)" "verdict: wrong port
    port $closed: refused (nothing listens); port $SMTPS_PORT answers (open, no greeting: TLS at once (implicit TLS))
+   tried with port $SMTPS_PORT and tls = implicit: TLS and the login work there
 fix: change \`port = $closed\` to \`port = $SMTPS_PORT\` on line 9 of $cfg
 fix: change \`tls = starttls\` to \`tls = implicit\` on line 10 of $cfg" "closed port: names the port that answers and the lines"
 like "$CAP_OUT" "^4\. TLS: skipped$" "no session on a closed port"
+like "$CAP_OUT" "^7\. port $SMTPS_PORT with tls = implicit: works \([0-9]+ ms\)$" "step 7 tries the port that answers"
 save_closed=$CAP_OUT
 
 # 4. a STARTTLS port configured as implicit TLS
@@ -81,6 +84,7 @@ capture "$POSTERN" doctor -C "$cfg" --ports "$SMTPS_PORT"
 is "$CAP_RC" 78 "implicit on a STARTTLS port: exit 78"
 is "$(verdict_of)" "verdict: wrong port
    port $SUBMISSION_PORT speaks SMTP first and offers STARTTLS, but the account expects TLS at once (tls = implicit)
+   tried with port $SUBMISSION_PORT and tls = starttls: TLS and the login work there
 fix: change \`tls = implicit\` to \`tls = starttls\` on line 10 of $cfg" "implicit on a STARTTLS port: the tls line"
 save_impl=$CAP_OUT
 
@@ -90,6 +94,7 @@ capture "$POSTERN" doctor -C "$cfg" --ports "$SUBMISSION_PORT"
 is "$CAP_RC" 78 "STARTTLS on an implicit-TLS port: exit 78"
 is "$(verdict_of)" "verdict: wrong port
    port $SMTPS_PORT waits for TLS at once (implicit TLS), but the account waits for an SMTP greeting (tls = starttls)
+   tried with port $SMTPS_PORT and tls = implicit: TLS and the login work there
 fix: change \`tls = starttls\` to \`tls = implicit\` on line 10 of $cfg" "STARTTLS on an implicit-TLS port: the tls line"
 save_start=$CAP_OUT
 

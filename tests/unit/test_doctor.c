@@ -85,6 +85,24 @@ static void test_closed_port(void)
 	/* tls = unset: 587's default (starttls) is right, no tls line */
 	is_str(v.fix.data, "change `port = 465` to `port = 587` on line 4 of " PATH "\n",
 	       "the exact port line");
+	is_int(v.port, 587, "the setting to try: port 587");
+	is_int(v.tls, ACCOUNT_TLS_STARTTLS, "the setting to try: starttls");
+
+	/* tried: it works, or fails with its own reason; still wrong port */
+	f.suggested_ran = 1;
+	f.suggested_cls = ERR_NONE;
+	decide(&f, &v);
+	is_str(v.why.data, "port 465: refused (nothing listens); port 587 answers (open, SMTP "
+	       "greeting (STARTTLS))\ntried with port 587 and tls = starttls: TLS and the login "
+	       "work there\n", "says the suggested setting works");
+	f.suggested_cls = ERR_AUTH;
+	f.suggested_msg = "535 5.7.8 no\r\n";
+	decide(&f, &v);
+	ok(strstr(v.why.data, "\ntried with port 587 and tls = starttls: that fails too: "
+		  "535 5.7.8 no\\x0d\\x0a\n") != NULL, "says it fails too, escaped");
+	is_str(doctor_verdict_name(v.kind), "wrong port", "still wrong port");
+	is_int(v.exit_code, EX_CONFIG, "still exit 78");
+	f.suggested_ran = 0;
 
 	/* tls = implicit set on line 5: it must change too */
 	f.tls_set = 1;

@@ -9,11 +9,13 @@
 # works), a port that drops connections silently
 # (a listener whose backlog is full: network blocks, 69), and a host where
 # nothing listens on any standard port (a private network namespace:
-# configuration error, 78).  The test server's ports are not the standard
+# configuration error, 78), and the SRV records of the from-domain from a
+# DNS server of its own (dnsmasq in a private network and mount namespace,
+# so that /etc/resolv.conf can name it).  The test server's ports are not the standard
 # ones, so --ports names them.  Exact verdict, reasons and fix lines; the
 # step lines carry timings and are checked by pattern.  Root.  TAP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
-require_root_and_deps server
+require_root_and_deps server dns
 require_private_net
 
 test_tmpdir
@@ -160,6 +162,29 @@ fix: or pin this very certificate, once its fingerprint is confirmed by the prov
     "the host line, or the pin with the seen fingerprint"
 like "$CAP_OUT" "^   matches the host localhost: no$" "does not match the host"
 save_cert=$CAP_OUT
+
+# 9. DNS: A and the RFC 6186/8314 SRV records from a resolver of its own
+echo "nameserver 127.0.0.2" >"$t/resolv.conf"
+mkcfg host=mail.example.test port= tls= from=alice@example.test
+capture unshare -n -m sh -c '
+    ip link set lo up || exit 90
+    mount --bind "$1" /etc/resolv.conf || exit 91
+    dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.2 \
+        --port=53 --pid-file= \
+        --srv-host=_submissions._tcp.example.test,mail.example.test,465,0,1 \
+        --srv-host=_submission._tcp.example.test,mail.example.test,587,10,1 \
+        --address=/mail.example.test/127.0.0.1 2>"$2" &
+    dns=$!
+    i=0; while [ $i -lt 100 ] && ! grep -q "started" "$2"; do sleep 0.05; i=$((i + 1)); done
+    shift 2
+    "$@"; rc=$?
+    kill $dns
+    exit $rc' sh "$t/resolv.conf" "$t/dnsmasq.log" "$POSTERN" doctor -C "$cfg"
+is "$CAP_RC" 78 "DNS case: nothing listens there (exit 78)"
+like "$CAP_OUT" "^   mail\.example\.test: 127\.0\.0\.1$" "step 2: the host's address"
+like "$CAP_OUT" "^   SRV _submissions\._tcp\.example\.test: 0 1 465 mail\.example\.test$" "step 2: the implicit-TLS SRV record"
+like "$CAP_OUT" "^   SRV _submission\._tcp\.example\.test: 10 1 587 mail\.example\.test$" "step 2: the STARTTLS SRV record"
+[ "$CAP_RC" = 78 ] || diag "$CAP_OUT" "$CAP_ERR" "$(cat "$t/dnsmasq.log" 2>/dev/null)"
 
 if [ -n "${DOCTOR_SAVE:-}" ]; then
     printf '%s\n\n' "$save_auth" "$save_closed" "$save_impl" "$save_start" "$save_drop" "$save_cert" >"$DOCTOR_SAVE"

@@ -148,6 +148,7 @@ fix: check \`host = 127.0.0.1\` in [work] of $cfg against the provider's documen
 like "$CAP_OUT" "^   port 587: refused \(nothing listens\) \(configured\)$" "587 probed"
 like "$CAP_OUT" "^   port 2525: refused \(nothing listens\)$" "2525 probed"
 like "$CAP_OUT" "^   port 25: refused \(nothing listens\)$" "25 probed"
+save_none=$CAP_OUT
 
 # 8. the certificate for another name
 server_start "$t/wrong" wrongname
@@ -186,8 +187,9 @@ like "$CAP_OUT" "^   SRV _submissions\._tcp\.example\.test: 0 1 465 mail\.exampl
 like "$CAP_OUT" "^   SRV _submission\._tcp\.example\.test: 10 1 587 mail\.example\.test$" "step 2: the STARTTLS SRV record"
 [ "$CAP_RC" = 78 ] || diag "$CAP_OUT" "$CAP_ERR" "$(cat "$t/dnsmasq.log" 2>/dev/null)"
 
+# DOCTOR_SAVE=FILE: the doctor's output of each failure, for the record
 if [ -n "${DOCTOR_SAVE:-}" ]; then
-    printf '%s\n\n' "$save_auth" "$save_closed" "$save_impl" "$save_start" "$save_drop" "$save_cert" >"$DOCTOR_SAVE"
+    printf '%s\n\n' "$save_auth" "$save_closed" "$save_impl" "$save_start" "$save_drop" "$save_none" "$save_cert" >"$DOCTOR_SAVE"
 fi
 
 tap_done

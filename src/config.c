@@ -223,6 +223,7 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 	case K_PORT:
 		if (parse_uint(v, 1, 65535, (unsigned *)field))
 			return perr(p, "port = %s is not a port number (1-65535); use 587 (STARTTLS) or 465 (implicit TLS)", v);
+		a->port_line = p->line;
 		return 1;
 	case K_TIMEOUT:
 		if (parse_uint(v, 1, 3600, (unsigned *)field))
@@ -242,6 +243,7 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 		else
 			return perr(p, "tls = %s is not one of starttls, implicit, off", v);
 		a->tls_set = 1;
+		a->tls_line = p->line;
 		return 1;
 	case K_QUEUE:
 		if (!strcasecmp(v, "auto"))
@@ -425,8 +427,8 @@ static int finish_account(struct parse *p, struct account *a)
 
 	snprintf(where, sizeof(where), "%s:%d: account [%s]", p->label, a->line, a->name);
 	if (!a->host) a->host = dup_or_null(d->host);
-	if (!a->port) a->port = d->port;
-	if (!a->tls_set && d->tls_set) a->tls = d->tls, a->tls_set = 1;
+	if (!a->port) a->port = d->port, a->port_line = d->port_line;
+	if (!a->tls_set && d->tls_set) a->tls = d->tls, a->tls_set = 1, a->tls_line = d->tls_line;
 	if (!a->auth_set && d->auth_set) a->auth = d->auth, a->auth_set = 1;
 	if (a->auth_without_tls < 0) a->auth_without_tls = d->auth_without_tls;
 	if (!a->user) a->user = dup_or_null(d->user);

@@ -57,6 +57,9 @@ struct account {
 	char *tls_key_file;	/* its PEM key, permission-checked when loaded */
 	unsigned tls_min_version;	/* 12 or 13; 0 = not set (12) */
 	char *tls_ciphers;	/* checked with OpenSSL when read */
+	int port_line, tls_line;	/* where port = / tls = are (maybe in
+					 * [defaults]), for `postern doctor`'s
+					 * fix lines; 0 = not in the file */
 };
 
 /* Which address may pick the account (account_by_from = ..., a key of

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "interrupt.h"
 #include "log.h"
+#include "cmd_doctor.h"
 #include "cmd_password.h"
 #include "cmd_queue.h"
 #include "secret.h"
@@ -105,6 +106,9 @@ int main(int argc, char **argv)
 		break;
 	case CLI_PASSWORD:
 		status = cmd_password(cli.sub_argc, cli.sub_argv);
+		break;
+	case CLI_DOCTOR:
+		status = cmd_doctor(cli.sub_argc, cli.sub_argv);
 		break;
 	case CLI_BSMTP: {
 		struct submit_request rq = request_of(&cli);

@@ -175,7 +175,63 @@ struct session {
 	int have_tls;
 	struct smtp *s;
 	struct clock k;
+	struct session_probe *probe;	/* NULL unless session_check() */
+	long long mark;			/* now_ms() when the probe's step began */
 };
+
+void session_probe_init(struct session_probe *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->connect_ms = p->tls_ms = p->ehlo_ms = p->auth_ms = -1;
+}
+
+void session_probe_release(struct session_probe *p)
+{
+	X509_free(p->cert);
+	session_probe_init(p);
+}
+
+/* The step under way when the session ended took until now: a refused
+ * handshake or login has its time too. */
+static void probe_finish(struct session *ss)
+{
+	struct session_probe *p = ss->probe;
+	long long t = now_ms() - ss->mark;
+
+	if (p->connect_ms < 0)
+		return;
+	if (ss->a->tls != ACCOUNT_TLS_OFF && !p->tls_up) {
+		if (p->tls_ms < 0)
+			p->tls_ms = t;
+	} else if (p->ehlo_ms < 0) {
+		p->ehlo_ms = t;
+	} else if (p->auth_ms < 0 && ss->a->auth != AUTH_OFF) {
+		p->auth_ms = t;
+	}
+}
+
+/* The probe's view of the engine's progress: a step ends when the engine
+ * leaves the state that waits for its reply. */
+static void probe_note(struct session *ss)
+{
+	struct session_probe *p = ss->probe;
+	enum smtp_state st = smtp_get_state(ss->s);
+	int after_tls = ss->a->tls == ACCOUNT_TLS_OFF || p->tls_up;
+
+	if (st != SMTP_ST_GREETING)
+		p->greeted = 1;
+	if (after_tls && p->ehlo_ms < 0 && st != SMTP_ST_GREETING && st != SMTP_ST_EHLO &&
+	    st != SMTP_ST_HELO && st != SMTP_ST_STARTTLS && st != SMTP_ST_TLS &&
+	    st != SMTP_ST_CLOSED) {
+		p->ehlo_ms = now_ms() - ss->mark;
+		p->caps = *smtp_get_caps(ss->s);
+		p->have_caps = 1;
+		ss->mark = now_ms();
+	}
+	if (p->ehlo_ms >= 0 && p->auth_ms < 0 && st != SMTP_ST_AUTH && ss->a->auth != AUTH_OFF &&
+	    st != SMTP_ST_CLOSED)
+		p->auth_ms = now_ms() - ss->mark;
+}
 
 /* Drive the engine over the connection until it closes, has written QUIT,
  * or waits for the next message.  Every awaited reply has one deadline
@@ -200,8 +256,11 @@ static void run_engine(struct session *ss, struct spool *sp)
 		const char *out;
 		size_t len;
 		ssize_t n;
+		enum smtp_want want = smtp_next(s);
 
-		switch (smtp_next(s)) {
+		if (ss->probe)
+			probe_note(ss);
+		switch (want) {
 		case SMTP_WANT_WRITE:
 			out = smtp_output(s, &len);
 			if (smtp_body_follows(s)) {
@@ -255,10 +314,16 @@ static void run_engine(struct session *ss, struct spool *sp)
 		case SMTP_WANT_TLS: {
 			long long left = clock_deadline(k, k->timeout_ms) - now_ms();
 
-			if (tls_start(&ss->tls, c, a->host, left > 0 ? (unsigned)left : 0, &e))
+			if (tls_start(&ss->tls, c, a->host, left > 0 ? (unsigned)left : 0, &e)) {
 				smtp_abort(s, &e);
-			else
+			} else {
 				smtp_tls_done(s);
+				if (ss->probe) {
+					ss->probe->tls_up = 1;
+					ss->probe->tls_ms = now_ms() - ss->mark;
+					ss->mark = now_ms();
+				}
+			}
 			reply_deadline = 0;
 			break;
 		}
@@ -314,11 +379,22 @@ static int session_start(struct session *ss, const struct account *a, const char
 		ss->have_tls = 1;
 	}
 	log_info("connecting to %s port %u (%s)", a->host, a->port, config_tls_name(a->tls));
+	ss->mark = now_ms();
 	if (conn_connect(&ss->c, a->host, a->port, a->timeout, e))
 		return -1;
-	if (a->tls == ACCOUNT_TLS_IMPLICIT &&
-	    tls_start(&ss->tls, &ss->c, a->host, (unsigned)ss->k.timeout_ms, e))
-		return -1;
+	if (ss->probe) {
+		ss->probe->connect_ms = now_ms() - ss->mark;
+		ss->mark = now_ms();
+	}
+	if (a->tls == ACCOUNT_TLS_IMPLICIT) {
+		if (tls_start(&ss->tls, &ss->c, a->host, (unsigned)ss->k.timeout_ms, e))
+			return -1;
+		if (ss->probe) {
+			ss->probe->tls_up = 1;
+			ss->probe->tls_ms = now_ms() - ss->mark;
+			ss->mark = now_ms();
+		}
+	}
 
 	memset(&p, 0, sizeof(p));
 	p.ehlo_name = ehlo_name;
@@ -400,13 +476,14 @@ static int session_result(const struct session *ss, struct error *e)
  * itself, so the dialogue is the one-message dialogue exactly. */
 static int session_once(const struct account *a, const char *password, const char *ehlo_name,
 			const struct envelope *env, struct spool *sp, struct session_report *r,
-			struct error *e)
+			struct session_probe *probe, struct error *e)
 {
 	struct session ss;
 	struct smtp_message m;
 	int rc = -1;
 
 	memset(&ss, 0, sizeof(ss));
+	ss.probe = probe;
 	if (r) {
 		session_report_release(r);
 		session_report_init(r);
@@ -422,6 +499,14 @@ static int session_once(const struct account *a, const char *password, const cha
 		report_fill(ss.s, env, r);
 	rc = session_result(&ss, e);
 out:
+	if (probe)
+		probe_finish(&ss);
+	if (probe && ss.have_tls) {
+		X509 *cert = tls_peer_cert(&ss.tls, &probe->cert_error);
+
+		if (cert && X509_up_ref(cert) == 1)
+			probe->cert = cert;
+	}
 	session_teardown(&ss);
 	return rc;
 }
@@ -430,13 +515,20 @@ int session_send(const struct account *a, const char *password, const char *ehlo
 		 const struct envelope *env, struct spool *sp, struct session_report *r,
 		 struct error *e)
 {
-	return session_once(a, password, ehlo_name, env, sp, r, e);
+	return session_once(a, password, ehlo_name, env, sp, r, NULL, e);
 }
 
 int session_verify(const struct account *a, const char *password, const char *ehlo_name,
 		   struct error *e)
 {
-	return session_once(a, password, ehlo_name, NULL, NULL, NULL, e);
+	return session_once(a, password, ehlo_name, NULL, NULL, NULL, NULL, e);
+}
+
+int session_check(const struct account *a, const char *password, const char *ehlo_name,
+		  struct session_probe *p, struct error *e)
+{
+	session_probe_release(p);
+	return session_once(a, password, ehlo_name, NULL, NULL, NULL, p, e);
 }
 
 int session_open(struct session **out, const struct account *a, const char *password,

@@ -5,9 +5,12 @@
 
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include "config.h"
 #include "error.h"
 #include "input.h"
+#include "smtp.h"
 #include "util.h"
 
 struct envelope {
@@ -66,6 +69,35 @@ int session_send(const struct account *a, const char *password, const char *ehlo
  * account's server and password work.  Returns 0, or -1 with e. */
 int session_verify(const struct account *a, const char *password, const char *ehlo_name,
 		   struct error *e);
+
+/* What session_check() saw, step by step, however far it got: for
+ * `postern doctor`.  Times are milliseconds, -1 for a step not reached. */
+struct session_probe {
+	long long connect_ms;		/* TCP connect */
+	long long tls_ms;		/* the handshake; with STARTTLS from the
+					 * connection to the end of the handshake
+					 * (greeting, EHLO, STARTTLS included) */
+	long long ehlo_ms;		/* the EHLO after TLS (or the only one) */
+	long long auth_ms;		/* AUTH, to its final reply */
+	int greeted;			/* the server's 220 greeting arrived */
+	int tls_up;			/* the handshake completed and verified */
+	int have_caps;			/* caps is the reply to that EHLO */
+	struct smtp_caps caps;
+	X509 *cert;			/* owned: the server's certificate, even when
+					 * verification refused it; NULL if none came
+					 * (untrusted text inside) */
+	int cert_error;			/* X509_V_ERR_ code of the refusal, 0 if none */
+};
+
+void session_probe_init(struct session_probe *p);
+void session_probe_release(struct session_probe *p);
+
+/* session_verify(), filling p (released first) with what each step saw:
+ * connect, TLS and the certificate, EHLO's capabilities, AUTH.  No mail
+ * is sent.  Returns 0 when the account's server and password work, or -1
+ * with e as session_verify() fills it. */
+int session_check(const struct account *a, const char *password, const char *ehlo_name,
+		  struct session_probe *p, struct error *e);
 
 /* A connection that carries many messages (a queue run): session_open(),
  * then session_deliver() for each message while session_usable(), then

@@ -482,6 +482,7 @@ fail:
 
 void tls_ctx_release(struct tls_ctx *t)
 {
+	X509_free(t->peer);
 	SSL_CTX_free(t->ctx);
 	free(t->store);
 	free(t->pin);
@@ -655,6 +656,28 @@ static int explain(const struct tls_ctx *t, const struct conn *c, const char *ho
 			 host, vi->names, X509_verify_cert_error_string(vi->err));
 }
 
+/* Keep the leaf the server sent for tls_peer_cert().  After a refused
+ * verification OpenSSL has no verified peer, but the chain as received is
+ * still there, leaf first. */
+static void keep_peer(struct tls_ctx *t, SSL *ssl, int verify_error)
+{
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+
+	if (!cert && chain && sk_X509_num(chain) > 0)
+		cert = sk_X509_value(chain, 0);
+	X509_free(t->peer);
+	t->peer = cert && X509_up_ref(cert) == 1 ? cert : NULL;
+	t->peer_error = verify_error;
+}
+
+X509 *tls_peer_cert(const struct tls_ctx *t, int *verify_error)
+{
+	if (verify_error)
+		*verify_error = t->peer_error;
+	return t->peer;
+}
+
 static int is_ip_literal(const char *host)
 {
 	unsigned char b[16];
@@ -732,6 +755,7 @@ int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned time
 					  host, c->port, saved ? strerror(saved) : "the server closed the connection");
 			}
 			ERR_clear_error();
+			keep_peer(t, ssl, vi.err);
 			SSL_free(ssl);
 			return -1;
 		}
@@ -753,6 +777,7 @@ int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned time
 		}
 	}
 	SSL_set_ex_data(ssl, verify_index, NULL);
+	keep_peer(t, ssl, 0);
 	c->ssl = ssl;
 	return 0;
 

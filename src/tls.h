@@ -20,6 +20,8 @@ struct tls_ctx {
 	char *store;		/* owned: the trust store as messages name it */
 	char *pin;		/* owned: tls_fingerprint, as tls_pin_parse() gives it */
 	int min_version;	/* TLS1_2_VERSION or TLS1_3_VERSION */
+	X509 *peer;		/* owned: see tls_peer_cert() */
+	int peer_error;
 };
 
 /* What an account asks of TLS beyond the defaults (strings borrowed;
@@ -74,6 +76,14 @@ int tls_ciphers_set(SSL_CTX *ctx, const char *list);
  * ERR_TEMP when the connection broke or timed out. */
 int tls_start(struct tls_ctx *t, struct conn *c, const char *host, unsigned timeout_ms,
 	      struct error *e);
+
+/* The server's own certificate as the last tls_start() on t saw it, even
+ * when verification refused it (NULL when none arrived), and the first
+ * verification error (an X509_V_ERR_ code; 0 when it was verified or never
+ * checked) in *verify_error (may be NULL).  The certificate is the peer's,
+ * untrusted; it stays t's (until the next tls_start or tls_ctx_release):
+ * X509_up_ref() it to keep it. */
+X509 *tls_peer_cert(const struct tls_ctx *t, int *verify_error);
 
 /* ------------------------------------------------------------ trust store */
 

@@ -13,6 +13,7 @@
 #             server   base + Postfix, Dovecot, swaks, msmtp
 #             keyring  dbus, gnome-keyring, secret-tool
 #             callers  base + php-cli: real programs that run sendmail
+#             net      base + microsocks: a SOCKS5 proxy (proxy = socks5://)
 #             (default: every group)
 #   --check   only report; exit 0 if all present, 1 if something is missing.
 # Env: POSTERN_EXTRA_DEPS="pkg ..." to add packages (a test that needs more
@@ -21,7 +22,7 @@ set -eu
 
 check=
 if [ "${1:-}" = --check ]; then check=1; shift; fi
-[ $# -gt 0 ] || set -- base server keyring callers
+[ $# -gt 0 ] || set -- base server keyring callers net
 BASE_PKGS="openssl python3 ca-certificates procps util-linux iproute2"
 PKGS=
 for g in "$@"; do
@@ -31,7 +32,8 @@ for g in "$@"; do
         libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl msmtp" ;;
     keyring) PKGS="$PKGS dbus gnome-keyring libsecret-tools" ;;
     callers) PKGS="$PKGS $BASE_PKGS php-cli" ;;
-    *) echo "install-deps: unknown group $g (base, server, keyring, callers)" >&2; exit 2 ;;
+    net) PKGS="$PKGS $BASE_PKGS microsocks" ;;
+    *) echo "install-deps: unknown group $g (base, server, keyring, callers, net)" >&2; exit 2 ;;
     esac
 done
 PKGS="$PKGS ${POSTERN_EXTRA_DEPS:-}"

@@ -1,0 +1,231 @@
+#!/bin/bash
+# Ports (issue 8): port = auto against the real Postfix listening on the
+# real port numbers 465, 587 and 2525, the remembered port, ports that drop
+# packets silently, the wording of connection errors (refused, timed out,
+# no route, DNS failure), the port 25 warning, and SOCKS5 through microsocks
+# (socks5 and socks5h, a name only the proxy can resolve, a refusing proxy,
+# a proxy that is down).  Everything runs in a private network namespace
+# of its own, so the real port numbers are free whatever the machine runs.
+# TAP.
+. "${top_srcdir:-.}/tests/integration/lib.sh"
+require_root_and_deps server net
+require_private_net
+
+test_tmpdir
+t=$TEST_TMPDIR
+export HOME=$t/home XDG_STATE_HOME=$t/state
+mkdir -p "$HOME"
+STATE=$XDG_STATE_HOME/postern/auto-ports
+
+# The namespace lives as long as its first process, a sleep; every command
+# that must see its loopback runs through $NS.
+( exec unshare -n sleep 600 ) & nspid=$!
+_bg_pids+=("$nspid")
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(readlink "/proc/$nspid/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
+	sleep 0.05
+done
+NS=(nsenter "--net=/proc/$nspid/ns/net")
+"${NS[@]}" ip link set lo up || bail "cannot bring up the namespace's loopback"
+
+SRV=$t/srv
+ensure_certs
+at_exit "sh '$SERVER_SH' stop '$SRV' >/dev/null 2>&1"
+# ns_server VAR=VALUE...: (re)start the one Postfix inside the namespace
+# with those ports (the others: free high ports).
+ns_server() {
+	local out
+	out=$("${NS[@]}" env -u SUBMISSION_PORT -u SMTPS_PORT -u PLAIN_PORT -u OPEN_PORT \
+		-u DISCARD_PORT -u DISCARD_SMTPS_PORT -u CERT CERTS_DIR="$CERTS_DIR" "$@" \
+		sh "$SERVER_SH" start "$SRV" </dev/null 2>&1) || { diag "$out"; bail "mail server in the namespace did not start"; }
+	server_env "$SRV"
+}
+ns_stop() { sh "$SERVER_SH" stop "$SRV" >/dev/null 2>&1; }
+
+printf 'Subject: ports\n\nport test\n' > "$t/msg"
+# send CONFIG ARGS...: postern -v in the namespace, timed (ELAPSED_MS)
+send() {
+	local cfg=$1 t0; shift
+	t0=$(date +%s%N)
+	capture "${NS[@]}" "$POSTERN" -C "$cfg" -v "$@" "$TEST_USER" < "$t/msg"
+	ELAPSED_MS=$((($(date +%s%N) - t0) / 1000000))
+}
+delivered() { # delivered WHAT: one more message in the Maildir, with our body
+	wait_for_mail "$1" 10 && grep -lq '^port test' $(mail_files | tail -n 1)
+}
+
+ns_server SUBMISSION_PORT=587
+mk_account_config "$t/auto.ini" port=auto tls= defaults.timeout=2
+
+# --- port = auto, only 587 open: 465 is refused, 587 wins
+clear_maildir; rm -f "$STATE"
+send "$t/auto.ini"
+is "$CAP_RC" 0 "auto, only 587: sent"
+like "$CAP_ERR" 'port = auto: trying localhost on ports 465, 587, 2525$' "auto, no memory: 465 first"
+like "$CAP_ERR" 'connected to localhost port 587 \(starttls\)' "auto, only 587: 587 with STARTTLS"
+like "$CAP_ERR" '--> STARTTLS' "auto, only 587: STARTTLS in the transcript"
+delivered 1; check_status $? "auto, only 587: delivered"
+is "$(cat "$STATE" 2>/dev/null)" "work localhost 587" "auto: 587 remembered in the state file"
+
+# --- only 465: the remembered 587 is tried first, refused, then 465
+ns_server SMTPS_PORT=465
+clear_maildir
+send "$t/auto.ini"
+is "$CAP_RC" 0 "auto, only 465: sent"
+like "$CAP_ERR" 'port = auto: trying localhost on ports 587, 465, 2525 \(the first worked last time\)' \
+	"auto: the remembered port 587 is tried first"
+like "$CAP_ERR" 'connected to localhost port 465 \(implicit\)' "auto, only 465: implicit TLS"
+unlike "$CAP_ERR" 'STARTTLS' "auto, only 465: no STARTTLS"
+delivered 1; check_status $? "auto, only 465: delivered"
+is "$(cat "$STATE" 2>/dev/null)" "work localhost 465" "auto: now 465 remembered"
+
+# --- only 2525 (STARTTLS offered on a cleartext port, as providers do)
+ns_server PLAIN_PORT=2525
+clear_maildir
+send "$t/auto.ini"
+is "$CAP_RC" 0 "auto, only 2525: sent"
+like "$CAP_ERR" 'connected to localhost port 2525 \(starttls\)' "auto, only 2525: 2525 with STARTTLS"
+like "$CAP_ERR" '--> STARTTLS' "auto, only 2525: STARTTLS in the transcript"
+delivered 1; check_status $? "auto, only 2525: delivered"
+
+# --- all three open, 2525 remembered: 2525 is used, 465 never tried
+ns_server SMTPS_PORT=465 SUBMISSION_PORT=587 PLAIN_PORT=2525
+clear_maildir
+send "$t/auto.ini"
+is "$CAP_RC" 0 "auto, all open, 2525 remembered: sent"
+like "$CAP_ERR" 'connected to localhost port 2525 \(starttls\)' "auto, all open: the remembered 2525 wins"
+unlike "$CAP_ERR" 'trying localhost port 465' "auto, all open: 465 not even tried (2525 connected within 250 ms)"
+delivered 1; check_status $? "auto, all open: delivered"
+
+# --- a port that drops SYNs silently (465: a full backlog that never
+# accepts): after 250 ms 587 starts and wins; the race does not wait
+rm -f "$STATE"
+ns_server SUBMISSION_PORT=587 PLAIN_PORT=25
+"${NS[@]}" "$PYTHON3" - 465 > "$t/drop.out" 2>&1 <<'EOF' &
+import socket, sys, time
+# listening sockets that never accept, their backlog full: SYNs are dropped
+keep = []
+for p in sys.argv[1:]:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", int(p)))
+    s.listen(0)
+    keep.append(s)
+    for i in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", int(p)))
+        except BlockingIOError:
+            pass
+        keep.append(c)
+time.sleep(0.2)
+print("ready", flush=True)
+time.sleep(600)
+EOF
+droppid=$!; _bg_pids+=("$droppid")
+for _ in $(seq 50); do grep -q ready "$t/drop.out" && break; sleep 0.05; done
+clear_maildir
+send "$t/auto.ini"
+is "$CAP_RC" 0 "auto, 465 drops packets: sent"
+like "$CAP_ERR" 'connected to localhost port 587 \(starttls\)' "auto, 465 drops packets: 587 wins"
+ok "$([ "$ELAPSED_MS" -lt 1800 ] && echo 1)" "auto, 465 drops packets: no wait for its timeout (${ELAPSED_MS} ms)"
+delivered 1; check_status $? "auto, 465 drops packets: delivered"
+
+# fixed port 465 that drops: given up after the timeout (2 s), in words
+mk_config "$t/drop.ini" "[d]" "host = 127.0.0.1" "port = 465" "timeout = 2" "queue = never" "from = a@example.org"
+send "$t/drop.ini"
+is "$CAP_RC" 69 "fixed port dropping packets: exit 69"
+like "$CAP_ERR" '^postern: connection to server 127\.0\.0\.1 port 465 \(127\.0\.0\.1\) timed out after 2000 ms: the host is down or a firewall drops the traffic; try port 465, 587 or 2525 \(or port = auto\), or another network$' \
+	"fixed port dropping packets: timed out, in words"
+ok "$([ "$ELAPSED_MS" -ge 1900 ] && [ "$ELAPSED_MS" -lt 4000 ] && echo 1)" \
+	"fixed port dropping packets: given up after 2 s (${ELAPSED_MS} ms)"
+kill "$droppid" 2>/dev/null; wait "$droppid" 2>/dev/null
+
+# --- port 25 with AUTH: one warning, and the message still goes
+clear_maildir
+mk_account_config "$t/p25.ini" port=25
+send "$t/p25.ini"
+is "$CAP_RC" 0 "port 25 with AUTH: sent"
+is "$(grep -c 'warning: account \[work\] uses port 25 with a password: port 25 is the relay port between mail servers, often blocked for clients; port 587 (STARTTLS) or 465 (implicit TLS) is meant for sending' <<<"$CAP_ERR")" 1 \
+	"port 25 with AUTH: the warning, once"
+delivered 1; check_status $? "port 25 with AUTH: delivered"
+mk_account_config "$t/p587.ini" port=587
+send "$t/p587.ini"
+unlike "$CAP_ERR" 'relay port' "port 587: no warning"
+
+# --- SOCKS5 through microsocks, in front of the real Postfix
+MS_PORT=1080
+"${NS[@]}" microsocks -i 127.0.0.1 -p $MS_PORT > "$t/microsocks.log" 2>&1 & mspid=$!
+_bg_pids+=("$mspid")
+for _ in $(seq 40); do "${NS[@]}" bash -c "exec 3<>/dev/tcp/127.0.0.1/$MS_PORT" 2>/dev/null && break; sleep 0.05; done
+for kind in socks5 socks5h; do
+	clear_maildir
+	mk_account_config "$t/$kind.ini" port=587 proxy=$kind://127.0.0.1:$MS_PORT
+	send "$t/$kind.ini"
+	is "$CAP_RC" 0 "$kind: sent through the proxy"
+	like "$CAP_ERR" "connecting to localhost port 587 through the SOCKS5 proxy 127\.0\.0\.1 port $MS_PORT" \
+		"$kind: -v says so"
+	delivered 1; check_status $? "$kind: delivered"
+done
+# a closed port through the proxy: the SOCKS reply in words
+mk_account_config "$t/sclosed.ini" port=2526 proxy=socks5://127.0.0.1:$MS_PORT
+send "$t/sclosed.ini"
+is "$CAP_RC" 69 "proxy refuses (closed port behind it): exit 69"
+like "$CAP_ERR" '^postern: proxy 127\.0\.0\.1 port 1080: the SOCKS5 proxy could not connect to localhost port 2526: connection refused: nothing listens there \(SOCKS reply 5\)$' \
+	"proxy refuses: the SOCKS reply in words"
+kill "$mspid" 2>/dev/null; wait "$mspid" 2>/dev/null
+# the proxy is down
+send "$t/socks5h.ini"
+is "$CAP_RC" 69 "proxy down: exit 69"
+like "$CAP_ERR" '^postern: connection to SOCKS5 proxy 127\.0\.0\.1 port 1080 \(127\.0\.0\.1\) refused: nothing listens there; is the proxy running \(e\.g\. ssh -D\)\?$' \
+	"proxy down: says the proxy is not running"
+
+# --- all closed: one error naming the three ports and their causes
+ns_stop
+rm -f "$STATE"
+mk_config "$t/auto4.ini" "[a]" "host = 127.0.0.1" "port = auto" "timeout = 2" "queue = never" "from = a@example.org"
+send "$t/auto4.ini"
+is "$CAP_RC" 69 "auto, all closed: exit 69"
+like "$CAP_ERR" '^postern: cannot connect to 127\.0\.0\.1 on any submission port: 465 \(127\.0\.0\.1\): refused, nothing listens; 587 \(127\.0\.0\.1\): refused, nothing listens; 2525 \(127\.0\.0\.1\): refused, nothing listens; is host = right\?$' \
+	"auto, all closed: each port named with its cause"
+ok "$([ ! -e "$STATE" ] && echo 1)" "auto, all closed: nothing remembered"
+
+# --- the wording of refused, no route and DNS failure (fixed ports)
+mk_config "$t/refused.ini" "[r]" "host = 127.0.0.1" "port = 587" "queue = never" "from = a@example.org"
+send "$t/refused.ini"
+is "$CAP_RC" 69 "refused: exit 69"
+like "$CAP_ERR" '^postern: connection to server 127\.0\.0\.1 port 587 \(127\.0\.0\.1\) refused: nothing listens there; if your network blocks port 587, try port = 465 \(tls = implicit\), port = 2525 or port = auto$' \
+	"refused: in words, with host, address and port"
+mk_config "$t/noroute.ini" "[n]" "host = 10.255.255.1" "port = 587" "queue = never" "from = a@example.org"
+send "$t/noroute.ini"
+is "$CAP_RC" 69 "no route: exit 69"
+like "$CAP_ERR" '^postern: connection to server 10\.255\.255\.1 port 587 \(10\.255\.255\.1\) failed: no route to that address \(Network is unreachable\); are you online\?$' \
+	"no route: in words"
+mk_config "$t/dns.ini" "[n]" "host = mail.nowhere.test" "port = 587" "queue = never" "from = a@example.org"
+send "$t/dns.ini"
+is "$CAP_RC" 69 "DNS failure: exit 69"
+like "$CAP_ERR" '^postern: DNS failure: cannot look up host mail\.nowhere\.test \(port 587\): Temporary failure in name resolution; check your network and DNS$' \
+	"DNS failure: in words"
+
+# a name only the proxy can resolve (its own /etc/hosts): socks5h works,
+# socks5 is a DNS failure here.  The server's certificate is for that name.
+printf '127.0.0.1 localhost\n127.0.0.1 wrong.example\n' > "$t/proxy-hosts"
+ns_server SUBMISSION_PORT=587 CERT=wrongname
+"${NS[@]}" unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec microsocks -i 127.0.0.1 -p "$2"' \
+	sh "$t/proxy-hosts" $MS_PORT > "$t/microsocks2.log" 2>&1 & mspid=$!
+_bg_pids+=("$mspid")
+for _ in $(seq 40); do "${NS[@]}" bash -c "exec 3<>/dev/tcp/127.0.0.1/$MS_PORT" 2>/dev/null && break; sleep 0.05; done
+clear_maildir
+mk_account_config "$t/h.ini" host=wrong.example port=587 proxy=socks5h://127.0.0.1:$MS_PORT
+send "$t/h.ini"
+is "$CAP_RC" 0 "socks5h: a name only the proxy knows: sent"
+delivered 1; check_status $? "socks5h: a name only the proxy knows: delivered"
+mk_account_config "$t/l.ini" host=wrong.example port=587 proxy=socks5://127.0.0.1:$MS_PORT
+send "$t/l.ini"
+is "$CAP_RC" 69 "socks5: the same name: exit 69"
+like "$CAP_ERR" '^postern: DNS failure: cannot find host wrong\.example \(port 587\) here: Temporary failure in name resolution; with proxy = socks5h://\.\.\. the proxy looks it up instead$' \
+	"socks5: the same name is a DNS failure here, with the way out"
+kill "$mspid" 2>/dev/null; wait "$mspid" 2>/dev/null
+
+tap_done

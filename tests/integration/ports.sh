@@ -40,7 +40,27 @@ ns_server() {
 		sh "$SERVER_SH" start "$SRV" </dev/null 2>&1) || { diag "$out"; bail "mail server in the namespace did not start"; }
 	server_env "$SRV"
 }
-ns_stop() { sh "$SERVER_SH" stop "$SRV" >/dev/null 2>&1; }
+
+# A Postfix start costs seconds; opening and closing a real port number
+# costs a forwarder (tests/peer/delay-proxy.py with no delay) from that
+# port to one of the running Postfix's ports: the bytes, TLS included, are
+# Postfix's own.  open_port PORT TARGET_PORT / close_port PORT
+declare -A FWD=()
+open_port() {
+	local pf=$t/fwd-$1.port
+	rm -f "$pf"
+	"${NS[@]}" "$PYTHON3" "$DELAY_PROXY" "$1" "$2" 0 --port-file "$pf" --quiet \
+		</dev/null >>"$t/fwd.out" 2>&1 &
+	FWD[$1]=$!; _bg_pids+=("$!")
+	for _ in $(seq 100); do [ -s "$pf" ] && return 0; sleep 0.03; done
+	bail "forwarder on port $1 did not start"
+}
+close_port() {
+	[ -n "${FWD[$1]:-}" ] || return 0
+	kill "${FWD[$1]}" 2>/dev/null; wait "${FWD[$1]}" 2>/dev/null
+	unset "FWD[$1]"
+}
+close_all() { local p; for p in "${!FWD[@]}"; do close_port "$p"; done; }
 
 printf 'Subject: ports\n\nport test\n' > "$t/msg"
 # send CONFIG ARGS...: postern -v in the namespace, timed (ELAPSED_MS)
@@ -54,7 +74,8 @@ delivered() { # delivered WHAT: one more message in the Maildir, with our body
 	wait_for_mail "$1" 10 && grep -lq '^port test' $(mail_files | tail -n 1)
 }
 
-ns_server SUBMISSION_PORT=587
+ns_server
+open_port 587 "$SUBMISSION_PORT"
 mk_account_config "$t/auto.ini" port=auto tls= defaults.timeout=2
 
 # --- port = auto, only 587 open: 465 is refused, 587 wins
@@ -68,7 +89,7 @@ delivered 1; check_status $? "auto, only 587: delivered"
 is "$(cat "$STATE" 2>/dev/null)" "work localhost 587" "auto: 587 remembered in the state file"
 
 # --- only 465: the remembered 587 is tried first, refused, then 465
-ns_server SMTPS_PORT=465
+close_all; open_port 465 "$SMTPS_PORT"
 clear_maildir
 send "$t/auto.ini"
 is "$CAP_RC" 0 "auto, only 465: sent"
@@ -80,7 +101,7 @@ delivered 1; check_status $? "auto, only 465: delivered"
 is "$(cat "$STATE" 2>/dev/null)" "work localhost 465" "auto: now 465 remembered"
 
 # --- only 2525 (STARTTLS offered on a cleartext port, as providers do)
-ns_server PLAIN_PORT=2525
+close_all; open_port 2525 "$PLAIN_PORT"
 clear_maildir
 send "$t/auto.ini"
 is "$CAP_RC" 0 "auto, only 2525: sent"
@@ -89,7 +110,7 @@ like "$CAP_ERR" '--> STARTTLS' "auto, only 2525: STARTTLS in the transcript"
 delivered 1; check_status $? "auto, only 2525: delivered"
 
 # --- all three open, 2525 remembered: 2525 is used, 465 never tried
-ns_server SMTPS_PORT=465 SUBMISSION_PORT=587 PLAIN_PORT=2525
+open_port 465 "$SMTPS_PORT"; open_port 587 "$SUBMISSION_PORT"
 clear_maildir
 send "$t/auto.ini"
 is "$CAP_RC" 0 "auto, all open, 2525 remembered: sent"
@@ -100,8 +121,8 @@ delivered 1; check_status $? "auto, all open: delivered"
 # --- a port that drops SYNs silently (465: a full backlog that never
 # accepts): after 250 ms 587 starts and wins; the race does not wait
 rm -f "$STATE"
-ns_server SUBMISSION_PORT=587 PLAIN_PORT=25
-"${NS[@]}" "$PYTHON3" - 465 > "$t/drop.out" 2>&1 <<'EOF' &
+close_all; open_port 587 "$SUBMISSION_PORT"; open_port 25 "$PLAIN_PORT"
+cat > "$t/drop.py" <<'EOF'
 import socket, sys, time
 # listening sockets that never accept, their backlog full: SYNs are dropped
 keep = []
@@ -123,6 +144,7 @@ time.sleep(0.2)
 print("ready", flush=True)
 time.sleep(600)
 EOF
+"${NS[@]}" "$PYTHON3" "$t/drop.py" 465 > "$t/drop.out" 2>&1 &
 droppid=$!; _bg_pids+=("$droppid")
 for _ in $(seq 50); do grep -q ready "$t/drop.out" && break; sleep 0.05; done
 clear_maildir
@@ -132,7 +154,46 @@ like "$CAP_ERR" 'connected to localhost port 587 \(starttls\)' "auto, 465 drops 
 ok "$([ "$ELAPSED_MS" -lt 1800 ] && echo 1)" "auto, 465 drops packets: no wait for its timeout (${ELAPSED_MS} ms)"
 delivered 1; check_status $? "auto, 465 drops packets: delivered"
 
+# --- the winner's TLS or greeting fails: the race goes on.  2525 is
+# remembered and greets with 554; 465 answers in cleartext, so its TLS
+# handshake fails; 587 (the real Postfix) works.
+kill "$droppid" 2>/dev/null; wait "$droppid" 2>/dev/null
+cat > "$t/fake.py" <<'EOF'
+import socket, threading, time
+def serve(port, banner):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(5)
+    while True:
+        c, _ = s.accept()
+        c.sendall(banner)
+        time.sleep(0.2)
+        c.close()
+threading.Thread(target=serve, args=(2525, b"554 5.3.2 not today\r\n"), daemon=True).start()
+threading.Thread(target=serve, args=(465, b"220 cleartext, not TLS\r\n"), daemon=True).start()
+time.sleep(0.3)
+print("ready", flush=True)
+time.sleep(600)
+EOF
+"${NS[@]}" "$PYTHON3" "$t/fake.py" > "$t/fake.out" 2>&1 &
+fakepid=$!; _bg_pids+=("$fakepid")
+for _ in $(seq 50); do grep -q ready "$t/fake.out" && break; sleep 0.05; done
+mkdir -p "${STATE%/*}"; echo "work localhost 2525" > "$STATE"
+clear_maildir
+send "$t/auto.ini"
+is "$CAP_RC" 0 "auto, 2525 greets 554 and 465 fails TLS: sent"
+like "$CAP_ERR" 'localhost port 2525 did not work: .*554 5\.3\.2 not today' "auto: 2525's refusal seen, the race goes on"
+like "$CAP_ERR" 'localhost port 465 did not work: TLS handshake with localhost port 465 failed' "auto: 465's failed TLS seen, the race goes on"
+like "$CAP_ERR" 'connected to localhost port 587 \(starttls\)' "auto: 587 wins in the end"
+delivered 1; check_status $? "auto, after two failed ports: delivered"
+is "$(cat "$STATE" 2>/dev/null)" "work localhost 587" "auto: 587 remembered, not the failed 2525"
+kill "$fakepid" 2>/dev/null; wait "$fakepid" 2>/dev/null
+
 # fixed port 465 that drops: given up after the timeout (2 s), in words
+"${NS[@]}" "$PYTHON3" "$t/drop.py" 465 > "$t/drop.out" 2>&1 &
+droppid=$!; _bg_pids+=("$droppid")
+for _ in $(seq 50); do grep -q ready "$t/drop.out" && break; sleep 0.05; done
 mk_config "$t/drop.ini" "[d]" "host = 127.0.0.1" "port = 465" "timeout = 2" "queue = never" "from = a@example.org"
 send "$t/drop.ini"
 is "$CAP_RC" 69 "fixed port dropping packets: exit 69"
@@ -182,7 +243,7 @@ like "$CAP_ERR" '^postern: connection to SOCKS5 proxy 127\.0\.0\.1 port 1080 \(1
 	"proxy down: says the proxy is not running"
 
 # --- all closed: one error naming the three ports and their causes
-ns_stop
+close_all
 rm -f "$STATE"
 mk_config "$t/auto4.ini" "[a]" "host = 127.0.0.1" "port = auto" "timeout = 2" "queue = never" "from = a@example.org"
 send "$t/auto4.ini"
@@ -208,23 +269,31 @@ is "$CAP_RC" 69 "DNS failure: exit 69"
 like "$CAP_ERR" '^postern: DNS failure: cannot look up host mail\.nowhere\.test \(port 587\): Temporary failure in name resolution; check your network and DNS$' \
 	"DNS failure: in words"
 
-# a name only the proxy can resolve (its own /etc/hosts): socks5h works,
-# socks5 is a DNS failure here.  The server's certificate is for that name.
-printf '127.0.0.1 localhost\n127.0.0.1 wrong.example\n' > "$t/proxy-hosts"
-ns_server SUBMISSION_PORT=587 CERT=wrongname
-"${NS[@]}" unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec microsocks -i 127.0.0.1 -p "$2"' \
-	sh "$t/proxy-hosts" $MS_PORT > "$t/microsocks2.log" 2>&1 & mspid=$!
+# a name only the proxy can resolve: postern runs with an /etc/hosts of
+# its own that lacks localhost (and no DNS server is reachable in the
+# namespace), the proxy with the machine's.  socks5h works (the name goes
+# to the proxy), socks5 is a DNS failure here.  (This way round, the
+# server's certificate for localhost still fits, and no second Postfix is
+# started.)
+printf '127.0.0.1 not-localhost\n' > "$t/postern-hosts"
+"${NS[@]}" microsocks -i 127.0.0.1 -p $MS_PORT > "$t/microsocks2.log" 2>&1 & mspid=$!
 _bg_pids+=("$mspid")
 for _ in $(seq 40); do "${NS[@]}" bash -c "exec 3<>/dev/tcp/127.0.0.1/$MS_PORT" 2>/dev/null && break; sleep 0.05; done
+open_port 587 "$SUBMISSION_PORT"
+# send_nohosts CONFIG: send, in a mount namespace with that /etc/hosts
+send_nohosts() {
+	capture "${NS[@]}" unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' \
+		sh "$t/postern-hosts" "$POSTERN" -C "$1" -v "$TEST_USER" < "$t/msg"
+}
+send_nohosts "$t/p587.ini"
+like "$CAP_ERR" 'DNS failure' "control: without the proxy, localhost cannot be resolved there" || diag "$CAP_ERR"
 clear_maildir
-mk_account_config "$t/h.ini" host=wrong.example port=587 proxy=socks5h://127.0.0.1:$MS_PORT
-send "$t/h.ini"
+send_nohosts "$t/socks5h.ini"
 is "$CAP_RC" 0 "socks5h: a name only the proxy knows: sent"
 delivered 1; check_status $? "socks5h: a name only the proxy knows: delivered"
-mk_account_config "$t/l.ini" host=wrong.example port=587 proxy=socks5://127.0.0.1:$MS_PORT
-send "$t/l.ini"
+send_nohosts "$t/socks5.ini"
 is "$CAP_RC" 69 "socks5: the same name: exit 69"
-like "$CAP_ERR" '^postern: DNS failure: cannot find host wrong\.example \(port 587\) here: Temporary failure in name resolution; with proxy = socks5h://\.\.\. the proxy looks it up instead$' \
+like "$CAP_ERR" '^postern: DNS failure: cannot find host localhost \(port 587\) here: Temporary failure in name resolution; with proxy = socks5h://\.\.\. the proxy looks it up instead$' \
 	"socks5: the same name is a DNS failure here, with the way out"
 kill "$mspid" 2>/dev/null; wait "$mspid" 2>/dev/null
 

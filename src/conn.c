@@ -143,11 +143,22 @@ static int resolve(const char *host, unsigned port, const char *role, struct add
 			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 }
 
+/* "2 s" for whole seconds, else "250 ms". */
+static const char *duration(unsigned ms, char *buf, size_t len)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%u s", ms / 1000);
+	else
+		snprintf(buf, len, "%u ms", ms);
+	return buf;
+}
+
 void conn_connect_error(struct error *e, const char *role, const char *host, unsigned port,
 			const char *addr, int err, unsigned timeout_ms)
 {
 	const char *what = role ? role : "server";
 	const char *hint = role ? "; is the proxy running (e.g. ssh -D)?" : port_hint(port);
+	char dur[32];
 
 	switch (err) {
 	case ECONNREFUSED:
@@ -155,10 +166,10 @@ void conn_connect_error(struct error *e, const char *role, const char *host, uns
 			  "there%s", what, host, port, addr, hint);
 		break;
 	case ETIMEDOUT:
-		error_set(e, ERR_TEMP, "connection to %s %s port %u (%s) timed out after %u ms: the "
+		error_set(e, ERR_TEMP, "connection to %s %s port %u (%s) timed out after %s: the "
 			  "host is down or a firewall drops the traffic%s", what, host, port, addr,
-			  timeout_ms, role ? hint : "; try port 465, 587 or 2525 (or port = auto), or "
-			  "another network");
+			  duration(timeout_ms, dur, sizeof(dur)), role ? hint :
+			  "; try port 465, 587 or 2525 (or port = auto), or another network");
 		break;
 	case ENETUNREACH:
 	case EHOSTUNREACH:
@@ -313,10 +324,20 @@ static int race_lost(const struct conn_race *r, struct error *e)
 		buf_addf(&b, "%s%u (%s): ", b.len ? "; " : "", l->port, l->addr);
 		switch (l->err) {
 		case ECONNREFUSED: buf_adds(&b, "refused, nothing listens"); break;
-		case ETIMEDOUT: buf_addf(&b, "timed out after %u ms", r->timeout_ms); any_timeout = 1; break;
+		case ETIMEDOUT: {
+			char dur[32];
+
+			buf_addf(&b, "timed out after %s", duration(r->timeout_ms, dur, sizeof(dur)));
+			any_timeout = 1;
+			break;
+		}
 		case ENETUNREACH: case EHOSTUNREACH: buf_adds(&b, "no route"); break;
 		default: buf_adds(&b, strerror(l->err)); break;
 		}
+	}
+	if (!b.len) {
+		buf_release(&b);
+		return error_set(e, ERR_TEMP, "no other port of %s is left to try", r->host);
 	}
 	error_set(e, ERR_TEMP, "cannot connect to %s on any submission port: %s%s", r->host,
 		  b.data, any_timeout ? "; a firewall may drop the traffic: try another network, "

@@ -28,6 +28,7 @@ struct session_dial {
 	struct error first;		/* port = auto: the first port's failure */
 };
 
+/* A dial for the account a (borrowed until _release); connects nothing. */
 void session_dial_init(struct session_dial *d, const struct account *a);
 
 /* Connect c (conn_init'ed or closed) to the account's server, and on an
@@ -49,6 +50,7 @@ void session_dial_failed(struct session_dial *d, const struct error *e);
 /* It worked: with port = auto, remember the port for next time. */
 void session_dial_worked(struct session_dial *d);
 
+/* Close the race's connections that were not handed out; free. */
 void session_dial_release(struct session_dial *d);
 
 struct envelope {

@@ -197,11 +197,28 @@ for _ in $(seq 50); do grep -q ready "$t/drop.out" && break; sleep 0.05; done
 mk_config "$t/drop.ini" "[d]" "host = 127.0.0.1" "port = 465" "timeout = 2" "queue = never" "from = a@example.org"
 send "$t/drop.ini"
 is "$CAP_RC" 69 "fixed port dropping packets: exit 69"
-like "$CAP_ERR" '^postern: connection to server 127\.0\.0\.1 port 465 \(127\.0\.0\.1\) timed out after 2000 ms: the host is down or a firewall drops the traffic; try port 465, 587 or 2525 \(or port = auto\), or another network$' \
+like "$CAP_ERR" '^postern: connection to server 127\.0\.0\.1 port 465 \(127\.0\.0\.1\) timed out after 2 s: the host is down or a firewall drops the traffic; try port 465, 587 or 2525 \(or port = auto\), or another network$' \
 	"fixed port dropping packets: timed out, in words"
 ok "$([ "$ELAPSED_MS" -ge 1900 ] && [ "$ELAPSED_MS" -lt 4000 ] && echo 1)" \
 	"fixed port dropping packets: given up after 2 s (${ELAPSED_MS} ms)"
 kill "$droppid" 2>/dev/null; wait "$droppid" 2>/dev/null
+
+# all three ports drop packets: one error naming each, after the short
+# timeout (2 s here), not one timeout after the other
+close_port 587
+rm -f "$STATE"
+mk_config "$t/auto4.ini" "[a]" "host = 127.0.0.1" "port = auto" "timeout = 2" "queue = never" "from = a@example.org"
+"${NS[@]}" "$PYTHON3" "$t/drop.py" 465 587 2525 > "$t/drop.out" 2>&1 &
+droppid=$!; _bg_pids+=("$droppid")
+for _ in $(seq 50); do grep -q ready "$t/drop.out" && break; sleep 0.05; done
+send "$t/auto4.ini"
+is "$CAP_RC" 69 "auto, all three drop packets: exit 69"
+like "$CAP_ERR" '^postern: cannot connect to 127\.0\.0\.1 on any submission port: 465 \(127\.0\.0\.1\): timed out after 2 s; 587 \(127\.0\.0\.1\): timed out after 2 s; 2525 \(127\.0\.0\.1\): timed out after 2 s; a firewall may drop the traffic: try another network, or a proxy \(proxy = socks5h://\.\.\.\)$' \
+	"auto, all three drop packets: each port named, timed out"
+ok "$([ "$ELAPSED_MS" -ge 2400 ] && [ "$ELAPSED_MS" -lt 4500 ] && echo 1)" \
+	"auto, all three drop packets: given up together after ~2.5 s (${ELAPSED_MS} ms)"
+kill "$droppid" 2>/dev/null; wait "$droppid" 2>/dev/null
+open_port 587 "$SUBMISSION_PORT"
 
 # --- port 25 with AUTH: one warning, and the message still goes
 clear_maildir
@@ -245,7 +262,6 @@ like "$CAP_ERR" '^postern: connection to SOCKS5 proxy 127\.0\.0\.1 port 1080 \(1
 # --- all closed: one error naming the three ports and their causes
 close_all
 rm -f "$STATE"
-mk_config "$t/auto4.ini" "[a]" "host = 127.0.0.1" "port = auto" "timeout = 2" "queue = never" "from = a@example.org"
 send "$t/auto4.ini"
 is "$CAP_RC" 69 "auto, all closed: exit 69"
 like "$CAP_ERR" '^postern: cannot connect to 127\.0\.0\.1 on any submission port: 465 \(127\.0\.0\.1\): refused, nothing listens; 587 \(127\.0\.0\.1\): refused, nothing listens; 2525 \(127\.0\.0\.1\): refused, nothing listens; is host = right\?$' \

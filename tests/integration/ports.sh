@@ -62,6 +62,16 @@ close_port() {
 }
 close_all() { local p; for p in "${!FWD[@]}"; do close_port "$p"; done; }
 
+# start_drop PORT...: listeners on 127.0.0.1 that never accept, their
+# backlog full, so that SYNs to them are dropped (a firewall's silence);
+# drop.py is written below, stop_drop ends it
+start_drop() {
+	"${NS[@]}" "$PYTHON3" "$t/drop.py" "$@" > "$t/drop.out" 2>&1 &
+	droppid=$!; _bg_pids+=("$droppid")
+	for _ in $(seq 50); do grep -q ready "$t/drop.out" && break; sleep 0.05; done
+}
+stop_drop() { kill "$droppid" 2>/dev/null; wait "$droppid" 2>/dev/null; }
+
 printf 'Subject: ports\n\nport test\n' > "$t/msg"
 # send CONFIG ARGS...: postern -v in the namespace, timed (ELAPSED_MS)
 send() {
@@ -144,9 +154,7 @@ time.sleep(0.2)
 print("ready", flush=True)
 time.sleep(600)
 EOF
-"${NS[@]}" "$PYTHON3" "$t/drop.py" 465 > "$t/drop.out" 2>&1 &
-droppid=$!; _bg_pids+=("$droppid")
-for _ in $(seq 50); do grep -q ready "$t/drop.out" && break; sleep 0.05; done
+start_drop 465
 clear_maildir
 send "$t/auto.ini"
 is "$CAP_RC" 0 "auto, 465 drops packets: sent"
@@ -157,7 +165,7 @@ delivered 1; check_status $? "auto, 465 drops packets: delivered"
 # --- the winner's TLS or greeting fails: the race goes on.  2525 is
 # remembered and greets with 554; 465 answers in cleartext, so its TLS
 # handshake fails; 587 (the real Postfix) works.
-kill "$droppid" 2>/dev/null; wait "$droppid" 2>/dev/null
+stop_drop
 cat > "$t/fake.py" <<'EOF'
 import socket, threading, time
 def serve(port, banner):
@@ -191,9 +199,7 @@ is "$(cat "$STATE" 2>/dev/null)" "work localhost 587" "auto: 587 remembered, not
 kill "$fakepid" 2>/dev/null; wait "$fakepid" 2>/dev/null
 
 # fixed port 465 that drops: given up after the timeout (2 s), in words
-"${NS[@]}" "$PYTHON3" "$t/drop.py" 465 > "$t/drop.out" 2>&1 &
-droppid=$!; _bg_pids+=("$droppid")
-for _ in $(seq 50); do grep -q ready "$t/drop.out" && break; sleep 0.05; done
+start_drop 465
 mk_config "$t/drop.ini" "[d]" "host = 127.0.0.1" "port = 465" "timeout = 2" "queue = never" "from = a@example.org"
 send "$t/drop.ini"
 is "$CAP_RC" 69 "fixed port dropping packets: exit 69"
@@ -201,23 +207,21 @@ like "$CAP_ERR" '^postern: connection to server 127\.0\.0\.1 port 465 \(127\.0\.
 	"fixed port dropping packets: timed out, in words"
 ok "$([ "$ELAPSED_MS" -ge 1900 ] && [ "$ELAPSED_MS" -lt 4000 ] && echo 1)" \
 	"fixed port dropping packets: given up after 2 s (${ELAPSED_MS} ms)"
-kill "$droppid" 2>/dev/null; wait "$droppid" 2>/dev/null
+stop_drop
 
 # all three ports drop packets: one error naming each, after the short
 # timeout (2 s here), not one timeout after the other
 close_port 587
 rm -f "$STATE"
 mk_config "$t/auto4.ini" "[a]" "host = 127.0.0.1" "port = auto" "timeout = 2" "queue = never" "from = a@example.org"
-"${NS[@]}" "$PYTHON3" "$t/drop.py" 465 587 2525 > "$t/drop.out" 2>&1 &
-droppid=$!; _bg_pids+=("$droppid")
-for _ in $(seq 50); do grep -q ready "$t/drop.out" && break; sleep 0.05; done
+start_drop 465 587 2525
 send "$t/auto4.ini"
 is "$CAP_RC" 69 "auto, all three drop packets: exit 69"
 like "$CAP_ERR" '^postern: cannot connect to 127\.0\.0\.1 on any submission port: 465 \(127\.0\.0\.1\): timed out after 2 s; 587 \(127\.0\.0\.1\): timed out after 2 s; 2525 \(127\.0\.0\.1\): timed out after 2 s; a firewall may drop the traffic: try another network, or a proxy \(proxy = socks5h://\.\.\.\)$' \
 	"auto, all three drop packets: each port named, timed out"
 ok "$([ "$ELAPSED_MS" -ge 2400 ] && [ "$ELAPSED_MS" -lt 4500 ] && echo 1)" \
 	"auto, all three drop packets: given up together after ~2.5 s (${ELAPSED_MS} ms)"
-kill "$droppid" 2>/dev/null; wait "$droppid" 2>/dev/null
+stop_drop
 open_port 587 "$SUBMISSION_PORT"
 
 # --- port 25 with AUTH: one warning, and the message still goes
@@ -228,6 +232,15 @@ is "$CAP_RC" 0 "port 25 with AUTH: sent"
 is "$(grep -c 'warning: account \[work\] uses port 25 with a password: port 25 is the relay port between mail servers, often blocked for clients; port 587 (STARTTLS) or 465 (implicit TLS) is meant for sending' <<<"$CAP_ERR")" 1 \
 	"port 25 with AUTH: the warning, once"
 delivered 1; check_status $? "port 25 with AUTH: delivered"
+# a queue run of two messages on port 25: still one warning (per process)
+clear_maildir
+mk_account_config "$t/q25.ini" port=25 defaults.queue=auto "defaults.queue_dir=$t/q25" \
+	defaults.background_retry=no
+for i in 1 2; do "$POSTERN" -C "$t/q25.ini" -odq "$TEST_USER" < "$t/msg"; done
+capture "${NS[@]}" "$POSTERN" queue run --all -C "$t/q25.ini"
+is "$CAP_RC" 0 "port 25, queue run of two messages: sent"
+is "$(grep -c 'uses port 25 with a password' <<<"$CAP_ERR")" 1 "port 25, queue run of two messages: one warning"
+wait_for_mail 2 10; check_status $? "port 25, queue run: both delivered"
 mk_account_config "$t/p587.ini" port=587
 send "$t/p587.ini"
 unlike "$CAP_ERR" 'relay port' "port 587: no warning"

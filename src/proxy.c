@@ -23,6 +23,7 @@ int proxy_parse(const char *url, struct proxy *p, struct error *e)
 {
 	const char *rest, *colon, *end;
 	size_t hlen;
+	int bracketed = 0;
 	char *stop;
 	unsigned long port;
 
@@ -43,6 +44,7 @@ int proxy_parse(const char *url, struct proxy *p, struct error *e)
 				 "proxy are not supported; use a proxy without authentication (ssh -D binds "
 				 "to localhost)");
 	if (*rest == '[') {
+		bracketed = 1;
 		end = strchr(rest, ']');
 		if (!end || end[1] != ':')
 			return error_set(e, ERR_CONFIG, "proxy = %s: an IPv6 address goes in brackets "
@@ -57,7 +59,7 @@ int proxy_parse(const char *url, struct proxy *p, struct error *e)
 					 "socks5h://HOST:PORT (ssh -D PORT listens on localhost:PORT)", url);
 		hlen = (size_t)(colon - rest);
 	}
-	if (*url && rest[-1] != '[' && memchr(rest, ':', hlen))
+	if (!bracketed && memchr(rest, ':', hlen))
 		return error_set(e, ERR_CONFIG, "proxy = %s: an IPv6 address goes in brackets, as "
 				 "socks5://[::1]:1080", url);
 	if (hlen == 0 || hlen >= sizeof(p->host) || memchr(rest, '/', hlen))

@@ -325,7 +325,11 @@ void session_dial_worked(struct session_dial *d)
 {
 	struct error e;
 
-	if (!d->a->port_auto || d->port == d->remembered)
+	if (!d->a->port_auto)
+		return;
+	/* lanes still connecting, or connected and not taken, are not needed */
+	conn_race_release(&d->race);
+	if (d->port == d->remembered)
 		return;
 	if (autoport_save(d->a, d->port, &e))
 		log_info("could not remember port %u for next time: %s", d->port, e.msg);

@@ -47,7 +47,8 @@ int session_dial_next(struct session_dial *d, struct tls_ctx *tls, struct conn *
  * message if no other port works. */
 void session_dial_failed(struct session_dial *d, const struct error *e);
 
-/* It worked: with port = auto, remember the port for next time. */
+/* It worked: with port = auto, close the connections of the race that are
+ * not needed and remember the port for next time. */
 void session_dial_worked(struct session_dial *d);
 
 /* Close the race's connections that were not handed out; free. */

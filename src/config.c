@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "tls.h"
+#include "proxy.h"
 #include "util.h"
 
 #ifndef SYSCONFDIR
@@ -26,7 +27,7 @@
 #define CONFIG_FILE_MAX (256 * 1024)
 
 enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT, K_QUEUE, K_LIFETIME,
-		K_LOG, K_PIN, K_TLS_VERSION, K_CIPHERS };
+		K_LOG, K_PIN, K_TLS_VERSION, K_CIPHERS, K_PROXY };
 
 struct key {
 	const char *name;
@@ -56,6 +57,7 @@ static const struct key keys[] = {
 	KEY("tls_key_file", K_STR, tls_key_file),
 	KEY("tls_min_version", K_TLS_VERSION, tls_min_version),
 	KEY("tls_ciphers", K_CIPHERS, tls_ciphers),
+	KEY("proxy", K_PROXY, proxy),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -95,6 +97,7 @@ static void account_release(struct account *a)
 	free(a->tls_cert_file);
 	free(a->tls_key_file);
 	free(a->tls_ciphers);
+	free(a->proxy);
 	account_init(a);
 }
 
@@ -221,10 +224,21 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 			a->password_command_line = p->line;
 		return 1;
 	case K_PORT:
+		if (!strcasecmp(v, "auto"))
+			return a->port_auto = 1, 1;
 		if (parse_uint(v, 1, 65535, (unsigned *)field))
-			return perr(p, "port = %s is not a port number (1-65535); use 587 (STARTTLS) or 465 (implicit TLS)", v);
-		a->port_line = p->line;
+			return perr(p, "port = %s is not a port number (1-65535) or auto; use 587 (STARTTLS), "
+				    "465 (implicit TLS), or auto to find out", v);
 		return 1;
+	case K_PROXY: {
+		struct proxy px;
+		struct error pe;
+
+		if (proxy_parse(v, &px, &pe))
+			return perr(p, "%s", pe.msg);
+		*(char **)field = xstrdup(v);
+		return 1;
+	}
 	case K_TIMEOUT:
 		if (parse_uint(v, 1, 3600, (unsigned *)field))
 			return perr(p, "timeout = %s is not a number of seconds between 1 and 3600", v);
@@ -427,7 +441,9 @@ static int finish_account(struct parse *p, struct account *a)
 
 	snprintf(where, sizeof(where), "%s:%d: account [%s]", p->label, a->line, a->name);
 	if (!a->host) a->host = dup_or_null(d->host);
-	if (!a->port) a->port = d->port, a->port_line = d->port_line;
+	if (!a->port && !a->port_auto)
+		a->port = d->port, a->port_auto = d->port_auto, a->port_line = d->port_line;
+	if (!a->proxy) a->proxy = dup_or_null(d->proxy);
 	if (!a->tls_set && d->tls_set) a->tls = d->tls, a->tls_set = 1, a->tls_line = d->tls_line;
 	if (!a->auth_set && d->auth_set) a->auth = d->auth, a->auth_set = 1;
 	if (a->auth_without_tls < 0) a->auth_without_tls = d->auth_without_tls;
@@ -458,7 +474,15 @@ static int finish_account(struct parse *p, struct account *a)
 		a->queue_lifetime = 5 * 86400;	/* as Postfix's maximal_queue_lifetime */
 	if (!a->tls_set)
 		a->tls = a->port == 465 ? ACCOUNT_TLS_IMPLICIT : ACCOUNT_TLS_STARTTLS;
-	if (!a->port)
+	if (a->port_auto && a->tls_set)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: port = auto chooses tls itself (implicit on 465, starttls on 587 and "
+				 "2525); remove tls =, or set a port", where);
+	if (a->port_auto && a->proxy)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: port = auto does not work through a proxy; set port = 587 or 465 with "
+				 "proxy =", where);
+	if (!a->port && !a->port_auto)
 		a->port = a->tls == ACCOUNT_TLS_IMPLICIT ? 465 : 587;
 	if (!a->auth_set)
 		a->auth = a->user ? AUTH_ON : AUTH_OFF;

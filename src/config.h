@@ -30,7 +30,9 @@ struct account {
 	char *name;		/* section name */
 	int line;		/* line of the section header */
 	char *host;
-	unsigned port;		/* 0 = not set */
+	unsigned port;		/* 0 = not set; stays 0 with port_auto */
+	int port_auto;		/* port = auto: race 465, 587, 2525 (session.c) */
+	char *proxy;		/* proxy = socks5[h]://host:port, checked by proxy_parse() */
 	enum account_tls tls;
 	int tls_set;
 	enum auth_mode auth;

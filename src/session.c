@@ -6,9 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autoport.h"
 #include "conn.h"
 #include "dotstuff.h"
 #include "log.h"
+#include "proxy.h"
 #include "smtp.h"
 #include "tls.h"
 
@@ -22,6 +24,11 @@
  * of a session that carries several (see session.h). */
 #define SESSION_BASE_MS (20LL * 60 * 1000)
 #define SESSION_MIN_RATE (8 * 1024)
+/* port = auto: the next port starts when the one before has not connected
+ * within this long (happy eyeballs, RFC 8305's 250 ms); each attempt ends
+ * after at most AUTO_CONNECT_MS (or the account's timeout if shorter). */
+#define AUTO_STAGGER_MS 250
+#define AUTO_CONNECT_MS 5000
 
 void session_report_init(struct session_report *r)
 {
@@ -79,16 +86,16 @@ static long long clock_deadline(const struct clock *k, long long wait_ms)
 }
 
 /* A read or write timed out: say which limit it was. */
-static void clock_explain(const struct clock *k, const struct account *a, const char *what,
+static void clock_explain(const struct clock *k, const struct conn *c, const char *what,
 			  long long wait_ms, struct error *e)
 {
 	if (now_ms() >= k->ceiling)
 		error_set(e, ERR_TEMP, "%s port %u: gave up after %lld minutes, the longest "
 			  "postern lets %s: the server is far too slow (it sends or takes data a "
-			  "trickle at a time)", a->host, a->port, k->ceiling_ms / 60000, k->span);
+			  "trickle at a time)", c->host, c->port, k->ceiling_ms / 60000, k->span);
 	else
 		error_set(e, ERR_TEMP, "%s port %u %s: timed out after %lld s; the server stopped "
-			  "answering or is far too slow", a->host, a->port, what, wait_ms / 1000);
+			  "answering or is far too slow", c->host, c->port, what, wait_ms / 1000);
 }
 
 /* Where send_body is: what it must send and what it has. */
@@ -173,6 +180,8 @@ struct session {
 	struct conn c;
 	struct tls_ctx tls;
 	int have_tls;
+	struct session_dial dial;
+	int trusted;			/* the engine got past greeting and TLS */
 	struct smtp *s;
 	struct clock k;
 	struct session_probe *probe;	/* NULL unless session_check() */
@@ -257,6 +266,10 @@ static void run_engine(struct session *ss, struct spool *sp)
 		size_t len;
 		ssize_t n;
 		enum smtp_want want = smtp_next(s);
+		enum smtp_state st = smtp_get_state(s);
+
+		if (st == SMTP_ST_AUTH || st == SMTP_ST_TRANSACTION || st == SMTP_ST_READY)
+			ss->trusted = 1;
 
 		if (ss->probe)
 			probe_note(ss);
@@ -272,7 +285,7 @@ static void run_engine(struct session *ss, struct spool *sp)
 			}
 			if (conn_write(c, out, len, clock_deadline(k, k->timeout_ms), &e)) {
 				if (c->timed_out)
-					clock_explain(k, a, "did not take our command", k->timeout_ms, &e);
+					clock_explain(k, c, "did not take our command", k->timeout_ms, &e);
 				smtp_abort(s, &e);
 				break;
 			}
@@ -292,12 +305,12 @@ static void run_engine(struct session *ss, struct spool *sp)
 			n = conn_read(c, in, sizeof(in), reply_deadline, &e);
 			if (n < 0) {
 				if (c->timed_out) {
-					clock_explain(k, a, smtp_awaiting_greeting(s) ?
+					clock_explain(k, c, smtp_awaiting_greeting(s) ?
 						      "sent no greeting" : "sent no complete reply",
 						      reply_wait, &e);
 					/* A silent server on a STARTTLS account is usually an
 					 * implicit-TLS port waiting for our TLS hello. */
-					if (a->tls != ACCOUNT_TLS_IMPLICIT && smtp_awaiting_greeting(s))
+					if (ss->dial.tls != ACCOUNT_TLS_IMPLICIT && smtp_awaiting_greeting(s))
 						snprintf(e.msg + strlen(e.msg), sizeof(e.msg) - strlen(e.msg),
 							 "; if this port expects TLS at once (like 465), set "
 							 "tls = implicit");
@@ -305,7 +318,7 @@ static void run_engine(struct session *ss, struct spool *sp)
 				smtp_abort(s, &e);
 			} else if (n == 0) {
 				error_set(&e, ERR_TEMP, "%s port %u closed the connection unexpectedly (during %s)",
-					  a->host, a->port, smtp_state_name(smtp_get_state(s)));
+					  c->host, c->port, smtp_state_name(smtp_get_state(s)));
 				smtp_abort(s, &e);
 			} else {
 				smtp_input(s, in, (size_t)n);
@@ -330,7 +343,7 @@ static void run_engine(struct session *ss, struct spool *sp)
 		case SMTP_WANT_BODY:
 			if (send_body(c, sp, smtp_body_mode(s), smtp_wire_size(s), &head, k, &e)) {
 				if (c->timed_out)
-					clock_explain(k, a, "did not take the message", k->timeout_ms, &e);
+					clock_explain(k, c, "did not take the message", k->timeout_ms, &e);
 				smtp_abort(s, &e);
 				break;
 			}
@@ -355,18 +368,171 @@ char *session_ehlo_name(const struct account *a)
 	return a->ehlo_name ? xstrdup(a->ehlo_name) : host_name(1);
 }
 
+/* ---------------------------------------------------------------- dial */
+
+void session_dial_init(struct session_dial *d, const struct account *a)
+{
+	memset(d, 0, sizeof(*d));
+	d->a = a;
+	conn_race_init(&d->race);
+	error_clear(&d->first);
+}
+
+void session_dial_release(struct session_dial *d)
+{
+	conn_race_release(&d->race);
+	error_clear(&d->first);
+}
+
+void session_dial_failed(struct session_dial *d, const struct error *e)
+{
+	if (d->first.cls == ERR_NONE && e)
+		d->first = *e;
+	log_info("%s port %u did not work: %s", d->a->host, d->port, e ? e->msg : "?");
+}
+
+void session_dial_worked(struct session_dial *d)
+{
+	struct error e;
+
+	if (!d->a->port_auto)
+		return;
+	/* lanes still connecting, or connected and not taken, are not needed */
+	conn_race_release(&d->race);
+	if (d->port == d->remembered)
+		return;
+	if (autoport_save(d->a, d->port, &e))
+		log_info("could not remember port %u for next time: %s", d->port, e.msg);
+	else
+		d->remembered = d->port;
+}
+
+/* A fixed port, once: directly or through the proxy. */
+static int dial_fixed(struct session_dial *d, struct tls_ctx *tls, struct conn *c,
+		      struct error *e)
+{
+	const struct account *a = d->a;
+	struct proxy px;
+	static int warned_25;
+
+	if (d->started)
+		return error_set(e, ERR_INTERNAL, "no other port to try (a bug)");
+	d->started = 1;
+	d->port = a->port;
+	d->tls = a->tls;
+	/* Once per process, not per message of a queue run. */
+	if (a->port == 25 && a->auth != AUTH_OFF && !warned_25) {
+		warned_25 = 1;
+		log_err("warning: account [%s] uses port 25 with a password: port 25 is the relay "
+			"port between mail servers, often blocked for clients; port 587 (STARTTLS) or "
+			"465 (implicit TLS) is meant for sending", a->name);
+	}
+	log_info("connecting to %s port %u (%s)", a->host, a->port, config_tls_name(a->tls));
+	if (a->proxy) {
+		if (proxy_parse(a->proxy, &px, e) ||
+		    proxy_connect(c, &px, a->host, a->port, a->timeout, e))
+			return -1;
+	} else if (conn_connect(c, a->host, a->port, a->timeout, e)) {
+		return -1;
+	}
+	d->connected_at = now_ms();
+	if (a->tls == ACCOUNT_TLS_IMPLICIT && tls_start(tls, c, a->host, a->timeout * 1000, e))
+		return -1;
+	return 0;
+}
+
+int session_dial_next(struct session_dial *d, struct tls_ctx *tls, struct conn *c,
+		      struct error *e)
+{
+	const struct account *a = d->a;
+	unsigned ports[AUTOPORT_N];
+	unsigned connect_ms = a->timeout * 1000 < AUTO_CONNECT_MS ? a->timeout * 1000 : AUTO_CONNECT_MS;
+
+	if (!a->port_auto)
+		return dial_fixed(d, tls, c, e);
+	if (!d->started) {
+		d->started = 1;
+		d->remembered = autoport_load(a);
+		autoport_order(d->remembered, ports);
+		log_info("port = auto: trying %s on ports %u, %u, %u%s", a->host, ports[0], ports[1],
+			 ports[2], d->remembered ? " (the first worked last time)" : "");
+		if (conn_race_start(&d->race, a->host, ports, AUTOPORT_N, AUTO_STAGGER_MS, connect_ms, e))
+			return -1;
+	}
+	for (;;) {
+		if (conn_race_next(&d->race, c, e)) {
+			if (e->cls == ERR_INTERRUPTED || d->first.cls == ERR_NONE)
+				return -1;
+			/* the first failure says most; the others follow it */
+			{
+				struct error rest = *e;
+
+				*e = d->first;
+				snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
+					 "; and no other port worked: %s", rest.msg);
+			}
+			return -1;
+		}
+		d->port = c->port;
+		d->tls = autoport_tls(c->port);
+		d->connected_at = now_ms();
+		log_info("connected to %s port %u (%s)", c->host, c->port, config_tls_name(d->tls));
+		if (d->tls != ACCOUNT_TLS_IMPLICIT || !tls_start(tls, c, a->host, a->timeout * 1000, e))
+			return 0;
+		if (e->cls == ERR_INTERRUPTED)
+			return -1;
+		session_dial_failed(d, e);
+		conn_close(c);
+	}
+}
+
 /* Connect (with implicit TLS, the handshake too) and start the engine on
  * the connection; run_engine() does the rest.  first is the first
  * message (NULL: none); keep_open as in smtp_params.  The clock must be
- * started.  On failure the caller still tears ss down. */
+ * started, the dial and the TLS context set up.  On failure the caller
+ * still tears ss down. */
+static int session_attach(struct session *ss, const char *password, const char *ehlo_name,
+			  const struct smtp_message *first, int keep_open, struct error *e)
+{
+	const struct account *a = ss->a;
+	struct smtp_params p;
+
+	conn_init(&ss->c);
+	ss->trusted = 0;
+	ss->mark = now_ms();
+	if (session_dial_next(&ss->dial, &ss->tls, &ss->c, e))
+		return -1;
+	if (ss->probe) {
+		ss->probe->connect_ms = ss->dial.connected_at - ss->mark;
+		ss->mark = ss->dial.connected_at;
+		if (ss->dial.tls == ACCOUNT_TLS_IMPLICIT) {
+			ss->probe->tls_up = 1;
+			ss->probe->tls_ms = now_ms() - ss->mark;
+			ss->mark = now_ms();
+		}
+	}
+
+	memset(&p, 0, sizeof(p));
+	p.ehlo_name = ehlo_name;
+	p.tls = ss->dial.tls == ACCOUNT_TLS_IMPLICIT ? SMTP_TLS_IMPLICIT :
+		ss->dial.tls == ACCOUNT_TLS_STARTTLS ? SMTP_TLS_STARTTLS : SMTP_TLS_OFF;
+	p.auth = a->auth;
+	p.auth_without_tls = a->auth_without_tls;
+	p.user = a->user;
+	p.password = password;
+	p.msg = first;
+	p.keep_open = keep_open;
+	ss->s = smtp_new(&p, log_trace, NULL);
+	return 0;
+}
+
 static int session_start(struct session *ss, const struct account *a, const char *password,
 			 const char *ehlo_name, const struct smtp_message *first, int keep_open,
 			 struct error *e)
 {
-	struct smtp_params p;
-
 	ss->a = a;
 	conn_init(&ss->c);
+	session_dial_init(&ss->dial, a);
 	if (a->tls != ACCOUNT_TLS_OFF) {
 		struct tls_opts o = {
 			.ca_file = a->tls_ca_file, .pin = a->tls_fingerprint,
@@ -378,36 +544,7 @@ static int session_start(struct session *ss, const struct account *a, const char
 			return -1;
 		ss->have_tls = 1;
 	}
-	log_info("connecting to %s port %u (%s)", a->host, a->port, config_tls_name(a->tls));
-	ss->mark = now_ms();
-	if (conn_connect(&ss->c, a->host, a->port, a->timeout, e))
-		return -1;
-	if (ss->probe) {
-		ss->probe->connect_ms = now_ms() - ss->mark;
-		ss->mark = now_ms();
-	}
-	if (a->tls == ACCOUNT_TLS_IMPLICIT) {
-		if (tls_start(&ss->tls, &ss->c, a->host, (unsigned)ss->k.timeout_ms, e))
-			return -1;
-		if (ss->probe) {
-			ss->probe->tls_up = 1;
-			ss->probe->tls_ms = now_ms() - ss->mark;
-			ss->mark = now_ms();
-		}
-	}
-
-	memset(&p, 0, sizeof(p));
-	p.ehlo_name = ehlo_name;
-	p.tls = a->tls == ACCOUNT_TLS_IMPLICIT ? SMTP_TLS_IMPLICIT :
-		a->tls == ACCOUNT_TLS_STARTTLS ? SMTP_TLS_STARTTLS : SMTP_TLS_OFF;
-	p.auth = a->auth;
-	p.auth_without_tls = a->auth_without_tls;
-	p.user = a->user;
-	p.password = password;
-	p.msg = first;
-	p.keep_open = keep_open;
-	ss->s = smtp_new(&p, log_trace, NULL);
-	return 0;
+	return session_attach(ss, password, ehlo_name, first, keep_open, e);
 }
 
 static void session_teardown(struct session *ss)
@@ -415,6 +552,7 @@ static void session_teardown(struct session *ss)
 	smtp_free(ss->s);
 	ss->s = NULL;
 	conn_close(&ss->c);
+	session_dial_release(&ss->dial);
 	if (ss->have_tls)
 		tls_ctx_release(&ss->tls);
 	ss->have_tls = 0;
@@ -467,8 +605,35 @@ static int session_result(const struct session *ss, struct error *e)
 	int rc = smtp_result(ss->s, e);
 
 	if (rc && e && !strstr(e->msg, ss->a->host))
-		error_prefix(e, "%s port %u", ss->a->host, ss->a->port);
+		error_prefix(e, "%s port %u", ss->a->host, ss->c.port);
 	return rc;
+}
+
+/* Run the engine for the opening (and with session_send, the message);
+ * with port = auto, a failure before the server was trusted (greeting,
+ * EHLO, STARTTLS, the handshake) moves to the next port of the race.
+ * Returns session_result(). */
+static int session_run(struct session *ss, const char *password, const char *ehlo_name,
+		       const struct smtp_message *first, int keep_open, struct spool *sp,
+		       struct error *e)
+{
+	for (;;) {
+		run_engine(ss, sp);
+		if (smtp_result(ss->s, e) == 0 || ss->trusted) {
+			if (ss->trusted)
+				session_dial_worked(&ss->dial);
+			break;
+		}
+		if (!ss->a->port_auto || e->cls == ERR_INTERRUPTED)
+			break;
+		session_dial_failed(&ss->dial, e);
+		smtp_free(ss->s);
+		ss->s = NULL;
+		conn_close(&ss->c);
+		if (session_attach(ss, password, ehlo_name, first, keep_open, e))
+			return -1;
+	}
+	return session_result(ss, e);
 }
 
 /* A connection of its own: a whole submission, or (env == NULL) just
@@ -494,10 +659,9 @@ static int session_once(const struct account *a, const char *password, const cha
 		envelope_message(env, sp, &m);
 	if (session_start(&ss, a, password, ehlo_name, env ? &m : NULL, 0, e))
 		goto out;
-	run_engine(&ss, sp);
-	if (env && r)
+	rc = session_run(&ss, password, ehlo_name, env ? &m : NULL, 0, sp, e);
+	if (env && r && ss.s)
 		report_fill(ss.s, env, r);
-	rc = session_result(&ss, e);
 out:
 	if (probe)
 		probe_finish(&ss);
@@ -540,12 +704,11 @@ int session_open(struct session **out, const struct account *a, const char *pass
 	clock_start(&ss->k, a->timeout, 0, "a connection take to get ready");
 	if (session_start(ss, a, password, ehlo_name, NULL, 1, e))
 		goto fail;
-	run_engine(ss, NULL);
-	if (session_result(ss, e))
+	if (session_run(ss, password, ehlo_name, NULL, 1, NULL, e))
 		goto fail;
 	if (!session_usable(ss)) {
 		error_set(e, ERR_INTERNAL, "%s port %u: the session ended before it was ready "
-			  "(a bug)", a->host, a->port);
+			  "(a bug)", a->host, ss->c.port);
 		goto fail;
 	}
 	*out = ss;
@@ -570,7 +733,7 @@ int session_deliver(struct session *ss, const struct envelope *env, struct spool
 	if (!session_usable(ss))
 		return error_set(e, ERR_TEMP, "%s port %u: the connection can carry no more "
 				 "messages (it failed earlier); the message was not sent",
-				 ss->a->host, ss->a->port);
+				 ss->a->host, ss->c.port);
 	clock_start(&ss->k, ss->a->timeout, env->size,
 		    "one message take on a connection that carries several");
 	envelope_message(env, sp, &m);

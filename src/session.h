@@ -8,10 +8,56 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "conn.h"
 #include "error.h"
 #include "input.h"
 #include "smtp.h"
 #include "util.h"
+
+/* Reaching the account's server: its fixed port, or the race of port =
+ * auto, directly or through its proxy.  Also for `postern doctor`:
+ * session_dial_init(), then session_dial_next() for a connection (again
+ * for the next one of a race, when the last did not work), then
+ * session_dial_worked() once one did, then session_dial_release(). */
+struct tls_ctx;
+
+struct session_dial {
+	const struct account *a;	/* borrowed */
+	struct conn_race race;
+	int started;			/* a connection was asked for */
+	unsigned remembered;		/* port = auto: the port that worked last time */
+	unsigned port;			/* of the connection handed out last */
+	enum account_tls tls;		/* what that port speaks */
+	long long connected_at;		/* now_ms() once TCP (or the proxy) was
+					 * through, before any TLS: doctor's timings */
+	struct error first;		/* port = auto: the first port's failure */
+};
+
+/* A dial for the account a (borrowed until _release); connects nothing. */
+void session_dial_init(struct session_dial *d, const struct account *a);
+
+/* Connect c (conn_init'ed or closed) to the account's server, and on an
+ * implicit-TLS port run the handshake with tls (a context for the
+ * account); d->port and d->tls then say what c is.  A fixed port is tried
+ * once.  With port = auto the race hands out its connections one by one:
+ * a failed handshake moves to the next port by itself, a later failure
+ * (greeting, STARTTLS) is the caller's to report with
+ * session_dial_failed() before asking for the next.  Errors: those of
+ * conn_connect(), proxy_connect(), tls_start(); with port = auto, when no
+ * port is left, the first failure with each port's cause. */
+int session_dial_next(struct session_dial *d, struct tls_ctx *tls, struct conn *c,
+		      struct error *e);
+
+/* The connection handed out last did not work (e says why): kept for the
+ * message if no other port works. */
+void session_dial_failed(struct session_dial *d, const struct error *e);
+
+/* It worked: with port = auto, close the connections of the race that are
+ * not needed and remember the port for next time. */
+void session_dial_worked(struct session_dial *d);
+
+/* Close the race's connections that were not handed out; free. */
+void session_dial_release(struct session_dial *d);
 
 struct envelope {
 	const char *from;		/* "" for the null sender */

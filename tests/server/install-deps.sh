@@ -14,6 +14,7 @@
 #             keyring  dbus, gnome-keyring, secret-tool
 #             callers  base + php-cli: real programs that run sendmail
 #             dns      dnsmasq-base: a DNS server with SRV records (doctor.sh)
+#             net      base + microsocks: a SOCKS5 proxy (proxy = socks5://)
 #             (default: every group)
 #   --check   only report; exit 0 if all present, 1 if something is missing.
 # Env: POSTERN_EXTRA_DEPS="pkg ..." to add packages (a test that needs more
@@ -22,7 +23,7 @@ set -eu
 
 check=
 if [ "${1:-}" = --check ]; then check=1; shift; fi
-[ $# -gt 0 ] || set -- base server keyring callers dns
+[ $# -gt 0 ] || set -- base server keyring callers dns net
 BASE_PKGS="openssl python3 ca-certificates procps util-linux iproute2"
 PKGS=
 for g in "$@"; do
@@ -33,7 +34,8 @@ for g in "$@"; do
     keyring) PKGS="$PKGS dbus gnome-keyring libsecret-tools" ;;
     callers) PKGS="$PKGS $BASE_PKGS php-cli" ;;
     dns) PKGS="$PKGS dnsmasq-base" ;;
-    *) echo "install-deps: unknown group $g (base, server, keyring, callers, dns)" >&2; exit 2 ;;
+    net) PKGS="$PKGS $BASE_PKGS microsocks" ;;
+    *) echo "install-deps: unknown group $g (base, server, keyring, callers, dns, net)" >&2; exit 2 ;;
     esac
 done
 PKGS="$PKGS ${POSTERN_EXTRA_DEPS:-}"

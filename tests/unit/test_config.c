@@ -724,9 +724,56 @@ static void test_example(void)
 	config_release(&c);
 }
 
+/* Which port and TLS an account ends up with (issue 8, "Ports"), port =
+ * auto, and proxy = checked as it is read. */
+static void test_ports_and_proxy(void)
+{
+	struct config c;
+	struct error e;
+
+	is_int(parse(&c,
+		     "[defaults]\nport = auto\nproxy = socks5h://localhost:1080\n"
+		     "[none]\nhost = a\nport = 587\n"
+		     "[p465]\nhost = a\nport = 465\nproxy = socks5://127.0.0.1:9050\n"
+		     "[p2525]\nhost = a\nport = 2525\n"
+		     "[bare]\nhost = a\nport = 587\ntls = starttls\n", &e), 0, "ports parse");
+	is_int(c.acc[0].port, 587, "port = 587: 587");
+	is_int(c.acc[0].tls, ACCOUNT_TLS_STARTTLS, "port = 587 alone: STARTTLS");
+	is_str(c.acc[0].proxy, "socks5h://localhost:1080", "proxy inherited from [defaults]");
+	is_int(c.acc[1].tls, ACCOUNT_TLS_IMPLICIT, "port = 465 alone: implicit TLS");
+	is_str(c.acc[1].proxy, "socks5://127.0.0.1:9050", "an account's own proxy");
+	is_int(c.acc[2].tls, ACCOUNT_TLS_STARTTLS, "port = 2525 alone: STARTTLS");
+	is_int(c.acc[2].port_auto, 0, "a fixed port is not auto");
+	config_release(&c);
+
+	is_int(parse(&c, "[defaults]\nport = auto\n[a]\nhost = x\n[b]\nhost = y\nport = AUTO\n"
+		     "[c]\nhost = z\n", &e), 0, "port = auto parses");
+	ok(c.acc[0].port_auto && c.acc[0].port == 0, "port = auto inherited: auto, no fixed port");
+	ok(c.acc[1].port_auto && c.acc[1].port == 0, "port = AUTO in an account");
+	config_release(&c);
+	is_int(parse(&c, "[c]\nhost = z\n", &e), 0, "no port, no tls");
+	ok(!c.acc[0].port_auto && c.acc[0].port == 587 && c.acc[0].tls == ACCOUNT_TLS_STARTTLS,
+	   "no port and no tls: 587 with STARTTLS");
+	config_release(&c);
+
+	expect_error("[a]\nhost = x\nport = auto\ntls = implicit\n",
+		     "test.ini:1: account [a]: port = auto chooses tls itself", "auto with tls refused");
+	expect_error("[a]\nhost = x\nport = auto\nproxy = socks5://h:1\n",
+		     "port = auto does not work through a proxy", "auto with a proxy refused");
+	expect_error("[a]\nhost = x\nport = automatic\n",
+		     "test.ini:3: port = automatic is not a port number (1-65535) or auto", "port = automatic");
+	expect_error("[a]\nhost = x\nproxy = http://h:8080\n",
+		     "test.ini:3: proxy = http://h:8080: only socks5://HOST:PORT and socks5h://", "http proxy refused");
+	expect_error("[a]\nhost = x\nproxy = socks5://u:p@h:1080\n",
+		     "test.ini:3: proxy = ...@...: a user name and password", "proxy auth refused");
+	expect_error("[a]\nhost = x\nproxy = socks5h://h\n",
+		     "test.ini:3: proxy = socks5h://h has no port", "proxy without port");
+}
+
 int main(void)
 {
 	test_defaults_and_inheritance();
+	test_ports_and_proxy();
 	test_account_by_from();
 	test_queue_keys();
 	test_log_key();

@@ -224,6 +224,7 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 			a->password_command_line = p->line;
 		return 1;
 	case K_PORT:
+		a->port_line = p->line;
 		if (!strcasecmp(v, "auto"))
 			return a->port_auto = 1, 1;
 		if (parse_uint(v, 1, 65535, (unsigned *)field))

@@ -106,8 +106,8 @@ static int add_targets(struct aliases *al, struct alias *a, const char *s, struc
 			char shown[128];
 
 			str_escape(shown, sizeof(shown), p, (size_t)(q - p));
-			error_set(e, ERR_CONFIG, "%s:%d: alias %s: target \"%s\" is not an address%s%s",
-				  al->label, a->line, a->name, shown, addr ? "" : ": ", addr ? "" : ae.msg);
+			error_set(e, ERR_CONFIG, "%s:%d: alias %s: target %s is not one address",
+				  al->label, a->line, a->name, shown);
 			free(addr);
 			goto out;
 		} else if (strvec_find_icase(&a->to, addr) < 0) {
@@ -279,7 +279,7 @@ static int follow(const struct aliases *al, const struct alias *a, int depth,
 {
 	/* Entries that list the same names many times over would take
 	 * exponential time without a bound on the steps as well. */
-	if (++*steps > 100 * ALIASES_EXPAND_MAX)
+	if (++*steps > 10 * ALIASES_EXPAND_MAX)
 		return error_set(e, ERR_CONFIG, "%s: %s expands through too many aliases",
 				 al->label, a->name);
 	if (depth > ALIASES_DEPTH_MAX)

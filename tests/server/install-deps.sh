@@ -12,7 +12,8 @@
 #                      certificates, private network namespaces
 #             server   base + Postfix, Dovecot, swaks, msmtp
 #             keyring  dbus, gnome-keyring, secret-tool
-#             callers  base + php-cli: real programs that run sendmail
+#             callers  base + php-cli, mutt, bsd-mailx, git send-email: real
+#                      programs that run sendmail
 #             (default: every group)
 #   --check   only report; exit 0 if all present, 1 if something is missing.
 # Env: POSTERN_EXTRA_DEPS="pkg ..." to add packages (a test that needs more
@@ -30,7 +31,8 @@ for g in "$@"; do
     server) PKGS="$PKGS $BASE_PKGS postfix dovecot-core swaks libnet-ssleay-perl
         libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl msmtp" ;;
     keyring) PKGS="$PKGS dbus gnome-keyring libsecret-tools" ;;
-    callers) PKGS="$PKGS $BASE_PKGS php-cli" ;;
+    # git send-email dies without Mail::Address, which it only recommends
+    callers) PKGS="$PKGS $BASE_PKGS php-cli mutt bsd-mailx git-email libmailtools-perl" ;;
     *) echo "install-deps: unknown group $g (base, server, keyring, callers)" >&2; exit 2 ;;
     esac
 done

@@ -321,7 +321,9 @@ static int collect_recipients(struct job *j, struct strvec *out, struct error *e
 	for (size_t i = 0, n = all.n; i < n; i++) {
 		if (strchr(all.v[i], '@'))
 			continue;
-		if (resolve_local(j, all.v[i], &all, e))
+		/* a name from the command line is refused as it is ("-oQ...")
+		 * before any file is asked about it */
+		if (addr_check_envelope(all.v[i], "recipient", e) || resolve_local(j, all.v[i], &all, e))
 			goto out;
 		free(all.v[i]);
 		all.v[i] = NULL;

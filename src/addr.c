@@ -576,8 +576,7 @@ out:
 	return *out ? n : 0;
 }
 
-/* s as a quoted-string: quotes and backslashes escaped, controls dropped. */
-static void add_quoted(struct buf *b, const char *s, size_t n)
+void addr_add_quoted(struct buf *b, const char *s, size_t n)
 {
 	buf_add(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
@@ -635,7 +634,7 @@ char *addr_display_name(const char *value)
 				p++;
 			buf_add(&raw, p, 1);
 		}
-		add_quoted(&b, raw.data, raw.len);
+		addr_add_quoted(&b, raw.data, raw.len);
 		buf_release(&raw);
 	}
 	return buf_detach(&b);

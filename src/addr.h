@@ -36,6 +36,11 @@ int addr_check_envelope(const char *addr, const char *what, struct error *e);
  * valid domain name. */
 int addr_qualify_list(const char *value, const char *domain, char **out);
 
+/* Append n octets of s to b as an RFC 5322 quoted-string: '"' and '\\'
+ * escaped, control characters and DEL dropped (a display name from -F or
+ * from a comment; s is untrusted). */
+void addr_add_quoted(struct buf *b, const char *s, size_t n);
+
 /* The display name of a single mailbox (a From value), ready to stand
  * before another "<address>": the phrase before '<' as written (quotes and
  * RFC 2047 encoded words kept), else the first comment's text as a quoted

@@ -63,15 +63,8 @@ static char *from_value(const char *fullname, const char *addr)
 
 	if (!fullname || !*fullname)
 		return xstrdup(addr);
-	buf_adds(&b, "\"");
-	for (const char *p = fullname; *p; p++) {
-		if ((unsigned char)*p < 0x20)
-			continue;
-		if (*p == '"' || *p == '\\')
-			buf_add(&b, "\\", 1);
-		buf_add(&b, p, 1);
-	}
-	buf_addf(&b, "\" <%s>", addr);
+	addr_add_quoted(&b, fullname, strlen(fullname));
+	buf_addf(&b, " <%s>", addr);
 	return buf_detach(&b);
 }
 

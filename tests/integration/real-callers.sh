@@ -187,6 +187,21 @@ is "$(envelope "mailx report")" "alice@example.org -> admin@example.org" "mailx:
 is "$(field "mailx report" To)" "root@example.org" "mailx: To qualified"
 clear_maildir
 
+# ------------------------------------------------ pinned and left alone
+# allow_from_override = no: -f does not choose the sender; rewrite_from =
+# never: the From stays, only qualified by default_domain.
+mk_account_config "$t/pinned.ini" port="$SUBMISSION_PORT" \
+	from="alice@example.org, *@shop.example.org" aliases="$t/aliases" default_domain=example.org \
+	allow_from_override=no rewrite_from=never
+printf 'From: root (Cron Daemon)\nTo: root, Ops <ops>\nSubject: pinned\n\nx\n' |
+	capture "$POSTERN" -C "$t/pinned.ini" -FCronDaemon -i -oem -f orders@shop.example.org root
+is "$CAP_RC" 0 "allow_from_override = no: exit 0"
+wait_for_mail 1
+is "$(envelope pinned)" "alice@example.org -> admin@example.org" "allow_from_override = no: -f ignored, the account's sender"
+is "$(field pinned From)" "root@example.org (Cron Daemon)" "rewrite_from = never: From only qualified"
+is "$(field pinned To)" "root@example.org, Ops <ops@example.org>" "default_domain: each bare name in To, display names kept"
+clear_maildir
+
 # ------------------------------------------------ refused before sending
 # no alias and no default_domain: a clear error, nothing sent, the message kept
 mk_account_config "$t/bare.ini" port="$SUBMISSION_PORT" aliases=none

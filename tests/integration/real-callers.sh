@@ -185,6 +185,7 @@ is "$(last_argv)" "-i -t" "mailx: argv (it writes To: and passes -t)"
 wait_for_mail 1
 is "$(envelope "mailx report")" "alice@example.org -> admin@example.org" "mailx: root through the alias"
 is "$(field "mailx report" To)" "root@example.org" "mailx: To qualified"
+is "$(field "mailx report" From)" "alice@example.org" "mailx: no From of its own; the account's added"
 clear_maildir
 
 # ------------------------------------------------ pinned and left alone

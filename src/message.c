@@ -388,7 +388,7 @@ void message_add(struct message *m, const char *name, const char *value)
 void message_replace(struct message *m, const char *name, const char *value)
 {
 	struct buf raw = BUF_INIT;
-	size_t i, k = 0, first = m->n;
+	size_t i, first = m->n;
 	struct header nh;
 
 	for (i = 0; i < m->n && first == m->n; i++)
@@ -398,29 +398,20 @@ void message_replace(struct message *m, const char *name, const char *value)
 	if (first == m->n - 1)
 		return;
 	/* The new field is last in the arena: rebuild the arena in order,
-	 * with it where the first old one was and without the old ones. */
+	 * with it in the old one's place. */
 	nh = m->h[--m->n];
 	for (i = 0; i < m->n; i++) {
 		struct header *h = &m->h[i];
 
 		if (i == first) {
-			struct header moved = nh;
-
-			moved.off = raw.len;
+			free(h->value);
+			*h = nh;
 			buf_add(&raw, m->raw.data + nh.off, nh.len);
-			free(h->value);
-			m->h[k++] = moved;
-			continue;
+		} else {
+			buf_add(&raw, m->raw.data + h->off, h->len);
 		}
-		if (name_is(m, h, name)) {
-			free(h->value);
-			continue;
-		}
-		buf_add(&raw, m->raw.data + h->off, h->len);
 		h->off = raw.len - h->len;
-		m->h[k++] = *h;
 	}
-	m->n = k;
 	buf_release(&m->raw);
 	m->raw = raw;
 }

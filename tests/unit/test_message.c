@@ -686,8 +686,8 @@ static void test_replace(void)
 	is_str(message_get(&m, "From"), "root (Cron Daemon)", "From read before the replace");
 	message_replace(&m, "From", "\"Cron Daemon\" <alice@example.org>");
 	w = written(&m);
-	is_str(w, "Received: r\nFrom: \"Cron Daemon\" <alice@example.org>\nTo: root\nSubject: s\n\n",
-	       "replace: in the first one's place, the others gone, the rest untouched");
+	is_str(w, "Received: r\nFrom: \"Cron Daemon\" <alice@example.org>\nTo: root\nfrom: again\nSubject: s\n\n",
+	       "replace: the first one, in its place; the rest untouched");
 	free(w);
 	is_str(message_get(&m, "from"), "\"Cron Daemon\" <alice@example.org>", "replace: the new value is read");
 	is_str(message_get(&m, "subject"), "s", "replace: later fields still found");
@@ -695,7 +695,7 @@ static void test_replace(void)
 	message_replace(&m, "X-Original-From", "a@b");
 	w = written(&m);
 	is_str(w, "Received: r\nFrom: \"Cron Daemon\" <alice@example.org>\nTo: root@example.org\n"
-	       "Subject: s\nX-Original-From: a@b\n\n", "replace: the last field in place; a new one at the end");
+	       "from: again\nSubject: s\nX-Original-From: a@b\n\n", "replace: the last field in place; a new one at the end");
 	free(w);
 	message_release(&m);
 }

@@ -456,3 +456,186 @@ int addr_check_envelope(const char *addr, const char *what, struct error *e)
 	quote_text(q, sizeof(q), addr, len);
 	return error_set(e, ERR_USAGE, "%s \"%s\" %s; refusing to send it", what, q, why);
 }
+
+/* The end of the quoted string or comment (nested) that starts at s, or
+ * NULL when it does not end. */
+static const char *skip_span(const char *s)
+{
+	int depth = 0;
+
+	if (*s == '"') {
+		for (s++; *s; s++) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == '"')
+				return s + 1;
+		}
+		return NULL;
+	}
+	for (; *s; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		else if (*s == '(')
+			depth++;
+		else if (*s == ')' && --depth == 0)
+			return s + 1;
+	}
+	return NULL;
+}
+
+static void insert_at(struct buf *b, size_t off, const char *s)
+{
+	size_t n = strlen(s);
+
+	buf_grow(b, n);
+	memmove(b->data + off + n, b->data + off, b->len - off);
+	memcpy(b->data + off, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+int addr_qualify_list(const char *value, const char *domain, char **out)
+{
+	struct strvec before = STRVEC_INIT, after = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	char *at = xasprintf("@%s", domain);
+	const char *s = value;
+	/* per mailbox: a word seen outside comments and <>, where it ended in
+	 * b, an '@' outside <>, a <...> */
+	size_t word_end = 0;
+	int word = 0, has_at = 0, angle = 0, had_angle = 0, angle_at = 0, angle_empty = 1, n = 0;
+
+	*out = NULL;
+	/* only what the parser takes, so that the scan below meets balanced
+	 * quotes, comments and brackets */
+	if (addr_parse_list(value, &before, NULL))
+		goto out;
+	for (;; s++) {
+		char c = *s;
+
+		if (c == '"' || c == '(') {
+			const char *end = skip_span(s);
+
+			if (!end)
+				goto out;
+			buf_add(&b, s, (size_t)(end - s));
+			if (c == '"' && angle)
+				angle_empty = 0;
+			else if (c == '"')
+				word = 1, word_end = b.len;
+			s = end - 1;
+			continue;
+		}
+		if (angle) {
+			if (c == '\0')
+				goto out;
+			if (c == '>') {
+				if (!angle_at && !angle_empty)
+					insert_at(&b, b.len, at), n++;
+				angle = 0;
+			} else if (c == '@') {
+				angle_at = 1;
+			} else if (!is_blank(c)) {
+				angle_empty = 0;
+			}
+			buf_add(&b, s, 1);
+			continue;
+		}
+		if (c == ',' || c == ';' || c == '\0') {
+			if (word && !has_at && !had_angle)
+				insert_at(&b, word_end, at), n++;
+			word = has_at = had_angle = 0;
+		} else if (c == ':') {
+			word = has_at = had_angle = 0;	/* a group's name */
+		} else if (c == '<') {
+			angle = had_angle = 1;
+			angle_at = 0;
+			angle_empty = 1;
+		} else if (c == '@') {
+			has_at = 1;
+		} else if (!is_blank(c)) {
+			word = 1;
+			word_end = b.len + 1;
+		}
+		if (c == '\0')
+			break;
+		buf_add(&b, s, 1);
+	}
+	/* The same mailboxes, each now with a domain. */
+	if (!n || addr_parse_list(b.data, &after, NULL) || after.n != before.n)
+		goto out;
+	for (size_t i = 0; i < after.n; i++)
+		if (!strchr(after.v[i], '@'))
+			goto out;
+	*out = buf_detach(&b);
+out:
+	free(at);
+	buf_release(&b);
+	strvec_release(&before);
+	strvec_release(&after);
+	return *out ? n : 0;
+}
+
+void addr_add_quoted(struct buf *b, const char *s, size_t n)
+{
+	buf_add(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			continue;
+		if (s[i] == '"' || s[i] == '\\')
+			buf_add(b, "\\", 1);
+		buf_add(b, s + i, 1);
+	}
+	buf_add(b, "\"", 1);
+}
+
+char *addr_display_name(const char *value)
+{
+	struct buf b = BUF_INIT;
+	const char *s, *comment = NULL, *comment_end = NULL;
+
+	for (s = value; *s && *s != '<'; s++) {
+		const char *end;
+
+		if (*s != '"' && *s != '(')
+			continue;
+		if (!(end = skip_span(s)))
+			return NULL;
+		if (*s == '(' && !comment)
+			comment = s + 1, comment_end = end - 1;
+		s = end - 1;
+	}
+	if (*s == '<') {
+		const char *a = value, *z = s;
+
+		while (a < z && is_blank(*a))
+			a++;
+		while (z > a && is_blank(z[-1]))
+			z--;
+		if (a == z)
+			return NULL;
+		buf_add(&b, a, (size_t)(z - a));
+		return buf_detach(&b);
+	}
+	if (!comment)
+		return NULL;
+	while (comment < comment_end && is_blank(*comment))
+		comment++;
+	while (comment_end > comment && is_blank(comment_end[-1]))
+		comment_end--;
+	if (comment == comment_end)
+		return NULL;
+	/* the comment's own quoted-pairs undone, then quoted as a phrase */
+	{
+		struct buf raw = BUF_INIT;
+
+		for (const char *p = comment; p < comment_end; p++) {
+			if (*p == '\\' && p + 1 < comment_end)
+				p++;
+			buf_add(&raw, p, 1);
+		}
+		addr_add_quoted(&b, raw.data, raw.len);
+		buf_release(&raw);
+	}
+	return buf_detach(&b);
+}

@@ -26,4 +26,26 @@ int addr_parse_mailbox(const char *value, char **out, struct error *e);
  * ("recipient", "envelope sender").  Returns 0, or -1 with ERR_USAGE. */
 int addr_check_envelope(const char *addr, const char *what, struct error *e);
 
+/* Give every bare local name in an address list (the value of To, Cc,
+ * From) the domain: "root (Cron Daemon)" becomes "root@example.org (Cron
+ * Daemon)", "Ops <ops>" becomes "Ops <ops@example.org>"; everything else
+ * (display names, comments, groups, spacing) stays as written.  Returns the
+ * number of names qualified with the new value in *out (caller frees), or
+ * 0 with *out NULL when nothing changed or the value does not parse (it is
+ * then best left as the caller wrote it).  value is untrusted; domain is a
+ * valid domain name. */
+int addr_qualify_list(const char *value, const char *domain, char **out);
+
+/* Append n octets of s to b as an RFC 5322 quoted-string: '"' and '\\'
+ * escaped, control characters and DEL dropped (a display name from -F or
+ * from a comment; s is untrusted). */
+void addr_add_quoted(struct buf *b, const char *s, size_t n);
+
+/* The display name of a single mailbox (a From value), ready to stand
+ * before another "<address>": the phrase before '<' as written (quotes and
+ * RFC 2047 encoded words kept), else the first comment's text as a quoted
+ * string ("root (Cron Daemon)" gives "\"Cron Daemon\""), else NULL.
+ * Caller frees.  value is untrusted. */
+char *addr_display_name(const char *value);
+
 #endif

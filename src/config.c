@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -27,7 +28,7 @@
 #define CONFIG_FILE_MAX (256 * 1024)
 
 enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT, K_QUEUE, K_LIFETIME,
-		K_LOG, K_PIN, K_TLS_VERSION, K_CIPHERS, K_PROXY };
+		K_LOG, K_PIN, K_TLS_VERSION, K_CIPHERS, K_PROXY, K_FROM, K_DOMAIN, K_REWRITE };
 
 struct key {
 	const char *name;
@@ -45,7 +46,7 @@ static const struct key keys[] = {
 	KEY("user", K_STR, user),
 	KEY("password", K_SECRET, password),
 	KEY("password_command", K_STR, password_command),
-	KEY("from", K_STR, from),
+	KEY("from", K_FROM, from),
 	KEY("tls_ca_file", K_STR, tls_ca_file),
 	KEY("timeout", K_TIMEOUT, timeout),
 	KEY("ehlo_name", K_STR, ehlo_name),
@@ -58,6 +59,10 @@ static const struct key keys[] = {
 	KEY("tls_min_version", K_TLS_VERSION, tls_min_version),
 	KEY("tls_ciphers", K_CIPHERS, tls_ciphers),
 	KEY("proxy", K_PROXY, proxy),
+	KEY("aliases", K_STR, aliases),
+	KEY("default_domain", K_DOMAIN, default_domain),
+	KEY("rewrite_from", K_REWRITE, rewrite_from),
+	KEY("allow_from_override", K_BOOL, allow_from_override),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -77,6 +82,7 @@ static void account_init(struct account *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->auth_without_tls = -1;
+	a->allow_from_override = -1;
 }
 
 static void account_release(struct account *a)
@@ -90,6 +96,7 @@ static void account_release(struct account *a)
 	}
 	free(a->password_command);
 	free(a->from);
+	strvec_release(&a->from_list);
 	free(a->tls_ca_file);
 	free(a->ehlo_name);
 	free(a->log);
@@ -98,6 +105,8 @@ static void account_release(struct account *a)
 	free(a->tls_key_file);
 	free(a->tls_ciphers);
 	free(a->proxy);
+	free(a->aliases);
+	free(a->default_domain);
 	account_init(a);
 }
 
@@ -205,6 +214,47 @@ static int parse_duration(const char *v, unsigned min, unsigned max, unsigned *o
 	return 0;
 }
 
+/* from = address, *@domain, ...: the list into a->from_list, and its first
+ * address (not a wildcard) into a->from, the sender used by default. */
+static int set_from(struct parse *p, struct account *a, const char *v)
+{
+	const char *s = v, *end;
+
+	do {
+		const char *b, *t;
+
+		end = strchr(s, ',');
+		if (!end)
+			end = s + strlen(s);
+		for (b = s; b < end && (*b == ' ' || *b == '\t'); b++)
+			;
+		for (t = end; t > b && (t[-1] == ' ' || t[-1] == '\t'); t--)
+			;
+		if (t == b)
+			return perr(p, "from has an empty entry; list addresses separated by commas");
+		for (const char *c = b; c < t; c++)
+			if ((unsigned char)*c <= 0x20 || *c == 0x7f || strchr("<>\"()", *c))
+				return perr(p, "from = %s: an entry is a bare address (you@example.org) "
+					    "or a wildcard (*@example.org), nothing else", v);
+		if (!memchr(b, '@', (size_t)(t - b)))
+			return perr(p, "from = %s: \"%.*s\" has no @domain; write you@example.org", v,
+				    (int)(t - b), b);
+		strvec_push_take(&a->from_list, xstrndup(b, (size_t)(t - b)));
+		if (!a->from && !memchr(b, '*', (size_t)(t - b)))
+			a->from = xstrndup(b, (size_t)(t - b));
+		s = end + 1;
+	} while (*end);
+	return 1;
+}
+
+/* A domain name: letters, digits, '-', and dots between labels. */
+static int valid_domain(const char *v)
+{
+	if (!*v || *v == '.' || *v == '-' || v[strlen(v) - 1] == '.' || strstr(v, ".."))
+		return 0;
+	return strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(v);
+}
+
 static int set_key(struct parse *p, struct account *a, const struct key *k, const char *v)
 {
 	char *field = (char *)a + k->off;
@@ -217,6 +267,8 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 		for (const char *s = v; *s; s++)
 			if ((unsigned char)*s < 0x20 || *s == 0x7f)
 				return perr(p, "%s contains a control character", k->name);
+		if (k->off == offsetof(struct account, aliases) && *v != '/' && strcmp(v, "none"))
+			return perr(p, "aliases = %s is not an absolute path (or none)", v);
 		*(char **)field = xstrdup(v);
 		if (k->type == K_SECRET)
 			a->password_line = p->line;
@@ -313,6 +365,24 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 		*(char **)field = xstrdup(v);
 		return 1;
 	}
+	case K_FROM:
+		return set_from(p, a, v);
+	case K_DOMAIN:
+		if (!valid_domain(v))
+			return perr(p, "default_domain = %s is not a domain name (e.g. example.org)", v);
+		a->default_domain = xstrdup(v);
+		return 1;
+	case K_REWRITE:
+		if (!strcasecmp(v, "auto"))
+			a->rewrite_from = ACCOUNT_REWRITE_AUTO;
+		else if (!strcasecmp(v, "always"))
+			a->rewrite_from = ACCOUNT_REWRITE_ALWAYS;
+		else if (!strcasecmp(v, "never"))
+			a->rewrite_from = ACCOUNT_REWRITE_NEVER;
+		else
+			return perr(p, "rewrite_from = %s is not one of auto, always, never", v);
+		a->rewrite_from_set = 1;
+		return 1;
 	case K_AUTH:
 		if (sasl_mode_parse(v, &a->auth))
 			return perr(p, "auth = %s is not one of " SASL_MODE_LIST, v);
@@ -454,7 +524,11 @@ static int finish_account(struct parse *p, struct account *a)
 		a->password_line = d->password_line;
 	}
 	if (!a->password_command) a->password_command = dup_or_null(d->password_command);
-	if (!a->from) a->from = dup_or_null(d->from);
+	if (!a->from_list.n) {
+		a->from = dup_or_null(d->from);
+		for (size_t i = 0; i < d->from_list.n; i++)
+			strvec_push(&a->from_list, d->from_list.v[i]);
+	}
 	if (!a->tls_ca_file) a->tls_ca_file = dup_or_null(d->tls_ca_file);
 	if (!a->timeout) a->timeout = d->timeout;
 	if (!a->ehlo_name) a->ehlo_name = dup_or_null(d->ehlo_name);
@@ -466,9 +540,15 @@ static int finish_account(struct parse *p, struct account *a)
 	if (!a->tls_key_file) a->tls_key_file = dup_or_null(d->tls_key_file);
 	if (!a->tls_min_version) a->tls_min_version = d->tls_min_version;
 	if (!a->tls_ciphers) a->tls_ciphers = dup_or_null(d->tls_ciphers);
+	if (!a->aliases) a->aliases = dup_or_null(d->aliases);
+	if (!a->default_domain) a->default_domain = dup_or_null(d->default_domain);
+	if (!a->rewrite_from_set) a->rewrite_from = d->rewrite_from;
+	if (a->allow_from_override < 0) a->allow_from_override = d->allow_from_override;
 
 	if (a->auth_without_tls < 0)
 		a->auth_without_tls = 0;
+	if (a->allow_from_override < 0)
+		a->allow_from_override = 1;
 	if (!a->timeout)
 		a->timeout = 60;
 	if (!a->queue_lifetime)
@@ -519,6 +599,11 @@ static int finish_account(struct parse *p, struct account *a)
 				 "use tls = starttls (port 587) or tls = implicit (port 465), "
 				 "or, only on a network you trust, add auth_without_tls = yes",
 				 where);
+	if (!a->from && (!a->allow_from_override || a->rewrite_from == ACCOUNT_REWRITE_ALWAYS))
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: %s needs the address to send as: add from = you@example.org "
+				 "(its first address that is not a wildcard)", where,
+				 a->allow_from_override ? "rewrite_from = always" : "allow_from_override = no");
 	if (a->tls == ACCOUNT_TLS_IMPLICIT && a->port == 587)
 		return error_set(&p->err, ERR_CONFIG,
 				 "%s: tls = implicit on port 587; port 587 speaks STARTTLS: use tls = starttls, or port = 465",
@@ -775,6 +860,41 @@ char *config_find(const char *explicit_path, struct error *e)
 	return NULL;
 }
 
+/* Whether pattern, where '*' stands for any run of characters, matches s
+ * (case-insensitively).  Backtracks only to the last '*': linear for the
+ * patterns from = allows. */
+static int glob_match(const char *pat, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s) {
+		if (*pat == '*') {
+			star = ++pat;
+			resume = s;
+		} else if (tolower((unsigned char)*pat) == tolower((unsigned char)*s)) {
+			pat++, s++;
+		} else if (star) {
+			pat = star;
+			s = ++resume;
+		} else {
+			return 0;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return !*pat;
+}
+
+int account_may_send_as(const struct account *a, const char *addr)
+{
+	if (!addr || !*addr)
+		return 0;
+	for (size_t i = 0; i < a->from_list.n; i++)
+		if (glob_match(a->from_list.v[i], addr))
+			return 1;
+	return 0;
+}
+
 static const struct account *by_name(const struct config *c, const char *name, struct error *e)
 {
 	for (size_t i = 0; i < c->n; i++)
@@ -798,10 +918,14 @@ const struct account *config_select(const struct config *c, const char *name,
 		addr = envelope_from;
 	if (!addr && c->by_from == CONFIG_BY_FROM_YES)
 		addr = header_from;
-	if (addr && *addr)
+	if (addr && *addr) {
 		for (size_t i = 0; i < c->n; i++)
-			if (c->acc[i].from && !strcasecmp(c->acc[i].from, addr))
+			if (strvec_find_icase(&c->acc[i].from_list, addr) >= 0)
 				return &c->acc[i];
+		for (size_t i = 0; i < c->n; i++)
+			if (account_may_send_as(&c->acc[i], addr))
+				return &c->acc[i];
+	}
 	if (c->default_account)
 		return by_name(c, c->default_account, e);
 	if (c->n == 1)

@@ -9,6 +9,7 @@
 
 #include "sasl.h"
 #include "error.h"
+#include "util.h"
 
 /* How the connection is protected (tls = ...); session.c maps it onto the
  * engine's enum smtp_tls. */
@@ -23,6 +24,14 @@ enum account_queue {
 	ACCOUNT_QUEUE_AUTO = 0,		/* send now; keep it queued on a temporary failure (exit 75) */
 	ACCOUNT_QUEUE_ALWAYS,		/* queue, send from a detached process, return at once */
 	ACCOUNT_QUEUE_NEVER,		/* no queue: a failure keeps it in dead.letter (exit 69) */
+};
+
+/* What happens to a From (and envelope sender) the account cannot send as
+ * (rewrite_from = ...). */
+enum account_rewrite {
+	ACCOUNT_REWRITE_AUTO = 0,	/* a bare name, or one its from list does not match */
+	ACCOUNT_REWRITE_ALWAYS,		/* every address but the account's own from */
+	ACCOUNT_REWRITE_NEVER,		/* as the caller wrote it */
 };
 
 /* Account keys, also allowed in [defaults]. */
@@ -43,7 +52,8 @@ struct account {
 	int password_line;
 	char *password_command;	/* shell command printing the password */
 	int password_command_line;
-	char *from;
+	char *from;		/* the first address of from = (not a wildcard), or NULL */
+	struct strvec from_list;	/* every from = entry: addresses and wildcards (*@example.org) */
 	char *tls_ca_file;
 	unsigned timeout;	/* seconds; 0 = not set */
 	char *ehlo_name;
@@ -62,6 +72,12 @@ struct account {
 	int port_line, tls_line;	/* where port = / tls = are (maybe in
 					 * [defaults]), for `postern doctor`'s
 					 * fix lines; 0 = not in the file */
+	/* Addresses of cron and web apps (aliases.h, submit.c). */
+	char *aliases;		/* aliases = FILE; NULL: /etc/aliases; "none": no file */
+	char *default_domain;	/* qualifies bare names; NULL: none */
+	enum account_rewrite rewrite_from;
+	int rewrite_from_set;
+	int allow_from_override;	/* -f may set the envelope sender; -1 = not set */
 };
 
 /* Which address may pick the account (account_by_from = ..., a key of
@@ -104,16 +120,23 @@ int config_parse_string(struct config *c, const char *label, const char *text,
 			struct error *e);
 
 /* Pick the account for a message: by name (from -a) if name is not NULL;
- * else, as account_by_from allows, the first account whose `from` equals
- * (case-insensitively) an address: envelope_from (-f, or MAIL FROM of -bs)
- * when not NULL, else, with account_by_from = yes only, header_from (the
- * message's From); else default_account; else the only account.  Either
- * address may be NULL.  header_from is untrusted: whoever writes the
- * message (a web form's user) chooses it, and with it whose credentials
- * send the message.  Returns NULL with ERR_CONFIG. */
+ * else, as account_by_from allows, by an address: envelope_from (-f, or
+ * MAIL FROM of -bs) when not NULL, else, with account_by_from = yes only,
+ * header_from (the message's From): the first account whose from list
+ * holds the address itself (case-insensitively), else the first one with a
+ * wildcard that matches it; else default_account; else the only account.
+ * Either address may be NULL.  header_from is untrusted: whoever writes
+ * the message (a web form's user) chooses it, and with it whose
+ * credentials send the message.  Returns NULL with ERR_CONFIG. */
 const struct account *config_select(const struct config *c, const char *name,
 				    const char *envelope_from, const char *header_from,
 				    struct error *e);
+
+/* Whether the account may send as addr: its from list holds addr
+ * (case-insensitively), or a wildcard there matches it ('*' stands for any
+ * run of characters, e.g. *@example.org).  0 for NULL, "" or an account
+ * without from.  addr is untrusted. */
+int account_may_send_as(const struct account *a, const char *addr);
 
 /* "starttls", "implicit", "off". */
 const char *config_tls_name(enum account_tls t);

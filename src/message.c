@@ -385,6 +385,37 @@ void message_add(struct message *m, const char *name, const char *value)
 	buf_release(&text);
 }
 
+void message_replace(struct message *m, const char *name, const char *value)
+{
+	struct buf raw = BUF_INIT;
+	size_t i, first = m->n;
+	struct header nh;
+
+	for (i = 0; i < m->n && first == m->n; i++)
+		if (name_is(m, &m->h[i], name))
+			first = i;
+	message_add(m, name, value);
+	if (first == m->n - 1)
+		return;
+	/* The new field is last in the arena: rebuild the arena in order,
+	 * with it in the old one's place. */
+	nh = m->h[--m->n];
+	for (i = 0; i < m->n; i++) {
+		struct header *h = &m->h[i];
+
+		if (i == first) {
+			free(h->value);
+			*h = nh;
+			buf_add(&raw, m->raw.data + nh.off, nh.len);
+		} else {
+			buf_add(&raw, m->raw.data + h->off, h->len);
+		}
+		h->off = raw.len - h->len;
+	}
+	buf_release(&m->raw);
+	m->raw = raw;
+}
+
 void message_write(const struct message *m, struct buf *out)
 {
 	buf_add(out, m->raw.data, m->raw.len);

@@ -84,6 +84,12 @@ void message_remove(struct message *m, const char *name);
  * limited by MESSAGE_FIELDS_MAX: that cap is for untrusted input. */
 void message_add(struct message *m, const char *name, const char *value);
 
+/* Replace the first field with this name (case-insensitive) by the field
+ * "name: value", made as message_add() makes it, in its place; added at
+ * the end when there is none.  Later fields of that name stay: a second To
+ * is not lost. */
+void message_replace(struct message *m, const char *name, const char *value);
+
 /* Append the section as it will be sent: every field's raw lines, then one
  * empty line ("\n").  LF line ends; the wire conversion is dotstuff's job. */
 void message_write(const struct message *m, struct buf *out);

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "aliases.h"
 #include "config.h"
 #include "deadletter.h"
 #include "input.h"
@@ -30,6 +32,8 @@ struct job {
 	const struct account *acct;
 	char *sender;			/* envelope sender */
 	struct strvec hdr_rcpts;	/* from -t */
+	struct aliases aliases;		/* read when a bare name needs it */
+	int aliases_read;
 	int spool_in_queue;		/* the spool is the queue's, not yet committed */
 	int utf8_headers;		/* the header section has UTF-8 (SMTPUTF8) */
 };
@@ -100,16 +104,116 @@ static char *from_value(const char *fullname, const char *addr)
 
 	if (!fullname || !*fullname)
 		return xstrdup(addr);
-	buf_adds(&b, "\"");
-	for (const char *p = fullname; *p; p++) {
-		if ((unsigned char)*p < 0x20)
-			continue;
-		if (*p == '"' || *p == '\\')
-			buf_add(&b, "\\", 1);
-		buf_add(&b, p, 1);
-	}
-	buf_addf(&b, "\" <%s>", addr);
+	addr_add_quoted(&b, fullname, strlen(fullname));
+	buf_addf(&b, " <%s>", addr);
 	return buf_detach(&b);
+}
+
+#define SYSTEM_ALIASES "/etc/aliases"
+
+/* The envelope sender: -f when the account lets it choose (else its
+ * from), then, as rewrite_from says, the account's from in place of a bare
+ * name or an address it cannot send as; a bare name left gets
+ * default_domain.  NULL with the error when there is none. */
+static char *decide_sender(const struct job *j, const char *arg_from, const char *hdr_from,
+			   struct error *e)
+{
+	const struct account *a = j->acct;
+	const char *s = a->from ? a->from : hdr_from;
+	char *q;
+
+	if (arg_from && (a->allow_from_override || !a->from))
+		s = arg_from;
+	if (!s) {
+		error_set(e, ERR_CONFIG,
+			  "no sender address: add from = you@example.org to [%s] in %s, or pass -f ADDRESS",
+			  a->name, j->cfg.path);
+		return NULL;
+	}
+	if (!*s)
+		return xstrdup(s);	/* the null sender: nobody to rewrite */
+	if (a->from && (a->rewrite_from == ACCOUNT_REWRITE_ALWAYS ||
+			(a->rewrite_from == ACCOUNT_REWRITE_AUTO &&
+			 (!strchr(s, '@') || !account_may_send_as(a, s)))))
+		return xstrdup(a->from);
+	if (strchr(s, '@'))
+		return xstrdup(s);
+	if (a->default_domain)
+		return xasprintf("%s@%s", s, a->default_domain);
+	q = xstrdup(s);
+	error_set(e, ERR_CONFIG,
+		  "the envelope sender %s is a local name with no domain: add from = you@example.org "
+		  "or default_domain = example.org to [%s] in %s", q, a->name, j->cfg.path);
+	free(q);
+	return NULL;
+}
+
+/* The From field, as rewrite_from and default_domain say: the account's
+ * from in place of a bare name or an address it cannot send as, with the
+ * display name kept ("root (Cron Daemon)" gives "Cron Daemon"
+ * <from>), or -F's name when the field had none; the old value in
+ * X-Original-From when it named a real address.  hdr_from: its address
+ * (NULL when it has none or does not parse). */
+static void rewrite_from(const struct job *j, struct message *m, const char *hdr_from)
+{
+	const struct account *a = j->acct;
+	const char *fv = message_get(m, "From");
+	char *orig, *name, *v;
+	int swap;
+
+	if (!fv)
+		return;
+	switch (a->rewrite_from) {
+	case ACCOUNT_REWRITE_ALWAYS:
+		swap = !hdr_from || strcasecmp(hdr_from, a->from);
+		break;
+	case ACCOUNT_REWRITE_AUTO:
+		swap = a->from && hdr_from && *hdr_from &&
+		       (!strchr(hdr_from, '@') || !account_may_send_as(a, hdr_from));
+		break;
+	default:
+		swap = 0;
+		break;
+	}
+	if (!swap) {
+		if (a->default_domain && addr_qualify_list(fv, a->default_domain, &v)) {
+			message_replace(m, "From", v);
+			free(v);
+		}
+		return;
+	}
+	orig = xstrdup(fv);
+	name = addr_display_name(orig);
+	if (name)
+		v = xasprintf("%s <%s>", name, a->from);
+	else
+		v = from_value(j->rq->fullname, a->from);
+	message_replace(m, "From", v);
+	if (hdr_from && strchr(hdr_from, '@'))
+		message_replace(m, "X-Original-From", orig);
+	log_info("From: %s rewritten as %s (rewrite_from)", orig, v);
+	free(v);
+	free(name);
+	free(orig);
+}
+
+/* Bare names in To and Cc get default_domain; the envelope is not
+ * changed here (see resolve_local). */
+static void qualify_headers(const struct job *j, struct message *m)
+{
+	static const char *const fields[] = { "To", "Cc" };
+
+	if (!j->acct->default_domain)
+		return;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *fv = message_get(m, fields[i]);
+		char *v;
+
+		if (fv && addr_qualify_list(fv, j->acct->default_domain, &v)) {
+			message_replace(m, fields[i], v);
+			free(v);
+		}
+	}
 }
 
 /* Fields that describe a kept copy or a delivery, never a submission. */
@@ -145,18 +249,11 @@ static int on_headers(void *ctx, struct message *m, struct error *e)
 	j->acct = config_select(&j->cfg, rq->account, arg_from, hdr_from, e);
 	if (!j->acct)
 		goto out;
-	if (arg_from)
-		j->sender = xstrdup(arg_from);
-	else if (j->acct->from)
-		j->sender = xstrdup(j->acct->from);
-	else if (hdr_from)
-		j->sender = xstrdup(hdr_from);
-	else {
-		error_set(e, ERR_CONFIG,
-			  "no sender address: add from = you@example.org to [%s] in %s, or pass -f ADDRESS",
-			  j->acct->name, j->cfg.path);
+	j->sender = decide_sender(j, arg_from, hdr_from, e);
+	if (!j->sender)
 		goto out;
-	}
+	rewrite_from(j, m, hdr_from);
+	qualify_headers(j, m);
 
 	message_remove(m, "Bcc");
 	message_remove(m, "Resent-Bcc");
@@ -185,9 +282,65 @@ out:
 	return rc;
 }
 
+/* A bare local name (root, www-data) as the addresses it stands for:
+ * through the aliases file (aliases = FILE, else /etc/aliases when it can
+ * be read), then default_domain for a name left bare.  Refused before
+ * anything is sent when it stays bare: no provider delivers to "root". */
+static int resolve_local(struct job *j, const char *name, struct strvec *out, struct error *e)
+{
+	const struct account *a = j->acct;
+	const char *path = a->aliases ? a->aliases : SYSTEM_ALIASES;
+	struct strvec got = STRVEC_INIT;
+	int rc = -1, r = 0;
+
+	if (strcmp(path, "none") && !j->aliases_read &&
+	    (a->aliases || access(SYSTEM_ALIASES, R_OK) == 0)) {
+		struct buf warn = BUF_INIT;
+
+		j->aliases_read = 1;
+		r = aliases_load(&j->aliases, path, &warn, e);
+		for (char *l = warn.data, *nl; *l; l = nl + 1) {
+			nl = strchr(l, '\n');
+			*nl = '\0';
+			log_err("warning: %s", l);
+		}
+		buf_release(&warn);
+		if (r)
+			goto out;
+	}
+	if ((r = aliases_expand(&j->aliases, name, &got, e)) < 0)
+		goto out;
+	if (r == 0)
+		strvec_push(&got, name);
+	for (size_t i = 0; i < got.n; i++) {
+		if (strchr(got.v[i], '@')) {
+			strvec_push(out, got.v[i]);
+		} else if (a->default_domain) {
+			strvec_push_take(out, xasprintf("%s@%s", got.v[i], a->default_domain));
+		} else {
+			error_set(e, ERR_CONFIG,
+				  "recipient %s is a local name with no domain%s%s, and [%s] has no "
+				  "default_domain: add \"%s: you@example.org\" to %s, or "
+				  "default_domain = example.org to [%s] in %s", got.v[i],
+				  strcmp(got.v[i], name) ? " (an alias of " : "",
+				  strcmp(got.v[i], name) ? name : "", a->name, got.v[i],
+				  a->aliases && strcmp(a->aliases, "none") ? a->aliases :
+				  "the aliases file (aliases = FILE)", a->name, j->cfg.path);
+			goto out;
+		}
+	}
+	if (r == 1)
+		log_info("%s: an alias for %zu address(es)", name, got.n);
+	rc = 0;
+out:
+	strvec_release(&got);
+	return rc;
+}
+
 /* Recipients from the command line (each word may be a list) and from -t,
- * without duplicates, each checked before it can reach RCPT TO. */
-static int collect_recipients(const struct job *j, struct strvec *out, struct error *e)
+ * bare local names resolved, without duplicates, each checked before it
+ * can reach RCPT TO. */
+static int collect_recipients(struct job *j, struct strvec *out, struct error *e)
 {
 	struct strvec all = STRVEC_INIT;
 	int rc = -1;
@@ -200,7 +353,19 @@ static int collect_recipients(const struct job *j, struct strvec *out, struct er
 		}
 	for (size_t i = 0; i < j->hdr_rcpts.n; i++)
 		strvec_push(&all, j->hdr_rcpts.v[i]);
+	for (size_t i = 0, n = all.n; i < n; i++) {
+		if (strchr(all.v[i], '@'))
+			continue;
+		/* a name from the command line is refused as it is ("-oQ...")
+		 * before any file is asked about it */
+		if (addr_check_envelope(all.v[i], "recipient", e) || resolve_local(j, all.v[i], &all, e))
+			goto out;
+		free(all.v[i]);
+		all.v[i] = NULL;
+	}
 	for (size_t i = 0; i < all.n; i++) {
+		if (!all.v[i])
+			continue;	/* a local name, resolved */
 		if (addr_check_envelope(all.v[i], "recipient", e))
 			goto out;
 		if (strvec_find_icase(out, all.v[i]) < 0)
@@ -354,6 +519,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	j.rq = rq;
 	config_init(&j.cfg);
 	strvec_init(&j.hdr_rcpts);
+	aliases_init(&j.aliases);
 	message_init(&m);
 	memset(&env, 0, sizeof(env));
 	strvec_init(&env.rcpts);
@@ -585,6 +751,7 @@ out:
 	free(qdir);
 	free(cfg_path);
 	strvec_release(&j.hdr_rcpts);
+	aliases_release(&j.aliases);
 	free(j.sender);
 	config_release(&j.cfg);
 	return status;

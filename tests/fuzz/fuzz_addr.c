@@ -47,6 +47,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (strpbrk(s, "\r\n<>") || strlen(s) > 254))
 		abort();
 
+	/* Qualifying bare names: a changed value still parses, to as many
+	 * addresses, each with a domain. */
+	{
+		int n = addr_qualify_list(s, "example.org", &one);
+
+		if ((n > 0) != (one != NULL))
+			abort();
+		if (one) {
+			if (addr_parse_list(one, &sv, NULL) < 0)
+				abort();
+			for (size_t i = 0; i < sv.n; i++)
+				if (!strchr(sv.v[i], '@'))
+					abort();
+			strvec_release(&sv);
+		}
+		free(one);
+		one = addr_display_name(s);
+		free(one);
+	}
+
 	free(s);
 	return 0;
 }

@@ -20,7 +20,9 @@ fallback=$HOME/.local/state/postern/dead.letter
 
 # A server that is not there: every send fails at once and keeps the message.
 closed=$(free_port)
-mk_config "$t/closed.ini" "[a]" "queue = never" "host = 127.0.0.1" "port = $closed" "tls = off" "from = me@example.org"
+# rewrite_from = never: a kept copy records the -f the caller gave, as given
+mk_config "$t/closed.ini" "[a]" "queue = never" "host = 127.0.0.1" "port = $closed" "tls = off" "from = me@example.org" \
+	"rewrite_from = never"
 printf 'To: to@example.org\nCc: cc@example.org\nBcc: secret-bcc@example.org\nSubject: kept\n\nthe body that must not be lost\nFrom the start of a line\n' > "$t/msg"
 send_closed() { capture "$POSTERN" -C "$t/closed.ini" "$@" < "$t/msg"; }
 

@@ -12,7 +12,8 @@
 #                      certificates, private network namespaces
 #             server   base + Postfix, Dovecot, swaks, msmtp
 #             keyring  dbus, gnome-keyring, secret-tool
-#             callers  base + php-cli: real programs that run sendmail
+#             callers  base + php-cli, mutt, bsd-mailx, git send-email: real
+#                      programs that run sendmail
 #             dns      dnsmasq-base: a DNS server with SRV records (doctor.sh)
 #             net      base + microsocks: a SOCKS5 proxy (proxy = socks5://)
 #             (default: every group)
@@ -32,7 +33,8 @@ for g in "$@"; do
     server) PKGS="$PKGS $BASE_PKGS postfix dovecot-core swaks libnet-ssleay-perl
         libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl msmtp" ;;
     keyring) PKGS="$PKGS dbus gnome-keyring libsecret-tools" ;;
-    callers) PKGS="$PKGS $BASE_PKGS php-cli" ;;
+    # git send-email dies without Mail::Address, which it only recommends
+    callers) PKGS="$PKGS $BASE_PKGS php-cli mutt bsd-mailx git-email libmailtools-perl" ;;
     dns) PKGS="$PKGS dnsmasq-base" ;;
     net) PKGS="$PKGS $BASE_PKGS microsocks" ;;
     *) echo "install-deps: unknown group $g (base, server, keyring, callers, dns, net)" >&2; exit 2 ;;

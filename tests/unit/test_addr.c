@@ -101,9 +101,58 @@ static void env_bad(const char *a, const char *needle)
 		printf("#   r=%d msg [%s]\n", r, e.msg);
 }
 
+/* addr_qualify_list: the new value, or "(same)" when nothing changed. */
+static void qualify_is(const char *value, const char *want)
+{
+	char *out = NULL;
+	int n = addr_qualify_list(value, "example.org", &out);
+
+	is_str(n ? out : "(same)", want, value);
+	if (!n && out)
+		ok(0, "nothing changed, yet *out was set");
+	free(out);
+}
+
+static void display_is(const char *value, const char *want)
+{
+	char *d = addr_display_name(value);
+
+	is_str(d, want, value);
+	free(d);
+}
+
+static void test_qualify_and_display(void)
+{
+	qualify_is("root", "root@example.org");
+	qualify_is("root (Cron Daemon)", "root@example.org (Cron Daemon)");
+	qualify_is("Ops Team <ops>, bob@x.net", "Ops Team <ops@example.org>, bob@x.net");
+	qualify_is("a, b@x, c", "a@example.org, b@x, c@example.org");
+	qualify_is("\"root, admin\" <root>", "\"root, admin\" <root@example.org>");
+	qualify_is("\"a b\"", "\"a b\"@example.org");
+	qualify_is("team: root, a@x;", "team: root@example.org, a@x;");
+	qualify_is("undisclosed-recipients:;", "(same)");
+	qualify_is("bob@x.net (root)", "(same)");
+	qualify_is("\"root@host\" <a@x>", "(same)");
+	qualify_is("a@x, <>", "(same)");
+	qualify_is("root <", "(same)");
+	qualify_is("(unclosed", "(same)");
+
+	display_is("root (Cron Daemon)", "\"Cron Daemon\"");
+	display_is("Cron Daemon <root>", "Cron Daemon");
+	display_is("\"Daemon, Cron\" <root@x>", "\"Daemon, Cron\"");
+	display_is("=?UTF-8?Q?J=C3=BCrgen?= <j@x>", "=?UTF-8?Q?J=C3=BCrgen?=");
+	display_is("root (a \\) \"b\")", "\"a ) \\\"b\\\"\"");
+	display_is("root", NULL);
+	display_is("<root@x>", NULL);
+	display_is("root ( )", NULL);
+	display_is("root (x", NULL);
+}
+
 int main(void)
 {
 	char big[400];
+
+	test_qualify_and_display();
 
 	/* Plain and display-name forms. */
 	list_ok("a@example.com", "a@example.com");

@@ -770,8 +770,103 @@ static void test_ports_and_proxy(void)
 		     "test.ini:3: proxy = socks5h://h has no port", "proxy without port");
 }
 
+/* from lists and wildcards, and the keys for cron and web apps. */
+static void test_from_lists(void)
+{
+	struct config c;
+	struct error e;
+	const struct account *a;
+
+	is_int(parse(&c, "[defaults]\ndefault_domain = example.org\nrewrite_from = never\n"
+		     "aliases = /etc/postern-aliases\n"
+		     "[me]\nhost = x\nfrom = *@lists.example.org, Me@Example.org , alias@example.org\n"
+		     "allow_from_override = no\n"
+		     "[catch]\nhost = x\nfrom = *@example.org\nrewrite_from = always\nfrom = x\n", &e), -1,
+	       "from twice in a section: refused");
+	is_str(e.msg, "test.ini:13: from is set twice in this section (an indented line continues the one before it)",
+	       "... naming its line");
+	config_release(&c);
+	is_int(parse(&c, "[defaults]\ndefault_domain = example.org\nrewrite_from = never\n"
+		     "aliases = /etc/postern-aliases\n"
+		     "[me]\nhost = x\nfrom = *@lists.example.org, Me@Example.org , alias@example.org\n"
+		     "allow_from_override = no\n"
+		     "[catch]\nhost = x\nfrom = *@example.org, *@*.example.net\nrewrite_from = auto\n"
+		     "[plain]\nhost = x\n", &e), 0, "from lists parse");
+	a = &c.acc[0];
+	is_str(a->from, "Me@Example.org", "the first address that is no wildcard is the sender");
+	is_int(a->from_list.n, 3, "three entries");
+	is_str(a->from_list.v[2], "alias@example.org", "entries trimmed");
+	is_int(a->allow_from_override, 0, "allow_from_override = no");
+	is_int(a->rewrite_from, ACCOUNT_REWRITE_NEVER, "rewrite_from inherited from [defaults]");
+	is_str(a->default_domain, "example.org", "default_domain inherited");
+	is_str(a->aliases, "/etc/postern-aliases", "aliases inherited");
+	is_str(c.acc[1].from, NULL, "only wildcards: no sender address");
+	is_int(c.acc[1].rewrite_from, ACCOUNT_REWRITE_AUTO, "rewrite_from set in the account");
+	is_int(c.acc[1].allow_from_override, 1, "allow_from_override defaults to yes");
+	is_int(c.acc[2].from_list.n, 0, "no from: an empty list");
+	is_str(c.acc[2].aliases, "/etc/postern-aliases", "aliases inherited by an account without from");
+
+	ok(account_may_send_as(a, "me@example.org"), "an address of the list, case aside");
+	ok(account_may_send_as(a, "news@LISTS.example.org"), "a wildcard match");
+	ok(!account_may_send_as(a, "news@lists.example.org.evil"), "a wildcard matches to the end");
+	ok(!account_may_send_as(a, "root"), "a bare name matches nothing");
+	ok(!account_may_send_as(a, ""), "the null sender matches nothing");
+	ok(account_may_send_as(&c.acc[1], "x@a.b.example.net"), "two wildcards");
+	ok(!account_may_send_as(&c.acc[1], "x@example.net"), "*. needs a label");
+	ok(!account_may_send_as(&c.acc[2], "x@example.org"), "an account without from sends as nobody");
+
+	a = config_select(&c, NULL, "alias@example.org", NULL, &e);
+	is_str(a ? a->name : "(none)", "me", "select: a later address of a list");
+	a = config_select(&c, NULL, NULL, "alias@example.org", &e);
+	is_str(a ? a->name : "(none)", "me", "select: by the From too");
+	a = config_select(&c, NULL, "other@example.org", NULL, &e);
+	is_str(a ? a->name : "(none)", "catch", "select: a wildcard");
+	config_release(&c);
+
+	/* an address beats a wildcard of an earlier account */
+	is_int(parse(&c, "[defaults]\ndefault_account = b\n[all]\nhost = x\nfrom = *@example.org\n"
+		     "[boss]\nhost = y\nfrom = boss@example.org\n[b]\nhost = z\n", &e), 0,
+	       "wildcard before address parses");
+	a = config_select(&c, NULL, "boss@example.org", NULL, &e);
+	is_str(a ? a->name : "(none)", "boss", "select: an exact address beats an earlier wildcard");
+	a = config_select(&c, NULL, "x@example.org", NULL, &e);
+	is_str(a ? a->name : "(none)", "all", "select: else the wildcard");
+	a = config_select(&c, NULL, "x@example.net", NULL, &e);
+	is_str(a ? a->name : "(none)", "b", "select: else default_account");
+	config_release(&c);
+
+	expect_error("[a]\nhost = x\nfrom = a@x,,b@x\n",
+		     "test.ini:3: from has an empty entry; list addresses separated by commas", "from: an empty entry");
+	expect_error("[a]\nhost = x\nfrom = Alice <a@x>\n",
+		     "test.ini:3: from = Alice <a@x>: an entry is a bare address (you@example.org) "
+		     "or a wildcard (*@example.org), nothing else", "from: a display name");
+	expect_error("[a]\nhost = x\nfrom = root\n",
+		     "test.ini:3: from = root: \"root\" has no @domain; write you@example.org", "from: no domain");
+	expect_error("[a]\nhost = x\ndefault_domain = -example.org\n",
+		     "test.ini:3: default_domain = -example.org is not a domain name (e.g. example.org)",
+		     "default_domain: not a domain");
+	expect_error("[a]\nhost = x\ndefault_domain = a..b\n",
+		     "test.ini:3: default_domain = a..b is not a domain name (e.g. example.org)",
+		     "default_domain: an empty label");
+	expect_error("[a]\nhost = x\nrewrite_from = sometimes\n",
+		     "test.ini:3: rewrite_from = sometimes is not one of auto, always, never", "rewrite_from: bad value");
+	expect_error("[a]\nhost = x\naliases = aliases.txt\n",
+		     "test.ini:3: aliases = aliases.txt is not an absolute path (or none)", "aliases: relative path");
+	expect_error("[a]\nhost = x\nallow_from_override = no\n",
+		     "test.ini:1: account [a]: allow_from_override = no needs the address to send as: "
+		     "add from = you@example.org (its first address that is not a wildcard)",
+		     "allow_from_override = no without from");
+	expect_error("[a]\nhost = x\nfrom = *@x\nrewrite_from = always\n",
+		     "test.ini:1: account [a]: rewrite_from = always needs the address to send as: "
+		     "add from = you@example.org (its first address that is not a wildcard)",
+		     "rewrite_from = always with only a wildcard");
+	is_int(parse(&c, "[a]\nhost = x\naliases = none\n", &e), 0, "aliases = none");
+	config_release(&c);
+}
+
 int main(void)
 {
+	test_from_lists();
 	test_defaults_and_inheritance();
 	test_ports_and_proxy();
 	test_account_by_from();

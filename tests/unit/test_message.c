@@ -675,8 +675,34 @@ static void test_date_id(void)
 	strvec_release(&seen);
 }
 
+static void test_replace(void)
+{
+	struct message m;
+	int end;
+	char *w;
+
+	message_init(&m);
+	push_text(&m, "Received: r\nFrom: root (Cron Daemon)\nTo: root\nfrom: again\nSubject: s\n\n", &end);
+	is_str(message_get(&m, "From"), "root (Cron Daemon)", "From read before the replace");
+	message_replace(&m, "From", "\"Cron Daemon\" <alice@example.org>");
+	w = written(&m);
+	is_str(w, "Received: r\nFrom: \"Cron Daemon\" <alice@example.org>\nTo: root\nfrom: again\nSubject: s\n\n",
+	       "replace: the first one, in its place; the rest untouched");
+	free(w);
+	is_str(message_get(&m, "from"), "\"Cron Daemon\" <alice@example.org>", "replace: the new value is read");
+	is_str(message_get(&m, "subject"), "s", "replace: later fields still found");
+	message_replace(&m, "To", "root@example.org");
+	message_replace(&m, "X-Original-From", "a@b");
+	w = written(&m);
+	is_str(w, "Received: r\nFrom: \"Cron Daemon\" <alice@example.org>\nTo: root@example.org\n"
+	       "from: again\nSubject: s\nX-Original-From: a@b\n\n", "replace: the last field in place; a new one at the end");
+	free(w);
+	message_release(&m);
+}
+
 int main(void)
 {
+	test_replace();
 	test_parse();
 	test_cap();
 	test_fields_cap();

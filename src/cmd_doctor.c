@@ -22,6 +22,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "autoport.h"
 #include "credential.h"
 #include "log.h"
 #include "secret.h"
@@ -555,6 +556,8 @@ static const char usage[] =
 
 struct doctor {
 	const struct account *a;
+	struct account fixed;		/* port = auto: the account with the
+					 * port it would take (strings shared) */
 	const char *path;
 	struct doctor_port ports[MAX_PORTS];
 	size_t nports;
@@ -710,6 +713,31 @@ static void print_error(const char *before, const char *msg, const char *after)
 }
 
 /* Steps 2 to 6; facts filled as they go.  Returns nothing: the verdict says. */
+/* port = auto: go on with the port a send would take (the one remembered,
+ * then 465, 587, 2525, the first that answers; 465 when none does), as if
+ * it were configured. */
+static const struct account *pick_auto_port(struct doctor *d, struct doctor_facts *f)
+{
+	unsigned order[AUTOPORT_N], pick = 0;
+
+	autoport_order(autoport_load(d->a), order);
+	for (size_t k = 0; k < AUTOPORT_N && !pick; k++)
+		for (size_t i = 0; i < d->nports; i++)
+			if (d->ports[i].port == order[k] && is_open(d->ports[i].state))
+				pick = order[k];
+	d->fixed = *d->a;
+	d->fixed.port_auto = 0;
+	d->fixed.port = pick ? pick : order[0];
+	d->fixed.tls = autoport_tls(d->fixed.port);
+	d->a = &d->fixed;
+	f->port = d->fixed.port;
+	f->tls = d->fixed.tls;
+	if (pick)
+		printf("   port = auto: a message would go to port %u (%s)\n", pick,
+		       config_tls_name(d->fixed.tls));
+	return d->a;
+}
+
 static void run_steps(struct doctor *d, const char *password, struct doctor_facts *f,
 		      struct session_probe *probe, struct error *se, char **cert_name, char *fp,
 		      size_t fplen, char *dns_msg, size_t dns_len)
@@ -764,13 +792,16 @@ static void run_steps(struct doctor *d, const char *password, struct doctor_fact
 	if (a->timeout && a->timeout * 1000LL < window)
 		window = a->timeout * 1000LL;
 	probe_ports(res, d->ports, d->nports, window);
+	if (a->port_auto)
+		a = pick_auto_port(d, f);
 	for (size_t i = 0; i < d->nports; i++)
 		if (d->ports[i].port == a->port)
 			mine_open = is_open(d->ports[i].state);
 	step(d, 3, "TCP", mine_open ? "ok" : "the configured port does not answer");
 	for (size_t i = 0; i < d->nports; i++)
 		printf("   port %u: %s%s\n", d->ports[i].port, port_words(d->ports[i].state),
-		       d->ports[i].port == a->port ? " (configured)" : "");
+		       d->ports[i].port != a->port ? "" : a == &d->fixed ? " (port = auto)" :
+		       " (configured)");
 	if (!mine_open) {
 		printf("4. TLS: skipped\n5. EHLO: skipped\n6. AUTH: skipped\n");
 		goto out;
@@ -836,6 +867,7 @@ static int step_config(struct doctor *d, struct config *c, const char *cfg_opt,
 {
 	struct credential_opts so = { .allow_prompt = isatty(STDIN_FILENO) };
 	const struct account *a;
+	char port[16];
 
 	*path = config_find(cfg_opt, e);
 	if (!*path || config_load(c, *path, e))
@@ -848,8 +880,9 @@ static int step_config(struct doctor *d, struct config *c, const char *cfg_opt,
 	if (!a->host)
 		return error_set(e, ERR_CONFIG, "account [%s] in %s has no host = (the provider's "
 				 "submission server)", a->name, *path);
-	buf_addf(out, "   %s [%s]: host %s, port %u, tls %s, auth %s%s%s\n", *path, a->name, a->host,
-	       a->port, config_tls_name(a->tls), a->auth == AUTH_OFF ? "off" :
+	snprintf(port, sizeof(port), "%u", a->port);
+	buf_addf(out, "   %s [%s]: host %s, port %s, tls %s, auth %s%s%s\n", *path, a->name, a->host,
+	       a->port_auto ? "auto" : port, a->port_auto ? "by port" : config_tls_name(a->tls), a->auth == AUTH_OFF ? "off" :
 	       a->auth == AUTH_ON ? "on" : sasl_mode_name(a->auth),
 	       a->user ? ", user " : "", a->user ? a->user : "");
 	if (a->auth == AUTH_OFF)
@@ -969,7 +1002,8 @@ int cmd_doctor(int argc, char **argv)
 	step(&d, 1, "configuration", "ok");
 	fputs(detail.data, stdout);
 	/* the configured port first, then the others */
-	add_port(&d, d.a->port);
+	if (!d.a->port_auto)
+		add_port(&d, d.a->port);
 	if (ports_opt) {
 		if (parse_ports(&d, ports_opt)) {
 			log_err("doctor: --ports %s is not a list of port numbers (like 465,587)", ports_opt);

@@ -110,6 +110,16 @@ unlike "$CAP_ERR" 'STARTTLS' "auto, only 465: no STARTTLS"
 delivered 1; check_status $? "auto, only 465: delivered"
 is "$(cat "$STATE" 2>/dev/null)" "work localhost 465" "auto: now 465 remembered"
 
+# --- postern doctor with port = auto: it examines the port a message
+# would take (only 465 answers here), and says the account works
+capture "${NS[@]}" "$POSTERN" doctor -C "$t/auto.ini"
+is "$CAP_RC" 0 "doctor, port = auto: exit 0"
+like "$CAP_OUT" 'host localhost, port auto, tls by port' "doctor, port = auto: the configuration says auto"
+like "$CAP_OUT" 'port = auto: a message would go to port 465 \(implicit\)' "doctor, port = auto: the port it takes"
+like "$CAP_OUT" 'port 465: open.* \(port = auto\)' "doctor, port = auto: 465 marked as auto's choice"
+like "$CAP_OUT" '4\. TLS \(implicit\): ok' "doctor, port = auto: implicit TLS on 465"
+like "$CAP_OUT" 'verdict: works' "doctor, port = auto: works"
+
 # --- only 2525 (STARTTLS offered on a cleartext port, as providers do)
 close_all; open_port 2525 "$PLAIN_PORT"
 clear_maildir

@@ -419,7 +419,10 @@ for mode in -odb always; do
 		send "$t/bg$mode.ini" "bg$mode" -odb a@peer.test
 	fi
 	is "$rc" 0 "$mode: exit 0"
-	ok "$([ "$took_ms" -lt 700 ] && echo 1)" "$mode: returns at once (${took_ms} ms) though the server greets after 3 s"
+	# A send that waited for the server would take 3 s at least; the
+	# bound says only that (speed is the benchmarks' business: a loaded
+	# machine under ASan took 1.5 s to fork, fsync and return)
+	ok "$([ "$took_ms" -lt 2900 ] && echo 1)" "$mode: returns before the server greets (${took_ms} ms; it greets after 3 s)"
 	ok "$(qid)" "$mode: the message is in the queue meanwhile"
 	peer_wait 15
 	is "$PEER_RC" 0 "$mode: peer: the background retrier delivered it" || peer_transcript

@@ -183,6 +183,39 @@ out:
 	return rc;
 }
 
+/* The first non-blank line of what was pasted so far (all of it at the
+ * end of input) into r.  Returns 1 when r is filled, 0 when more is to be
+ * read, -1 with e (nothing usable, or input ended). */
+static int pasted_line(struct buf *line, int eof, struct oauth2_redirect *r, struct error *e)
+{
+	for (;;) {
+		char *nl = memchr(line->data, '\n', line->len);
+		size_t start = 0, len;
+
+		if (!nl && !eof && line->len <= OAUTH2_REDIRECT_MAX + 2)
+			return 0;
+		len = nl ? (size_t)(nl - line->data) : line->len;
+		while (start < len && (line->data[start] == ' ' || line->data[start] == '\t'))
+			start++;
+		while (len > start && strchr(" \t\r", line->data[len - 1]))
+			len--;
+		if (len == start && nl) {
+			buf_consume(line, (size_t)(nl - line->data) + 1);
+			continue;
+		}
+		if (len == start)
+			return error_set(e, ERR_USAGE, "standard input ended without the URL the "
+					 "browser was sent to");
+		if (oauth2_redirect_parse(line->data + start, len - start, r, e))
+			return -1;
+		if (!r->has_query)
+			return error_set(e, ERR_USAGE, "the pasted line holds no code: paste the whole "
+					 "address the browser was sent to (it starts with "
+					 "http://127.0.0.1:)");
+		return 1;
+	}
+}
+
 /* Wait for the redirect: a browser on the listener, or (paste, in_fd >= 0)
  * a line on standard input, whichever comes first.  On a browser's
  * redirect *conn is its connection, still to be answered.  Returns 0 with
@@ -239,37 +272,16 @@ static int await_redirect(int lfd, int in_fd, struct oauth2_redirect *r, int *co
 		if (in_fd >= 0 && pf[2].revents) {
 			char ch[256];
 			ssize_t k = read(in_fd, ch, sizeof(ch));
-			char *nl;
+			int got;
 
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k > 0)
 				buf_add(&line, ch, (size_t)k);
 			OPENSSL_cleanse(ch, sizeof(ch));
-			nl = memchr(line.data, '\n', line.len);
-			if (nl || k <= 0 || line.len > OAUTH2_REDIRECT_MAX + 2) {
-				size_t len = nl ? (size_t)(nl - line.data) : line.len;
-
-				while (len && (line.data[len - 1] == '\r' || line.data[len - 1] == ' '))
-					len--;
-				if (!len && k <= 0) {
-					error_set(e, ERR_USAGE, "standard input ended without the URL "
-						  "the browser was sent to");
-					goto out;
-				}
-				if (!len)
-					buf_reset(&line);
-				if (!len)
-					continue;
-				if (oauth2_redirect_parse(line.data, len, r, e))
-					goto out;
-				if (!r->has_query) {
-					error_set(e, ERR_USAGE, "the pasted line holds no code: paste the "
-						  "whole address the browser was sent to (it starts with "
-						  "http://127.0.0.1:)");
-					goto out;
-				}
-				rc = 0;
+			got = pasted_line(&line, k <= 0, r, e);
+			if (got) {
+				rc = got > 0 ? 0 : -1;
 				goto out;
 			}
 		}
@@ -474,14 +486,10 @@ static int authorize_device(const struct account *a, const struct oauth2_endpoin
 			continue;
 		}
 		if (!r && g.error && !strcmp(g.error, "expired_token"))
-			error_set(e, ERR_AUTH, "the code expired before the authorization was given; "
-				  "run postern oauth2 authorize --device %s again", a->name);
+			r = error_set(e, ERR_AUTH, "the code expired before the authorization was "
+				      "given; run postern oauth2 authorize --device %s again", a->name);
 		else if (!r)
-			r = finish_grant(a, &g, e);
-		else
-			r = -1;
-		if (!r && g.error)
-			r = -1;
+			r = finish_grant(a, &g, e);	/* access_denied and the like end it too */
 		oauth2_grant_release(&g);
 		if (r)
 			goto out;

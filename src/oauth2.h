@@ -51,6 +51,28 @@ void oauth2_grant_init(struct oauth2_grant *g);
 /* Wipes the tokens and frees everything; g is then as after init. */
 void oauth2_grant_release(struct oauth2_grant *g);
 
+/* Append name=value to form (application/x-www-form-urlencoded), value
+ * percent-encoded (everything but RFC 3986's unreserved characters), with
+ * '&' before it unless form is empty.  name is a literal (not encoded). */
+void oauth2_form_add(struct buf *form, const char *name, const char *value);
+
+/* Whether p[0..n) is an RFC 6750 b64token: ALPHA DIGIT - . _ ~ + / then
+ * '=' padding only; nothing else (no CR, LF, space or NUL) may reach SMTP. */
+int oauth2_token_valid(const char *p, size_t n);
+
+/* Parse a token endpoint's response (body[0..len), untrusted; status, the
+ * HTTP code; host for messages) into g as oauth2_token_post() does.  g is
+ * released on failure. */
+int oauth2_grant_parse(const char *body, size_t len, long status, const char *host,
+		       struct oauth2_grant *g, struct error *e);
+
+/* The access token cache file's text: "postern-oauth2-access 1", then the
+ * lines "expires UNIX", "scope TEXT", "token TOKEN", each ended by LF.
+ * format appends g's to out (a secret buffer); parse fills g (initialised,
+ * empty) and returns 0, or -1 when text is not exactly that (g empty). */
+int oauth2_cache_format(const struct oauth2_grant *g, struct buf *out);
+int oauth2_cache_parse(const char *text, size_t len, struct oauth2_grant *g);
+
 /* POST form (application/x-www-form-urlencoded, already encoded; a secret
  * buffer) to url over HTTPS with the account's oauth2 trust (oauth2_ca_file,
  * else the system store as tls.c chooses it), adding client_id and

@@ -125,11 +125,19 @@ static int remaining(long long deadline)
 	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
+static int state_ok(const struct oauth2_redirect *r, const char *state)
+{
+	return r->state && oauth2_state_equal(r->state, state);
+}
+
 /* Read one request from a browser connection (at most REQUEST_MAX bytes,
  * REQUEST_TIMEOUT_MS) and parse its target into r.  Returns 1 when it
- * brought a code or an error, 0 when it was something else (answered 404,
- * or given up on), -1 when interrupted. */
-static int take_request(int fd, long long deadline, struct oauth2_redirect *r, struct error *e)
+ * brought a code or an error with our state, 0 when it was something else
+ * (answered 400 or 404, or given up on), -1 when interrupted.  A wrong
+ * state does not end the wait: any local program can reach the port, and
+ * must not be able to cut the person's authorization short. */
+static int take_request(int fd, long long deadline, const char *state,
+			struct oauth2_redirect *r, struct error *e)
 {
 	struct buf req = BUF_INIT_SECRET;
 	long long until = now_ms() + REQUEST_TIMEOUT_MS;
@@ -176,6 +184,14 @@ static int take_request(int fd, long long deadline, struct oauth2_redirect *r, s
 		oauth2_redirect_release(r);
 		goto out;
 	}
+	if (!state_ok(r, state)) {
+		log_err("ignored a redirect whose state is not the one postern sent (from an earlier "
+			"or a forged authorization); still waiting");
+		answer(fd, "400 Bad Request", "postern: this redirect does not belong to the "
+		       "authorization postern is waiting for; see the terminal");
+		oauth2_redirect_release(r);
+		goto out;
+	}
 	rc = 1;
 out:
 	OPENSSL_cleanse(chunk, sizeof(chunk));
@@ -183,13 +199,52 @@ out:
 	return rc;
 }
 
+/* The first non-blank line of what was pasted so far (all of it at the
+ * end of input) into r.  Returns 1 when r is filled, 0 when more is to be
+ * read, -1 with e (nothing usable, or input ended). */
+static int pasted_line(struct buf *line, int eof, const char *state, struct oauth2_redirect *r,
+		       struct error *e)
+{
+	for (;;) {
+		char *nl = memchr(line->data, '\n', line->len);
+		size_t start = 0, len;
+
+		if (!nl && !eof && line->len <= OAUTH2_REDIRECT_MAX + 2)
+			return 0;
+		len = nl ? (size_t)(nl - line->data) : line->len;
+		while (start < len && (line->data[start] == ' ' || line->data[start] == '\t'))
+			start++;
+		while (len > start && strchr(" \t\r", line->data[len - 1]))
+			len--;
+		if (len == start && nl) {
+			buf_consume(line, (size_t)(nl - line->data) + 1);
+			continue;
+		}
+		if (len == start)
+			return error_set(e, ERR_USAGE, "standard input ended without the URL the "
+					 "browser was sent to");
+		if (oauth2_redirect_parse(line->data + start, len - start, r, e))
+			return -1;
+		if (!r->has_query)
+			return error_set(e, ERR_USAGE, "the pasted line holds no code: paste the whole "
+					 "address the browser was sent to (it starts with "
+					 "http://127.0.0.1:)");
+		if (!state_ok(r, state))
+			return error_set(e, ERR_AUTH, "the pasted address's state does not match the "
+					 "one postern sent: it answers another authorization (an "
+					 "earlier one, or a forged one); nothing was stored, run "
+					 "postern oauth2 authorize again");
+		return 1;
+	}
+}
+
 /* Wait for the redirect: a browser on the listener, or (paste, in_fd >= 0)
  * a line on standard input, whichever comes first.  On a browser's
  * redirect *conn is its connection, still to be answered.  Returns 0 with
- * r filled, or -1 (timeout: ERR_AUTH; interrupted; standard input ended
- * without a line: ERR_USAGE). */
-static int await_redirect(int lfd, int in_fd, struct oauth2_redirect *r, int *conn,
-			  struct error *e)
+ * r filled and its state checked, or -1 (timeout or a pasted wrong state:
+ * ERR_AUTH; interrupted; standard input ended without a line: ERR_USAGE). */
+static int await_redirect(int lfd, int in_fd, const char *state, struct oauth2_redirect *r,
+			  int *conn, struct error *e)
 {
 	long long deadline = now_ms() + AUTHORIZE_TIMEOUT_MS;
 	struct buf line = BUF_INIT_SECRET;
@@ -226,7 +281,7 @@ static int await_redirect(int lfd, int in_fd, struct oauth2_redirect *r, int *co
 
 			if (c < 0)
 				continue;
-			got = take_request(c, deadline, r, e);
+			got = take_request(c, deadline, state, r, e);
 			if (got > 0) {
 				*conn = c;
 				rc = 0;
@@ -239,37 +294,16 @@ static int await_redirect(int lfd, int in_fd, struct oauth2_redirect *r, int *co
 		if (in_fd >= 0 && pf[2].revents) {
 			char ch[256];
 			ssize_t k = read(in_fd, ch, sizeof(ch));
-			char *nl;
+			int got;
 
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k > 0)
 				buf_add(&line, ch, (size_t)k);
 			OPENSSL_cleanse(ch, sizeof(ch));
-			nl = memchr(line.data, '\n', line.len);
-			if (nl || k <= 0 || line.len > OAUTH2_REDIRECT_MAX + 2) {
-				size_t len = nl ? (size_t)(nl - line.data) : line.len;
-
-				while (len && (line.data[len - 1] == '\r' || line.data[len - 1] == ' '))
-					len--;
-				if (!len && k <= 0) {
-					error_set(e, ERR_USAGE, "standard input ended without the URL "
-						  "the browser was sent to");
-					goto out;
-				}
-				if (!len)
-					buf_reset(&line);
-				if (!len)
-					continue;
-				if (oauth2_redirect_parse(line.data, len, r, e))
-					goto out;
-				if (!r->has_query) {
-					error_set(e, ERR_USAGE, "the pasted line holds no code: paste the "
-						  "whole address the browser was sent to (it starts with "
-						  "http://127.0.0.1:)");
-					goto out;
-				}
-				rc = 0;
+			got = pasted_line(&line, k <= 0, state, r, e);
+			if (got) {
+				rc = got > 0 ? 0 : -1;
 				goto out;
 			}
 		}
@@ -357,14 +391,8 @@ static int authorize_redirect(const struct account *a, const struct oauth2_endpo
 			"with %s; the page itself may not load)", redirect_uri);
 	else if (want_browser(o))
 		open_browser(url);
-	if (await_redirect(lfd, o->flow == FLOW_PASTE ? STDIN_FILENO : -1, &r, &conn, e))
+	if (await_redirect(lfd, o->flow == FLOW_PASTE ? STDIN_FILENO : -1, state, &r, &conn, e))
 		goto out;
-	if (!r.state || !oauth2_state_equal(r.state, state)) {
-		error_set(e, ERR_AUTH, "the redirect's state does not match the one postern sent: "
-			  "it answers another authorization (or a forged one); nothing was stored, "
-			  "run postern oauth2 authorize again");
-		goto out;
-	}
 	if (r.error) {
 		struct buf b = BUF_INIT;
 
@@ -474,14 +502,10 @@ static int authorize_device(const struct account *a, const struct oauth2_endpoin
 			continue;
 		}
 		if (!r && g.error && !strcmp(g.error, "expired_token"))
-			error_set(e, ERR_AUTH, "the code expired before the authorization was given; "
-				  "run postern oauth2 authorize --device %s again", a->name);
+			r = error_set(e, ERR_AUTH, "the code expired before the authorization was "
+				      "given; run postern oauth2 authorize --device %s again", a->name);
 		else if (!r)
-			r = finish_grant(a, &g, e);
-		else
-			r = -1;
-		if (!r && g.error)
-			r = -1;
+			r = finish_grant(a, &g, e);	/* access_denied and the like end it too */
 		oauth2_grant_release(&g);
 		if (r)
 			goto out;

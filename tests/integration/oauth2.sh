@@ -231,6 +231,20 @@ is "$fails" 0 "storm: 20 concurrent sends after expiry all exit 0" || diag "$(ca
 is "$(idp_count '^token grant=refresh_token ')" $((n_ref + 1)) "storm: exactly one refresh at the provider"
 wait_for_mail $((before + 20)); check_status $? "storm: 20 messages delivered"
 
+# --- the server refuses even a freshly refreshed token (an admin switched
+# SMTP AUTH off for the mailbox): one refresh, one retry, then 77
+idp_control '{"reject_tokens": true}' >/dev/null
+n_ref=$(idp_count '^token grant=refresh_token ')
+before=$(mail_count)
+send "$t/loop.ini" "oauth refused twice"
+is "$CAP_RC" 77 "refused twice: exit 77" || diag "$CAP_ERR"
+like "$CAP_ERR" "^postern: .*535 5\.7\.8 .*; a freshly refreshed OAuth2 token was refused too: run postern oauth2 authorize loop \\(and check that the provider allows SMTP AUTH for this mailbox\\)\$" \
+	"refused twice: the server's reply quoted, the fix named"
+is "$(idp_count '^token grant=refresh_token ')" $((n_ref + 1)) "refused twice: exactly one refresh"
+is "$(printf '%s\n' "$CAP_ERR" | grep -c '^--> AUTH XOAUTH2')" 2 "refused twice: AUTH twice, no more"
+is "$(mail_count)" "$before" "refused twice: nothing delivered"
+idp_control '{"reject_tokens": false}' >/dev/null
+
 # --- the token endpoint down: a temporary failure, queued (75), never 77
 idp_control '{"expires_in": 3600, "expire_access": true, "fail": 500}' >/dev/null
 Q=$t/queue

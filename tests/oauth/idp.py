@@ -33,6 +33,9 @@ Endpoints:
                       "drop": bool              /token closes the connection unanswered
                       "approve_device": true    approve every pending device code
                       "slow_down_once": true    the next device poll gets slow_down
+                      "reject_tokens": bool     introspection calls every token
+                                                inactive (a mailbox whose SMTP AUTH
+                                                the admin switched off)
                     Answers the state: {"access": [{"id", "token", "active"}...],
                     "refresh": [...], "token_requests": N, ...}.  /control
                     is never delayed nor failed.
@@ -63,7 +66,8 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # /control keys that set a knob: (key, State attribute, conversion)
 SETTINGS = (("rotate", "rotate", bool), ("expires_in", "expires_in", int),
             ("access_token_length", "token_length", int), ("delay", "delay", float),
-            ("fail", "fail", int), ("drop", "drop", bool))
+            ("fail", "fail", int), ("drop", "drop", bool),
+            ("reject_tokens", "reject_tokens", bool))
 
 
 class State:
@@ -82,6 +86,7 @@ class State:
         self.fail = 0
         self.drop = False
         self.slow_down_once = False
+        self.reject_tokens = False
         self.token_requests = 0
 
     def next_id(self, prefix):
@@ -122,6 +127,7 @@ class State:
             "rotate": self.rotate, "expires_in": self.expires_in,
             "access_token_length": self.token_length,
             "delay": self.delay, "fail": self.fail, "drop": self.drop,
+            "reject_tokens": self.reject_tokens,
         }
 
 
@@ -269,7 +275,8 @@ class Handler(BaseHTTPRequestHandler):
         tok = f.get("token", "")
         with st.lock:
             a = st.access.get(tok)
-            live = a is not None and a["active"] and a["expires_at"] > time.time()
+            live = (a is not None and a["active"] and a["expires_at"] > time.time()
+                    and not st.reject_tokens)
             aid = a["id"] if a else "unknown"
         self.log("introspect %s -> %s" % (aid, "active" if live else "inactive"))
         if live:

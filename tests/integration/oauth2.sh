@@ -178,6 +178,7 @@ n_ref=$(idp_count '^token grant=refresh_token ')
 send "$t/loop.ini" "oauth xoauth2"
 is "$CAP_RC" 0 "XOAUTH2: send exits 0" || diag "$CAP_ERR"
 like "$CAP_ERR" '^--> AUTH XOAUTH2$' "XOAUTH2: the 2,400-character token goes after the 334, not inline"
+like "$CAP_ERR" '^--> <redacted>$' "XOAUTH2: the -v trace shows the SASL response redacted"
 sasl_logged XOAUTH2 1; check_status $? "XOAUTH2: Postfix logged sasl_method=XOAUTH2"
 ok "$(delivered "oauth xoauth2" && echo 1)" "XOAUTH2: delivered"
 oauth_config "$t/loop-bearer.ini" loop auth=oauthbearer
@@ -294,13 +295,22 @@ authorize_bg dev "$t/dev.ini" dev --device
 wait_line "$t/dev.out" '^open .* and enter the code '
 ucode=$(sed -n 's/^device -> 200 user_code=//p' "$IDP_LOG" | tail -n 1)
 wait_line "$IDP_LOG" 'device_code -> 400 authorization_pending$' 10
+# RFC 8628 3.5: after slow_down, poll 5 s less often (so 6 s here)
+idp_control '{"slow_down_once": true}' >/dev/null
+wait_line "$IDP_LOG" 'device_code -> 400 slow_down forced$' 10
+t0=$(date +%s%N)
 idp_control '{"approve_device": true}' >/dev/null
+wait_line "$IDP_LOG" 'device_code -> 200 ' 20
+t1=$(date +%s%N)
+ok "$([ $(((t1 - t0) / 1000000)) -ge 5500 ] && echo 1)" "device: after slow_down the next poll waits 5 s more" ||
+	diag "  next poll after $(((t1 - t0) / 1000000)) ms"
 authorize_end dev
 is "$CAP_RC" 0 "device: authorize exits 0 once approved" || diag "$CAP_ERR"
 is "$CAP_OUT" "open $IDP_URL/device-login and enter the code $ucode
 (or open $IDP_URL/device-login?user_code=$ucode, which holds the code)
 authorized: refresh token stored in $SDIR/dev" "device: prints the verification URL and the provider's user code, then where the refresh token went"
 is "$(idp_count 'device_code -> 400 slow_down$')" 0 "device: postern never polls faster than the interval"
+is "$(idp_count 'device_code -> 400 authorization_pending$')" 1 "device: polled once before the slow_down (interval 1 s)"
 send "$t/dev.ini" "oauth device"
 is "$CAP_RC" 0 "device: a send with the new grant exits 0" || diag "$CAP_ERR"
 

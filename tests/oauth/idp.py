@@ -43,6 +43,7 @@ Endpoints:
 The log (--log) gets one line per /token request, written before the answer:
   token grant=refresh_token refresh=rt1 -> 200 access=at2 refresh=rt2
   token grant=refresh_token refresh=rt1 -> 400 invalid_grant
+  token grant=urn:ietf:params:oauth:grant-type:device_code -> 400 slow_down forced
 and one per /authorize, /device and /introspect.  Token ids (at<N>, rt<N>)
 name tokens without showing them; each token starts with its id and a dot.
 """
@@ -63,6 +64,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 # RFC 6750 b64token characters (without the trailing '=' padding)
 B64TOKEN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+# the description of a slow_down that /control asked for (logged "forced")
+FORCED_SLOW_DOWN = "slow down (asked for by the test)"
 # /control keys that set a knob: (key, State attribute, conversion)
 SETTINGS = (("rotate", "rotate", bool), ("expires_in", "expires_in", int),
             ("access_token_length", "token_length", int), ("delay", "delay", float),
@@ -329,7 +332,7 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             code, err, resp = self.grant(grant, f)
         if err:
-            self.log("%s %d %s" % (head, code, err[0]))
+            self.log("%s %d %s%s" % (head, code, err[0], " forced" if err[1] == FORCED_SLOW_DOWN else ""))
             return self.oauth_error(*err, code=code)
         self.log("%s 200 %s" % (head, resp.pop("_ids")))
         self.json(200, resp)
@@ -363,8 +366,10 @@ class Handler(BaseHTTPRequestHandler):
             now = time.monotonic()
             early = now - d["last_poll"] < d["interval"] - 0.05
             d["last_poll"] = now
-            if st.slow_down_once or early:
+            if st.slow_down_once:
                 st.slow_down_once = False
+                return 400, ("slow_down", FORCED_SLOW_DOWN), None
+            if early:
                 return 400, ("slow_down", "polling too fast"), None
             if not d["approved"]:
                 return 400, ("authorization_pending", "the user has not approved yet"), None

@@ -340,8 +340,8 @@ EOF
         # The auth process (user dovecot) reads the args file and the CA:
         # copies it may read (mkcerts.sh makes its files 0600).
         cp "${OAUTH2_CA_FILE:-$certdir/ca.pem}" "$dcdir/oauth2-ca.pem"
-        # active_attribute: without it Dovecot 2.3 takes any answer that
-        # names a user, {"active": false} included.
+        # active_attribute: Dovecot itself checks RFC 7662's "active",
+        # rather than relying on an inactive answer naming no user.
         cat > "$dcdir/oauth2.conf" <<EOF
 introspection_mode = post
 introspection_url = $OAUTH2_INTROSPECT_URL

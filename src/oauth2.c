@@ -762,17 +762,29 @@ out:
 	return rc;
 }
 
-int oauth2_access_token(const struct account *a, int force_refresh, struct secret *out,
-			struct error *e)
+/* Whether the cached grant may be handed out: valid for a while yet, and
+ * not the token the server just refused. */
+static int usable(const struct oauth2_grant *g, const char *refused)
+{
+	return still_valid(g) && !(refused && g->access.len == strlen(refused) &&
+				   !memcmp(g->access.data, refused, g->access.len));
+}
+
+/* oauth2_access_token and oauth2_access_token_replacing: with force, the
+ * cache is looked at only under the lock, and only for a token other than
+ * refused (one another process got meanwhile); refused NULL with force:
+ * always refresh. */
+static int access_token(const struct account *a, int force, const char *refused,
+			struct secret *out, struct error *e)
 {
 	struct oauth2_grant g;
 	char *lock = NULL;
 	int fd = -1, rc = -1;
 
 	oauth2_grant_init(&g);
-	if (!force_refresh && cache_read(a, &g, e) < 0)
+	if (!force && cache_read(a, &g, e) < 0)
 		goto out;
-	if (!force_refresh && still_valid(&g)) {
+	if (!force && usable(&g, NULL)) {
 		hand_out(&g, out);
 		rc = 0;
 		goto out;
@@ -793,11 +805,12 @@ int oauth2_access_token(const struct account *a, int force_refresh, struct secre
 		}
 	}
 	/* Whoever held the lock may have refreshed already: twenty sends after
-	 * expiry make one request, not twenty (with rotation, nineteen of
-	 * them would present a dead refresh token). */
-	if (!force_refresh && cache_read(a, &g, e) < 0)
+	 * expiry (or twenty refused by the server) make one request, not
+	 * twenty; with rotation, nineteen of them would present a dead
+	 * refresh token. */
+	if ((!force || refused) && cache_read(a, &g, e) < 0)
 		goto out;
-	if (force_refresh || !still_valid(&g)) {
+	if (!usable(&g, force ? refused : NULL) || (force && !refused)) {
 		oauth2_grant_release(&g);
 		if (refresh(a, &g, e))
 			goto out;
@@ -810,6 +823,18 @@ out:
 	free(lock);
 	oauth2_grant_release(&g);
 	return rc;
+}
+
+int oauth2_access_token(const struct account *a, int force_refresh, struct secret *out,
+			struct error *e)
+{
+	return access_token(a, force_refresh, NULL, out, e);
+}
+
+int oauth2_access_token_replacing(const struct account *a, const char *refused, struct secret *out,
+				  struct error *e)
+{
+	return access_token(a, 1, refused, out, e);
 }
 
 /* --------------------------------------------------------- status, forget */

@@ -125,6 +125,13 @@ int oauth2_store_grant(const struct account *a, const struct oauth2_grant *g, ch
 int oauth2_access_token(const struct account *a, int force_refresh, struct secret *out,
 			struct error *e);
 
+/* After the server refused the access token refused: a fresh one into out
+ * (empty), under the account's lock: the cached one when another process
+ * replaced refused meanwhile, else refreshed.  Errors as
+ * oauth2_access_token(). */
+int oauth2_access_token_replacing(const struct account *a, const char *refused, struct secret *out,
+				  struct error *e);
+
 /* Drop the cached access token (after the server refused it), so that the
  * next oauth2_access_token() refreshes.  Best effort. */
 void oauth2_drop_cached(const struct account *a);

@@ -649,14 +649,14 @@ static int oauth2_retry_wanted(const struct account *a, const struct error *e)
 /* A fresh token into fresh; on failure e says both what the server said
  * and why refreshing failed (the refresh's class: ERR_TEMP for an identity
  * provider that is down, so the message stays queued). */
-static int oauth2_fresh_token(const struct account *a, struct secret *fresh, struct error *e)
+static int oauth2_fresh_token(const struct account *a, const char *refused, struct secret *fresh,
+			      struct error *e)
 {
 	struct error re;
 
-	log_info("%s; dropping the cached access token and refreshing it once", e->msg);
-	oauth2_drop_cached(a);
+	log_info("%s; getting a fresh access token once", e->msg);
 	error_clear(&re);
-	if (oauth2_access_token(a, 1, fresh, &re)) {
+	if (oauth2_access_token_replacing(a, refused ? refused : "", fresh, &re)) {
 		error_prefix(&re, "the server refused the access token, and refreshing it failed");
 		*e = re;
 		return -1;
@@ -728,7 +728,7 @@ static int session_once_oauth2(const struct account *a, const char *password, co
 	if (!rc || !oauth2_retry_wanted(a, e))
 		return rc;
 	secret_init(&fresh);
-	if (oauth2_fresh_token(a, &fresh, e) == 0) {
+	if (oauth2_fresh_token(a, password, &fresh, e) == 0) {
 		rc = session_once(a, fresh.value, ehlo_name, env, sp, r, NULL, e);
 		if (rc && oauth2_retry_wanted(a, e))
 			oauth2_refused_twice(a, e);
@@ -769,7 +769,7 @@ int session_open(struct session **out, const struct account *a, const char *pass
 	if (!rc || !oauth2_retry_wanted(a, e))
 		return rc;
 	secret_init(&fresh);
-	if (oauth2_fresh_token(a, &fresh, e) == 0) {
+	if (oauth2_fresh_token(a, password, &fresh, e) == 0) {
 		rc = session_open_once(out, a, fresh.value, ehlo_name, e);
 		if (rc && oauth2_retry_wanted(a, e))
 			oauth2_refused_twice(a, e);

@@ -81,7 +81,7 @@ static void open_browser(const char *url)
 	if (pid < 0)
 		return;
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		if (null >= 0) {
 			dup2(null, STDIN_FILENO);
@@ -169,7 +169,6 @@ static int take_request(int fd, long long deadline, const char *state,
 		if (complete)
 			break;
 	}
-	OPENSSL_cleanse(chunk, sizeof(chunk));
 	if (tlen < 0) {
 		answer(fd, "400 Bad Request", "postern: not a request it understands");
 		goto out;
@@ -377,6 +376,7 @@ static int authorize_redirect(const struct account *a, const struct oauth2_endpo
 	}
 	printf("open this URL: %s\n", url);
 	fflush(stdout);
+	log_info("waiting for the redirect on %s", redirect_uri);
 	if (o->flow == FLOW_PASTE)
 		log_err("then paste here the address your browser is sent to at the end (it starts "
 			"with %s; the page itself may not load)", redirect_uri);

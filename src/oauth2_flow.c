@@ -179,6 +179,11 @@ int oauth2_redirect_parse(const char *s, size_t len, struct oauth2_redirect *r, 
 	if (len > OAUTH2_REDIRECT_MAX)
 		return error_set(e, ERR_PROTOCOL, "the redirect is longer than %d bytes",
 				 OAUTH2_REDIRECT_MAX);
+	/* A URL holds no raw control character; a NUL would cut a value short
+	 * where it is compared (the state) or used (the code). */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return error_set(e, ERR_PROTOCOL, "the redirect holds a control character");
 	end = memchr(s, '#', len);
 	if (!end)
 		end = s + len;

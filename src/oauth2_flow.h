@@ -68,7 +68,8 @@ void oauth2_redirect_release(struct oauth2_redirect *r);
  * whole URL ("http://127.0.0.1:PORT/?code=..."; a fragment is ignored)
  * into r (freshly initialised).  Parameters other than code, state, error
  * and error_description are ignored; one of those given twice, a bad
- * percent escape, %00, or more than OAUTH2_REDIRECT_MAX bytes is refused.
+ * percent escape, %00, a raw control character (NUL included), or more
+ * than OAUTH2_REDIRECT_MAX bytes is refused.
  * s is untrusted.  Returns 0 (r->has_query says whether anything of the
  * four came), or -1 with ERR_PROTOCOL. */
 int oauth2_redirect_parse(const char *s, size_t len, struct oauth2_redirect *r, struct error *e);

@@ -169,6 +169,18 @@ static void test_redirect(void)
 	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "a bad percent escape");
 	s = "/?state=a%00b";
 	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "%00 refused");
+	is_int(oauth2_redirect_parse("/?state=ab\0c&code=x", 19, &r, &e), -1, "a raw NUL refused");
+	ok(r.state == NULL && r.code.len == 0, "...and nothing kept");
+	oauth2_redirect_release(&r);	/* each case from a fresh r, even if one fails */
+	s = "/?code=a\x01" "b&state=s";
+	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "a raw control character refused");
+	oauth2_redirect_release(&r);
+	s = "/?code=a\r\n&state=s";
+	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "a raw CR LF refused");
+	oauth2_redirect_release(&r);
+	s = "/?code=a\x7f&state=s";
+	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "a raw DEL refused");
+	oauth2_redirect_release(&r);
 	s = "/?error=%1b%5b31m&state=s";
 	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), 0, "control characters decoded (shown escaped later)");
 	is_str(r.error, "\x1b[31m", "...as they are");

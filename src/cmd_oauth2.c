@@ -81,7 +81,7 @@ static void open_browser(const char *url)
 	if (pid < 0)
 		return;
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 		if (null >= 0) {
 			dup2(null, STDIN_FILENO);
@@ -169,7 +169,6 @@ static int take_request(int fd, long long deadline, const char *state,
 		if (complete)
 			break;
 	}
-	OPENSSL_cleanse(chunk, sizeof(chunk));
 	if (tlen < 0) {
 		answer(fd, "400 Bad Request", "postern: not a request it understands");
 		goto out;
@@ -346,15 +345,6 @@ static int finish_grant(const struct account *a, const struct oauth2_grant *g, s
 	return 0;
 }
 
-static void form_add(struct buf *form, const char *name, const char *value)
-{
-	if (form->len)
-		buf_adds(form, "&");
-	buf_adds(form, name);
-	buf_adds(form, "=");
-	oauth2_url_encode(form, value);
-}
-
 static int authorize_redirect(const struct account *a, const struct oauth2_endpoints *ep,
 			      const struct opts *o, struct error *e)
 {
@@ -386,6 +376,7 @@ static int authorize_redirect(const struct account *a, const struct oauth2_endpo
 	}
 	printf("open this URL: %s\n", url);
 	fflush(stdout);
+	log_info("waiting for the redirect on %s", redirect_uri);
 	if (o->flow == FLOW_PASTE)
 		log_err("then paste here the address your browser is sent to at the end (it starts "
 			"with %s; the page itself may not load)", redirect_uri);
@@ -405,10 +396,10 @@ static int authorize_redirect(const struct account *a, const struct oauth2_endpo
 		error_set(e, ERR_AUTH, "the redirect holds neither a code nor an error");
 		goto out;
 	}
-	form_add(&form, "grant_type", "authorization_code");
-	form_add(&form, "code", r.code.data);
-	form_add(&form, "redirect_uri", redirect_uri);
-	form_add(&form, "code_verifier", verifier.data);
+	oauth2_form_add(&form, "grant_type", "authorization_code");
+	oauth2_form_add(&form, "code", r.code.data);
+	oauth2_form_add(&form, "redirect_uri", redirect_uri);
+	oauth2_form_add(&form, "code_verifier", verifier.data);
 	if (oauth2_token_post(a, ep->token, &form, &g, e) || finish_grant(a, &g, e))
 		goto out;
 	rc = 0;
@@ -477,8 +468,8 @@ static int authorize_device(const struct account *a, const struct oauth2_endpoin
 	fflush(stdout);
 	interval = d.interval > 0 ? d.interval : 5;
 	deadline = now_ms() + (d.expires_in > 0 ? d.expires_in : 900) * 1000LL;
-	form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:device_code");
-	form_add(&form, "device_code", d.device_code.data);
+	oauth2_form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:device_code");
+	oauth2_form_add(&form, "device_code", d.device_code.data);
 	for (;;) {
 		struct oauth2_grant g;
 		int r;

@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "base64.h"
+#include "oauth2.h"
 
 /* base64url (RFC 4648 5) without padding, from the standard coder. */
 static void b64url(const unsigned char *in, size_t len, struct buf *out)
@@ -66,47 +67,27 @@ int oauth2_state_new(char out[23], struct error *e)
 	return 0;
 }
 
-void oauth2_url_encode(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		unsigned char c = *p;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			buf_add(b, &c, 1);
-		} else {
-			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
-			buf_add(b, esc, 3);
-		}
-	}
-}
-
-static void add_param(struct buf *b, const char *name, const char *value)
-{
-	buf_adds(b, "&");
-	buf_adds(b, name);
-	buf_adds(b, "=");
-	oauth2_url_encode(b, value);
-}
-
 char *oauth2_auth_url(const struct oauth2_auth_request *r)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, q = BUF_INIT;
 
+	/* the query is encoded as a form is (RFC 6749 4.1.1, appendix B) */
+	oauth2_form_add(&q, "response_type", "code");
+	oauth2_form_add(&q, "client_id", r->client_id);
+	oauth2_form_add(&q, "redirect_uri", r->redirect_uri);
+	if (r->scope && *r->scope)
+		oauth2_form_add(&q, "scope", r->scope);
+	oauth2_form_add(&q, "state", r->state);
+	oauth2_form_add(&q, "code_challenge", r->challenge);
+	oauth2_form_add(&q, "code_challenge_method", "S256");
+	if (r->offline) {
+		oauth2_form_add(&q, "access_type", "offline");
+		oauth2_form_add(&q, "prompt", "consent");
+	}
 	buf_adds(&b, r->endpoint);
 	buf_adds(&b, strchr(r->endpoint, '?') ? "&" : "?");
-	buf_adds(&b, "response_type=code");
-	add_param(&b, "client_id", r->client_id);
-	add_param(&b, "redirect_uri", r->redirect_uri);
-	if (r->scope && *r->scope)
-		add_param(&b, "scope", r->scope);
-	add_param(&b, "state", r->state);
-	add_param(&b, "code_challenge", r->challenge);
-	add_param(&b, "code_challenge_method", "S256");
-	if (r->offline)
-		buf_adds(&b, "&access_type=offline&prompt=consent");
+	buf_add(&b, q.data, q.len);
+	buf_release(&q);
 	return buf_detach(&b);
 }
 
@@ -198,6 +179,11 @@ int oauth2_redirect_parse(const char *s, size_t len, struct oauth2_redirect *r, 
 	if (len > OAUTH2_REDIRECT_MAX)
 		return error_set(e, ERR_PROTOCOL, "the redirect is longer than %d bytes",
 				 OAUTH2_REDIRECT_MAX);
+	/* A URL holds no raw control character; a NUL would cut a value short
+	 * where it is compared (the state) or used (the code). */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return error_set(e, ERR_PROTOCOL, "the redirect holds a control character");
 	end = memchr(s, '#', len);
 	if (!end)
 		end = s + len;

@@ -35,10 +35,6 @@ int oauth2_pkce_new(struct buf *v, char challenge[OAUTH2_PKCE_LEN + 1], struct e
  * Returns 0, or -1 with ERR_OS. */
 int oauth2_state_new(char out[23], struct error *e);
 
-/* Append s percent-encoded for a URL query or a form body: every byte but
- * RFC 3986's unreserved characters (ALPHA DIGIT - . _ ~) becomes %XX. */
-void oauth2_url_encode(struct buf *b, const char *s);
-
 /* What the authorization URL carries. */
 struct oauth2_auth_request {
 	const char *endpoint;		/* the authorize endpoint (may hold a query already) */
@@ -51,7 +47,7 @@ struct oauth2_auth_request {
 };
 
 /* The authorization URL (response_type=code plus the fields of r, each
- * percent-encoded).  Caller frees.  It holds no secret: the challenge is
+ * percent-encoded as oauth2_form_add() does).  Caller frees.  It holds no secret: the challenge is
  * public by design. */
 char *oauth2_auth_url(const struct oauth2_auth_request *r);
 
@@ -72,7 +68,8 @@ void oauth2_redirect_release(struct oauth2_redirect *r);
  * whole URL ("http://127.0.0.1:PORT/?code=..."; a fragment is ignored)
  * into r (freshly initialised).  Parameters other than code, state, error
  * and error_description are ignored; one of those given twice, a bad
- * percent escape, %00, or more than OAUTH2_REDIRECT_MAX bytes is refused.
+ * percent escape, %00, a raw control character (NUL included), or more
+ * than OAUTH2_REDIRECT_MAX bytes is refused.
  * s is untrusted.  Returns 0 (r->has_query says whether anything of the
  * four came), or -1 with ERR_PROTOCOL. */
 int oauth2_redirect_parse(const char *s, size_t len, struct oauth2_redirect *r, struct error *e);

@@ -54,31 +54,28 @@ static void test_state(void)
 
 static void test_url(void)
 {
-	struct buf b = BUF_INIT;
 	char *u;
 	struct oauth2_auth_request r = {
 		.endpoint = "https://127.0.0.1:8443/authorize",
 		.client_id = "my client&id",
 		.redirect_uri = "http://127.0.0.1:41234/",
 		.scope = "https://outlook.office.com/SMTP.Send offline_access",
-		.state = "st-ATE_x",
+		.state = "aZ09-._~ /?#&=+%\xc3\xa9\x01",
 		.challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 	};
-
-	oauth2_url_encode(&b, "aZ09-._~ /?#&=+%\xc3\xa9\x01");
-	is_str(b.data, "aZ09-._~%20%2F%3F%23%26%3D%2B%25%C3%A9%01", "percent-encoding keeps only unreserved");
-	buf_release(&b);
 
 	u = oauth2_auth_url(&r);
 	is_str(u, "https://127.0.0.1:8443/authorize?response_type=code&client_id=my%20client%26id"
 	       "&redirect_uri=http%3A%2F%2F127.0.0.1%3A41234%2F"
 	       "&scope=https%3A%2F%2Foutlook.office.com%2FSMTP.Send%20offline_access"
-	       "&state=st-ATE_x&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-	       "&code_challenge_method=S256", "authorization URL");
+	       "&state=aZ09-._~%20%2F%3F%23%26%3D%2B%25%C3%A9%01"
+	       "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+	       "&code_challenge_method=S256", "authorization URL, only unreserved characters left bare");
 	free(u);
 
 	r.endpoint = "https://accounts.google.com/o/oauth2/auth?hd=example.org";
 	r.scope = NULL;
+	r.state = "st-ATE_x";
 	r.offline = 1;
 	u = oauth2_auth_url(&r);
 	is_str(u, "https://accounts.google.com/o/oauth2/auth?hd=example.org&response_type=code"
@@ -172,6 +169,18 @@ static void test_redirect(void)
 	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "a bad percent escape");
 	s = "/?state=a%00b";
 	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "%00 refused");
+	is_int(oauth2_redirect_parse("/?state=ab\0c&code=x", 19, &r, &e), -1, "a raw NUL refused");
+	ok(r.state == NULL && r.code.len == 0, "...and nothing kept");
+	oauth2_redirect_release(&r);	/* each case from a fresh r, even if one fails */
+	s = "/?code=a\x01" "b&state=s";
+	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "a raw control character refused");
+	oauth2_redirect_release(&r);
+	s = "/?code=a\r\n&state=s";
+	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "a raw CR LF refused");
+	oauth2_redirect_release(&r);
+	s = "/?code=a\x7f&state=s";
+	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), -1, "a raw DEL refused");
+	oauth2_redirect_release(&r);
 	s = "/?error=%1b%5b31m&state=s";
 	is_int(oauth2_redirect_parse(s, strlen(s), &r, &e), 0, "control characters decoded (shown escaped later)");
 	is_str(r.error, "\x1b[31m", "...as they are");

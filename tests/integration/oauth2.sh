@@ -254,12 +254,12 @@ send "$t/loop.ini" "oauth endpoint 500 never"
 is "$CAP_RC" 69 "token endpoint 500, queue = never: exit 69, a temporary failure (not 77)" || diag "$CAP_ERR"
 send "$t/loop-q.ini" "oauth endpoint 500"
 is "$CAP_RC" 75 "token endpoint 500, queue = auto: exit 75" || diag "$CAP_ERR"
-like "$CAP_ERR" "^postern: queued as [0-9a-f]+, next attempt at [0-9-]+ [0-9:]+: the token endpoint 127\.0\.0\.1:$IDP_PORT answered HTTP 500; try again later\$" \
+like "$CAP_ERR" "^postern: queued as [0-9a-f]+, next attempt at [0-9-]+ [0-9:]+: the server refused the access token, and refreshing it failed: the token endpoint 127\.0\.0\.1:$IDP_PORT answered HTTP 500; try again later\$" \
 	"token endpoint 500: the message is queued, the cause said"
 idp_control '{"fail": 0, "drop": true}' >/dev/null
 send "$t/loop-q.ini" "oauth endpoint drops"
 is "$CAP_RC" 75 "token endpoint closes the connection: exit 75" || diag "$CAP_ERR"
-like "$CAP_ERR" "^postern: queued as [0-9a-f]+, next attempt at [0-9-]+ [0-9:]+: cannot reach 127\.0\.0\.1:$IDP_PORT: " \
+like "$CAP_ERR" "^postern: queued as [0-9a-f]+, next attempt at [0-9-]+ [0-9:]+: the server refused the access token, and refreshing it failed: cannot reach 127\.0\.0\.1:$IDP_PORT: " \
 	"token endpoint closes the connection: queued, the cause said"
 idp_control '{"drop": false}' >/dev/null
 
@@ -268,7 +268,7 @@ idp_control '{"revoke_refresh": true, "expire_access": true}' >/dev/null
 before=$(mail_count)
 send "$t/loop.ini" "oauth revoked"
 is "$CAP_RC" 77 "revoked refresh token: exit 77" || diag "$CAP_ERR"
-like "$CAP_ERR" "^postern: the identity provider refused the refresh token of account \\[loop\\] \\(invalid_grant: Token has been expired or revoked\\.\\); run: postern oauth2 authorize loop\$" \
+like "$CAP_ERR" "^postern: the server refused the access token, and refreshing it failed: the identity provider refused the refresh token of account \\[loop\\] \\(invalid_grant: Token has been expired or revoked\\.\\); run: postern oauth2 authorize loop\$" \
 	"revoked refresh token: the message quotes the provider and names 'postern oauth2 authorize loop'"
 is "$(mail_count)" "$before" "revoked refresh token: nothing delivered"
 

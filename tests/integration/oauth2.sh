@@ -5,13 +5,15 @@
 # OAUTH2_INTROSPECT_URL).  First the rig alone (a token the provider issued
 # is taken with XOAUTH2 and OAUTHBEARER, an expired one refused), then
 # postern: `postern oauth2 authorize` by the loopback flow (curl plays the
-# browser), the device flow and the pasted URL; sends with XOAUTH2 and
-# OAUTHBEARER carrying a 2,400-character token; sends after expiry (by the
-# clock, and refused by the server) with refresh-token rotation; 20
-# concurrent sends refresh once; a revoked refresh token (77, names the
-# fix); the token endpoint down (75, queued); status and forget; the
-# keyring under a real gnome-keyring and the 0600 file without one; no
-# token in any output or log.  TAP.
+# browser), the device flow (with a slow_down) and the pasted URL; sends
+# with XOAUTH2 and OAUTHBEARER carrying a 2,400-character token; sends
+# after expiry (by the clock, and refused by the server) with
+# refresh-token rotation; 20 concurrent sends refresh once; a fresh token
+# refused too (77 after one retry); the token endpoint down (69 with
+# queue = never, 75 and queued with queue = auto); a revoked refresh token
+# (77, names the fix); status and forget; the keyring under a real
+# gnome-keyring and the 0600 file without one; no token in any output or
+# log.  About 25 s.  TAP.
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 require_root_and_deps server oauth keyring
 for c in dbus-run-session dbus-send gnome-keyring-daemon secret-tool curl; do
@@ -276,6 +278,7 @@ is "$(mail_count)" "$before" "revoked refresh token: nothing delivered"
 capture "$POSTERN" oauth2 status -C "$t/loop.ini" loop; keep
 is "$CAP_RC" 0 "status: exits 0"
 like "$CAP_OUT" "^refresh token: stored in $SDIR/loop\$" "status: says where the refresh token is"
+like "$CAP_OUT" "^access token: cached, expires 20[0-9-]{8} [0-9:]{8} UTC \\(in 5[89] min\\)\$" "status: the access token's expiry"
 like "$CAP_OUT" "^scopes: mail\$" "status: the scopes"
 rt=$(cat "$SDIR/loop" 2>/dev/null)
 ok "$([ -n "$rt" ] && echo 1)" "status: (the refresh token file is not empty)"
@@ -284,6 +287,10 @@ capture "$POSTERN" oauth2 forget -C "$t/loop.ini" loop; keep
 is "$CAP_RC" 0 "forget: exits 0" || diag "$CAP_ERR"
 like "$CAP_OUT" "^removed $SDIR/loop\$" "forget: says what it removed"
 ok "$([ ! -e "$SDIR/loop" ] && [ ! -e "$SDIR/loop.access" ] && echo 1)" "forget: the refresh token file and the cache are gone"
+capture "$POSTERN" oauth2 status -C "$t/loop.ini" loop; keep
+is "$CAP_RC" 0 "status after forget: exits 0"
+like "$CAP_OUT" "^refresh token: none \\(.*\\); run: postern oauth2 authorize loop\$" "status after forget: no refresh token, and the fix"
+like "$CAP_OUT" "^access token: none cached\$" "status after forget: no access token"
 send "$t/loop.ini" "oauth forgotten"
 is "$CAP_RC" 77 "after forget: a send exits 77" || diag "$CAP_ERR"
 like "$CAP_ERR" "^postern: no OAuth2 refresh token for account \\[loop\\] \\(.*no file $SDIR/loop\\); run: postern oauth2 authorize loop\$" \

@@ -628,8 +628,9 @@ static int refresh_read(const struct account *a, struct secret *s, struct buf *w
 	return rc;
 }
 
-/* Store token where it should go: the keyring when one answers (prefer
- * is "keyring"), else the file; *where says which (caller frees). */
+/* Store token: in the keyring when keyring_first is set and one answers
+ * (a rotated token goes back where the old one came from), else in the
+ * file; *where says which ("keyring" or the path; caller frees). */
 static int refresh_write(const struct account *a, const char *token, int keyring_first, char **where,
 			 struct error *e)
 {

@@ -22,6 +22,7 @@ const char cli_usage[] =
 	"postern's own commands (only as the first argument):\n"
 	"  postern queue list|run [--all]|show ID|drop ID|retry [ID]  [-C FILE] [-v]\n"
 	"  postern password set|forget|check  [-C FILE] [-v] [ACCOUNT]\n"
+	"  postern oauth2 authorize [--device|--paste|--no-browser]|status|forget  [-C FILE] [-v] ACCOUNT\n"
 	"  postern doctor [-C FILE] [-v] [ACCOUNT]   why can't it send? (checks, sends no mail)\n";
 
 void cli_init(struct cli *c)
@@ -156,9 +157,10 @@ int cli_parse(struct cli *c, int argc, char **argv, struct error *e)
 			c->mode = CLI_NOOP;
 		else if (!strcmp(name, "postern") && argc > 1 &&
 			 (!strcmp(argv[1], "password") || !strcmp(argv[1], "queue") ||
-			  !strcmp(argv[1], "doctor"))) {
+			  !strcmp(argv[1], "doctor") || !strcmp(argv[1], "oauth2"))) {
 			c->mode = !strcmp(argv[1], "password") ? CLI_PASSWORD :
-				  !strcmp(argv[1], "queue") ? CLI_QUEUE : CLI_DOCTOR;
+				  !strcmp(argv[1], "queue") ? CLI_QUEUE :
+				  !strcmp(argv[1], "oauth2") ? CLI_OAUTH2 : CLI_DOCTOR;
 			c->sub_argc = argc - 1;
 			c->sub_argv = argv + 1;
 			return 0;

@@ -28,7 +28,8 @@
 #define CONFIG_FILE_MAX (256 * 1024)
 
 enum key_type { K_STR, K_SECRET, K_PORT, K_TLS, K_AUTH, K_BOOL, K_TIMEOUT, K_QUEUE, K_LIFETIME,
-		K_LOG, K_PIN, K_TLS_VERSION, K_CIPHERS, K_PROXY, K_FROM, K_DOMAIN, K_REWRITE };
+		K_LOG, K_PIN, K_TLS_VERSION, K_CIPHERS, K_PROXY, K_FROM, K_DOMAIN, K_REWRITE,
+		K_OAUTH2, K_URL };
 
 struct key {
 	const char *name;
@@ -63,6 +64,16 @@ static const struct key keys[] = {
 	KEY("default_domain", K_DOMAIN, default_domain),
 	KEY("rewrite_from", K_REWRITE, rewrite_from),
 	KEY("allow_from_override", K_BOOL, allow_from_override),
+	KEY("oauth2", K_OAUTH2, oauth2),
+	KEY("oauth2_client_id", K_STR, oauth2_client_id),
+	KEY("oauth2_client_secret", K_SECRET, oauth2_client_secret),
+	KEY("oauth2_client_secret_command", K_STR, oauth2_client_secret_command),
+	KEY("oauth2_tenant", K_DOMAIN, oauth2_tenant),
+	KEY("oauth2_token_endpoint", K_URL, oauth2_token_endpoint),
+	KEY("oauth2_authorize_endpoint", K_URL, oauth2_authorize_endpoint),
+	KEY("oauth2_device_endpoint", K_URL, oauth2_device_endpoint),
+	KEY("oauth2_scope", K_STR, oauth2_scope),
+	KEY("oauth2_ca_file", K_STR, oauth2_ca_file),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -107,6 +118,18 @@ static void account_release(struct account *a)
 	free(a->proxy);
 	free(a->aliases);
 	free(a->default_domain);
+	if (a->oauth2_client_secret) {
+		OPENSSL_cleanse(a->oauth2_client_secret, strlen(a->oauth2_client_secret));
+		free(a->oauth2_client_secret);
+	}
+	free(a->oauth2_client_id);
+	free(a->oauth2_client_secret_command);
+	free(a->oauth2_tenant);
+	free(a->oauth2_token_endpoint);
+	free(a->oauth2_authorize_endpoint);
+	free(a->oauth2_device_endpoint);
+	free(a->oauth2_scope);
+	free(a->oauth2_ca_file);
 	account_init(a);
 }
 
@@ -127,6 +150,17 @@ void config_release(struct config *c)
 	free(c->queue_dir);
 	free(c->path);
 	config_init(c);
+}
+
+const char *config_oauth2_name(enum account_oauth2 o)
+{
+	switch (o) {
+	case ACCOUNT_OAUTH2_GOOGLE: return "google";
+	case ACCOUNT_OAUTH2_MICROSOFT: return "microsoft";
+	case ACCOUNT_OAUTH2_CUSTOM: return "custom";
+	case ACCOUNT_OAUTH2_NONE: break;
+	}
+	return "none";
 }
 
 const char *config_tls_name(enum account_tls t)
@@ -270,7 +304,7 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 		if (k->off == offsetof(struct account, aliases) && *v != '/' && strcmp(v, "none"))
 			return perr(p, "aliases = %s is not an absolute path (or none)", v);
 		*(char **)field = xstrdup(v);
-		if (k->type == K_SECRET)
+		if (k->off == offsetof(struct account, password))
 			a->password_line = p->line;
 		else if (k->off == offsetof(struct account, password_command))
 			a->password_command_line = p->line;
@@ -369,8 +403,29 @@ static int set_key(struct parse *p, struct account *a, const struct key *k, cons
 		return set_from(p, a, v);
 	case K_DOMAIN:
 		if (!valid_domain(v))
-			return perr(p, "default_domain = %s is not a domain name (e.g. example.org)", v);
-		a->default_domain = xstrdup(v);
+			return perr(p, "%s = %s is not a domain name (e.g. example.org)", k->name, v);
+		*(char **)field = xstrdup(v);
+		return 1;
+	case K_OAUTH2:
+		if (!strcasecmp(v, "google"))
+			a->oauth2 = ACCOUNT_OAUTH2_GOOGLE;
+		else if (!strcasecmp(v, "microsoft"))
+			a->oauth2 = ACCOUNT_OAUTH2_MICROSOFT;
+		else if (!strcasecmp(v, "custom"))
+			a->oauth2 = ACCOUNT_OAUTH2_CUSTOM;
+		else
+			return perr(p, "oauth2 = %s is not one of google, microsoft, custom", v);
+		return 1;
+	case K_URL:
+		/* Tokens go to these: HTTPS only, and nothing a URL could
+		 * smuggle into a request line. */
+		if (strncasecmp(v, "https://", 8) || !v[8] || v[8] == '/')
+			return perr(p, "%s = %s is not an https:// URL", k->name, v);
+		for (const char *s = v; *s; s++)
+			if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+				return perr(p, "%s contains a space, a control or a non-ASCII character; "
+					    "percent-encode it", k->name);
+		*(char **)field = xstrdup(v);
 		return 1;
 	case K_REWRITE:
 		if (!strcasecmp(v, "auto"))
@@ -544,6 +599,18 @@ static int finish_account(struct parse *p, struct account *a)
 	if (!a->default_domain) a->default_domain = dup_or_null(d->default_domain);
 	if (!a->rewrite_from_set) a->rewrite_from = d->rewrite_from;
 	if (a->allow_from_override < 0) a->allow_from_override = d->allow_from_override;
+	if (!a->oauth2) a->oauth2 = d->oauth2;
+	if (!a->oauth2_client_id) a->oauth2_client_id = dup_or_null(d->oauth2_client_id);
+	if (!a->oauth2_client_secret) a->oauth2_client_secret = dup_or_null(d->oauth2_client_secret);
+	if (!a->oauth2_client_secret_command)
+		a->oauth2_client_secret_command = dup_or_null(d->oauth2_client_secret_command);
+	if (!a->oauth2_tenant) a->oauth2_tenant = dup_or_null(d->oauth2_tenant);
+	if (!a->oauth2_token_endpoint) a->oauth2_token_endpoint = dup_or_null(d->oauth2_token_endpoint);
+	if (!a->oauth2_authorize_endpoint)
+		a->oauth2_authorize_endpoint = dup_or_null(d->oauth2_authorize_endpoint);
+	if (!a->oauth2_device_endpoint) a->oauth2_device_endpoint = dup_or_null(d->oauth2_device_endpoint);
+	if (!a->oauth2_scope) a->oauth2_scope = dup_or_null(d->oauth2_scope);
+	if (!a->oauth2_ca_file) a->oauth2_ca_file = dup_or_null(d->oauth2_ca_file);
 
 	if (a->auth_without_tls < 0)
 		a->auth_without_tls = 0;
@@ -604,6 +671,25 @@ static int finish_account(struct parse *p, struct account *a)
 				 "%s: %s needs the address to send as: add from = you@example.org "
 				 "(its first address that is not a wildcard)", where,
 				 a->allow_from_override ? "rewrite_from = always" : "allow_from_override = no");
+	if (a->oauth2 && a->auth != AUTH_XOAUTH2 && a->auth != AUTH_OAUTHBEARER)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: oauth2 = %s gets an access token, which only auth = xoauth2 or "
+				 "auth = oauthbearer can use; set one of them", where,
+				 config_oauth2_name(a->oauth2));
+	if (a->oauth2 && !a->oauth2_client_id)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: oauth2 = %s needs oauth2_client_id, the id of the client you "
+				 "registered with the provider (postern(1), OAUTH2)", where,
+				 config_oauth2_name(a->oauth2));
+	if (a->oauth2_client_secret && a->oauth2_client_secret_command)
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: both oauth2_client_secret and oauth2_client_secret_command are "
+				 "set; keep one", where);
+	if (a->oauth2 == ACCOUNT_OAUTH2_CUSTOM &&
+	    (!a->oauth2_token_endpoint || !a->oauth2_authorize_endpoint || !a->oauth2_scope))
+		return error_set(&p->err, ERR_CONFIG,
+				 "%s: oauth2 = custom needs oauth2_token_endpoint, "
+				 "oauth2_authorize_endpoint and oauth2_scope", where);
 	if (a->tls == ACCOUNT_TLS_IMPLICIT && a->port == 587)
 		return error_set(&p->err, ERR_CONFIG,
 				 "%s: tls = implicit on port 587; port 587 speaks STARTTLS: use tls = starttls, or port = 465",
@@ -733,13 +819,21 @@ out:
 	return rc;
 }
 
-/* Whether any section sets a password (secret = 1) or a password_command. */
+static int account_holds(const struct account *a, int secret)
+{
+	if (secret)
+		return a->password || a->oauth2_client_secret;
+	return a->password_command || a->oauth2_client_secret_command;
+}
+
+/* Whether any section sets a password (secret = 1) or a password_command
+ * (and the same for OAuth2's client secret). */
 static int config_holds(const struct config *c, int secret)
 {
-	if (secret ? c->defaults.password != NULL : c->defaults.password_command != NULL)
+	if (account_holds(&c->defaults, secret))
 		return 1;
 	for (size_t i = 0; i < c->n; i++)
-		if (secret ? c->acc[i].password != NULL : c->acc[i].password_command != NULL)
+		if (account_holds(&c->acc[i], secret))
 			return 1;
 	return 0;
 }

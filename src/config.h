@@ -34,6 +34,16 @@ enum account_rewrite {
 	ACCOUNT_REWRITE_NEVER,		/* as the caller wrote it */
 };
 
+/* Which identity provider issues the OAuth2 tokens (oauth2 = ...,
+ * oauth2.h); with one set, the SMTP password is the access token postern
+ * gets itself and no password source is asked. */
+enum account_oauth2 {
+	ACCOUNT_OAUTH2_NONE = 0,
+	ACCOUNT_OAUTH2_GOOGLE,
+	ACCOUNT_OAUTH2_MICROSOFT,
+	ACCOUNT_OAUTH2_CUSTOM,
+};
+
 /* Account keys, also allowed in [defaults]. */
 struct account {
 	char *name;		/* section name */
@@ -78,6 +88,15 @@ struct account {
 	enum account_rewrite rewrite_from;
 	int rewrite_from_set;
 	int allow_from_override;	/* -f may set the envelope sender; -1 = not set */
+	/* OAuth2 (oauth2.h): the user's own registered client. */
+	enum account_oauth2 oauth2;
+	char *oauth2_client_id;
+	char *oauth2_client_secret;	/* secret: wiped on release */
+	char *oauth2_client_secret_command;
+	char *oauth2_tenant;		/* microsoft; NULL: "common" */
+	char *oauth2_token_endpoint, *oauth2_authorize_endpoint, *oauth2_device_endpoint;
+	char *oauth2_scope;
+	char *oauth2_ca_file;		/* trust for the identity provider's HTTPS */
 };
 
 /* Which address may pick the account (account_by_from = ..., a key of
@@ -137,6 +156,9 @@ const struct account *config_select(const struct config *c, const char *name,
  * run of characters, e.g. *@example.org).  0 for NULL, "" or an account
  * without from.  addr is untrusted. */
 int account_may_send_as(const struct account *a, const char *addr);
+
+/* "google", "microsoft", "custom", or "none". */
+const char *config_oauth2_name(enum account_oauth2 o);
 
 /* "starttls", "implicit", "off". */
 const char *config_tls_name(enum account_tls t);

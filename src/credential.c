@@ -7,6 +7,7 @@
 
 #include "keyring.h"
 #include "netrc.h"
+#include "oauth2.h"
 #include "password_command.h"
 #include "prompt.h"
 #include "util.h"
@@ -18,6 +19,9 @@ int credential_lookup(const struct account *a, const struct credential_opts *o, 
 	int rc = -1, r;
 
 	secret_release(s);
+	/* The access token postern gets itself: no password source is asked. */
+	if (a->oauth2)
+		return oauth2_access_token(a, 0, s, e);
 	if (a->password) {
 		secret_set(s, a->password, strlen(a->password), SECRET_CONFIG);
 		snprintf(s->desc, sizeof(s->desc), "the configuration (password, line %d)",

@@ -182,6 +182,19 @@ static const SecretSchema own_schema = {
 	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 
+/* postern's OAuth2 refresh tokens: their own attributes, so that no
+ * password search (any_schema) ever finds one. */
+static const SecretSchema oauth2_schema = {
+	KEYRING_OAUTH2_SCHEMA, SECRET_SCHEMA_NONE,
+	{
+		{ "service", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ NULL, 0 },
+	},
+	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+};
+
 /* One conversation with the Secret Service. */
 struct keyring {
 	const struct libsecret *lib;	/* NULL until loaded */
@@ -388,7 +401,23 @@ out:
 	return found == 1;
 }
 
-int keyring_store(const struct account *a, const char *password, struct error *e)
+/* The attributes of the account's own entry under schema (own_schema or
+ * oauth2_schema). */
+static GHashTable *own_attrs(const struct libsecret *L, const SecretSchema *schema,
+			     const struct account *a)
+{
+	if (schema == &oauth2_schema)
+		return L->secret_attributes_build(schema, "service", KEYRING_OAUTH2_SERVICE,
+						  "account", a->name, "user", a->user ? a->user : "",
+						  NULL);
+	return L->secret_attributes_build(schema, "host", a->host, "service", "smtp",
+					  "user", a->user, NULL);
+}
+
+/* Store value under schema for the account; what names it in messages
+ * ("the password", "the refresh token"). */
+static int store_own(const struct account *a, const SecretSchema *schema, const char *value,
+		     const char *label, const char *what, struct error *e)
 {
 	struct keyring k;
 	const struct libsecret *L;
@@ -396,7 +425,6 @@ int keyring_store(const struct account *a, const char *password, struct error *e
 	GHashTable *attrs = NULL;
 	SecretValue *val = NULL;
 	GError *err = NULL;
-	char *label = NULL;
 	int rc = -1;
 
 	if (keyring_open(&k, &why)) {
@@ -404,18 +432,16 @@ int keyring_store(const struct account *a, const char *password, struct error *e
 		goto out;
 	}
 	L = k.lib;
-	attrs = L->secret_attributes_build(&own_schema, "host", a->host, "service", "smtp",
-					   "user", a->user, NULL);
-	label = xasprintf("postern: %s at %s", a->user, a->host);
-	val = L->secret_value_new(password, -1, "text/plain");
-	if (!L->secret_service_store_sync(k.svc, &own_schema, attrs, SECRET_COLLECTION_DEFAULT, label,
+	attrs = own_attrs(L, schema, a);
+	val = L->secret_value_new(value, -1, "text/plain");
+	if (!L->secret_service_store_sync(k.svc, schema, attrs, SECRET_COLLECTION_DEFAULT, label,
 					  val, NULL, &err)) {
 		if (default_collection_locked(&k)) {
-			error_set(e, ERR_CONFIG, "cannot store the password: " LOCKED_MSG);
+			error_set(e, ERR_CONFIG, "cannot store %s: " LOCKED_MSG, what);
 		} else {
 			buf_reset(&why);
 			keyring_error(L, err, &why);
-			error_set(e, ERR_CONFIG, "cannot store the password: %s", why.data);
+			error_set(e, ERR_CONFIG, "cannot store %s: %s", what, why.data);
 		}
 		L->g_error_free(err);
 		goto out;
@@ -426,13 +452,32 @@ out:
 		k.lib->secret_value_unref(val);
 	if (attrs)
 		k.lib->g_hash_table_unref(attrs);
-	free(label);
 	buf_release(&why);
 	keyring_close(&k);
 	return rc;
 }
 
-int keyring_forget(const struct account *a, struct error *e)
+int keyring_store(const struct account *a, const char *password, struct error *e)
+{
+	char *label = xasprintf("postern: %s at %s", a->user, a->host);
+	int rc = store_own(a, &own_schema, password, label, "the password", e);
+
+	free(label);
+	return rc;
+}
+
+int keyring_oauth2_store(const struct account *a, const char *token, struct error *e)
+{
+	char *label = xasprintf("postern: OAuth2 refresh token of account %s", a->name);
+	int rc = store_own(a, &oauth2_schema, token, label, "the refresh token", e);
+
+	free(label);
+	return rc;
+}
+
+/* Remove the account's own entry under schema: 1 removed, 0 none, -1. */
+static int forget_own(const struct account *a, const SecretSchema *schema, const char *what,
+		      struct error *e)
 {
 	struct keyring k;
 	const struct libsecret *L = NULL;
@@ -447,22 +492,21 @@ int keyring_forget(const struct account *a, struct error *e)
 		goto out;
 	}
 	L = k.lib;
-	attrs = L->secret_attributes_build(&own_schema, "host", a->host, "service", "smtp",
-					   "user", a->user, NULL);
+	attrs = own_attrs(L, schema, a);
 	/* Search first: clearing a locked item would ask the service for a
 	 * prompt; say "locked" instead. */
-	if (!L->secret_service_search_for_dbus_paths_sync(k.svc, &own_schema, attrs, NULL, &unlocked,
+	if (!L->secret_service_search_for_dbus_paths_sync(k.svc, schema, attrs, NULL, &unlocked,
 							  &lck, &err))
 		goto dbus_fail;
 	if (lck && lck[0] && !(unlocked && unlocked[0])) {
-		error_set(e, ERR_CONFIG, "cannot remove the password: " LOCKED_MSG);
+		error_set(e, ERR_CONFIG, "cannot remove %s: " LOCKED_MSG, what);
 		goto out;
 	}
 	if (!(unlocked && unlocked[0])) {
 		rc = 0;
 		goto out;
 	}
-	if (!L->secret_service_clear_sync(k.svc, &own_schema, attrs, NULL, &err) && err)
+	if (!L->secret_service_clear_sync(k.svc, schema, attrs, NULL, &err) && err)
 		goto dbus_fail;
 	rc = 1;
 	goto out;
@@ -480,6 +524,45 @@ out:
 	buf_release(&why);
 	keyring_close(&k);
 	return rc;
+}
+
+int keyring_forget(const struct account *a, struct error *e)
+{
+	return forget_own(a, &own_schema, "the password", e);
+}
+
+int keyring_oauth2_forget(const struct account *a, struct error *e)
+{
+	return forget_own(a, &oauth2_schema, "the refresh token", e);
+}
+
+int keyring_oauth2_lookup(const struct account *a, struct secret *s, struct buf *why)
+{
+	struct keyring k;
+	GHashTable *attrs = NULL;
+	int found = 0, locked = 0;
+
+	if (keyring_open(&k, why))
+		goto out;
+	attrs = own_attrs(k.lib, &oauth2_schema, a);
+	found = keyring_search(&k, &oauth2_schema, attrs, s, &locked, why);
+	if (found == 1) {
+		snprintf(s->desc, sizeof(s->desc), "the keyring (service=%s account=%s)",
+			 KEYRING_OAUTH2_SERVICE, a->name);
+		goto out;
+	}
+	if (found < 0 || why->len)
+		goto out;
+	if (locked)
+		buf_adds(why, "the keyring: the refresh token is there, but " LOCKED_MSG);
+	else
+		buf_addf(why, "the keyring: no entry for service=%s account=%s",
+			 KEYRING_OAUTH2_SERVICE, a->name);
+out:
+	if (attrs)
+		k.lib->g_hash_table_unref(attrs);
+	keyring_close(&k);
+	return found == 1;
 }
 
 int keyring_count_others(const struct account *a)
@@ -540,5 +623,26 @@ int keyring_count_others(const struct account *a)
 {
 	(void)a;
 	return 0;
+}
+
+int keyring_oauth2_lookup(const struct account *a, struct secret *s, struct buf *why)
+{
+	(void)a;
+	(void)s;
+	buf_adds(why, "the keyring: " NO_KEYRING_MSG);
+	return 0;
+}
+
+int keyring_oauth2_store(const struct account *a, const char *token, struct error *e)
+{
+	(void)a;
+	(void)token;
+	return error_set(e, ERR_CONFIG, "cannot store the refresh token: " NO_KEYRING_MSG);
+}
+
+int keyring_oauth2_forget(const struct account *a, struct error *e)
+{
+	(void)a;
+	return error_set(e, ERR_CONFIG, "cannot remove the refresh token: " NO_KEYRING_MSG);
 }
 #endif

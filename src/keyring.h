@@ -46,6 +46,24 @@ int keyring_forget(const struct account *a, struct error *e);
  * program's entry still answers. */
 int keyring_count_others(const struct account *a);
 
+/* OAuth2 refresh tokens (oauth2.h), under their own schema and attributes
+ * service = "postern-oauth2", account = the section name, user = the
+ * account's user ("" when none): never found by a password lookup. */
+#define KEYRING_OAUTH2_SCHEMA "org.postern.oauth2"
+#define KEYRING_OAUTH2_SERVICE "postern-oauth2"
+
+/* The account's refresh token: 1 with it in s (source SECRET_KEYRING, desc
+ * naming the attributes), or 0 with a sentence in why (as
+ * keyring_lookup).  s must be empty. */
+int keyring_oauth2_lookup(const struct account *a, struct secret *s, struct buf *why);
+
+/* Store (replace) the account's refresh token.  Returns 0, or -1 with e
+ * (ERR_CONFIG) saying why. */
+int keyring_oauth2_store(const struct account *a, const char *token, struct error *e);
+
+/* Remove it: 1 removed, 0 nothing stored, -1 with e (ERR_CONFIG). */
+int keyring_oauth2_forget(const struct account *a, struct error *e);
+
 /* Whether a D-Bus session bus can be found without starting anything:
  * $DBUS_SESSION_BUS_ADDRESS is set, or $XDG_RUNTIME_DIR/bus is a socket.
  * Checked before libsecret is loaded, so that cron and PHP pay nothing. */

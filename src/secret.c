@@ -43,6 +43,7 @@ const char *secret_source_name(enum secret_source src)
 	case SECRET_KEYRING: return "keyring";
 	case SECRET_NETRC: return "netrc";
 	case SECRET_PROMPT: return "prompt";
+	case SECRET_OAUTH2: return "oauth2";
 	case SECRET_NONE: break;
 	}
 	return "none";

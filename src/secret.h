@@ -17,6 +17,7 @@ enum secret_source {
 	SECRET_KEYRING,
 	SECRET_NETRC,
 	SECRET_PROMPT,
+	SECRET_OAUTH2,			/* an access token postern got itself (oauth2.h) */
 };
 
 struct secret {

@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "dotstuff.h"
 #include "log.h"
+#include "oauth2.h"
 #include "proxy.h"
 #include "smtp.h"
 #include "tls.h"
@@ -636,6 +637,46 @@ static int session_run(struct session *ss, const char *password, const char *ehl
 	return session_result(ss, e);
 }
 
+/* oauth2 = ...: the server refused the access token postern got itself
+ * (revoked, or the cache outlived it).  Whether to drop the cached token,
+ * refresh once and try again: only for a refusal the server spoke (an
+ * AUTH reply), which comes before MAIL FROM, so nothing was sent. */
+static int oauth2_retry_wanted(const struct account *a, const struct error *e)
+{
+	return a->oauth2 && e->cls == ERR_AUTH && e->smtp_code >= 500;
+}
+
+/* A fresh token into fresh; on failure e says both what the server said
+ * and why refreshing failed (the refresh's class: ERR_TEMP for an identity
+ * provider that is down, so the message stays queued). */
+static int oauth2_fresh_token(const struct account *a, const char *refused, struct secret *fresh,
+			      struct error *e)
+{
+	struct error re;
+
+	log_info("%s; getting a fresh access token once", e->msg);
+	error_clear(&re);
+	if (oauth2_access_token_replacing(a, refused ? refused : "", fresh, &re)) {
+		error_prefix(&re, "the server refused the access token, and refreshing it failed");
+		*e = re;
+		return -1;
+	}
+	return 0;
+}
+
+/* The second refusal: the fix is a new authorization (or an admin's). */
+static void oauth2_refused_twice(const struct account *a, struct error *e)
+{
+	char *old = xstrdup(e->msg), *cut = strstr(old, "; check the user and get a fresh access token");
+
+	if (cut)
+		*cut = '\0';
+	error_set(e, ERR_AUTH, "%s; a freshly refreshed OAuth2 token was refused too: run postern oauth2 "
+		  "authorize %s (and check that the provider allows SMTP AUTH for this mailbox)",
+		  old, a->name);
+	free(old);
+}
+
 /* A connection of its own: a whole submission, or (env == NULL) just
  * EHLO, TLS and AUTH, for `postern password check`.  The engine QUITs by
  * itself, so the dialogue is the one-message dialogue exactly. */
@@ -675,17 +716,38 @@ out:
 	return rc;
 }
 
+/* session_once, again with a refreshed token when an OAuth2 one was
+ * refused. */
+static int session_once_oauth2(const struct account *a, const char *password, const char *ehlo_name,
+			       const struct envelope *env, struct spool *sp,
+			       struct session_report *r, struct error *e)
+{
+	struct secret fresh;
+	int rc = session_once(a, password, ehlo_name, env, sp, r, NULL, e);
+
+	if (!rc || !oauth2_retry_wanted(a, e))
+		return rc;
+	secret_init(&fresh);
+	if (oauth2_fresh_token(a, password, &fresh, e) == 0) {
+		rc = session_once(a, fresh.value, ehlo_name, env, sp, r, NULL, e);
+		if (rc && oauth2_retry_wanted(a, e))
+			oauth2_refused_twice(a, e);
+	}
+	secret_release(&fresh);
+	return rc ? -1 : 0;
+}
+
 int session_send(const struct account *a, const char *password, const char *ehlo_name,
 		 const struct envelope *env, struct spool *sp, struct session_report *r,
 		 struct error *e)
 {
-	return session_once(a, password, ehlo_name, env, sp, r, NULL, e);
+	return session_once_oauth2(a, password, ehlo_name, env, sp, r, e);
 }
 
 int session_verify(const struct account *a, const char *password, const char *ehlo_name,
 		   struct error *e)
 {
-	return session_once(a, password, ehlo_name, NULL, NULL, NULL, NULL, e);
+	return session_once_oauth2(a, password, ehlo_name, NULL, NULL, NULL, e);
 }
 
 int session_check(const struct account *a, const char *password, const char *ehlo_name,
@@ -695,8 +757,29 @@ int session_check(const struct account *a, const char *password, const char *ehl
 	return session_once(a, password, ehlo_name, NULL, NULL, NULL, p, e);
 }
 
+static int session_open_once(struct session **out, const struct account *a, const char *password,
+			     const char *ehlo_name, struct error *e);
+
 int session_open(struct session **out, const struct account *a, const char *password,
 		 const char *ehlo_name, struct error *e)
+{
+	struct secret fresh;
+	int rc = session_open_once(out, a, password, ehlo_name, e);
+
+	if (!rc || !oauth2_retry_wanted(a, e))
+		return rc;
+	secret_init(&fresh);
+	if (oauth2_fresh_token(a, password, &fresh, e) == 0) {
+		rc = session_open_once(out, a, fresh.value, ehlo_name, e);
+		if (rc && oauth2_retry_wanted(a, e))
+			oauth2_refused_twice(a, e);
+	}
+	secret_release(&fresh);
+	return rc ? -1 : 0;
+}
+
+static int session_open_once(struct session **out, const struct account *a, const char *password,
+			     const char *ehlo_name, struct error *e)
 {
 	struct session *ss = xcalloc(1, sizeof(*ss));
 

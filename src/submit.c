@@ -504,7 +504,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	struct envelope env;
 	struct session_report rep;
 	struct secret pw;
-	struct error e, cfg_err, qerr;
+	struct error e, cfg_err, qerr, token_err;
 	struct queue q;
 	struct qenv qe;
 	struct session *ss = NULL;
@@ -512,6 +512,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	char *cfg_path = NULL, *helo = NULL, *qdir = NULL;
 	char id[QUEUE_ID_SIZE] = "";
 	int rc, status = EX_SOFTWARE, queued = 0, have_queue = 0, outcome, newly_failed = 0;
+	int token_failed = 0;
 	enum account_queue mode = ACCOUNT_QUEUE_NEVER;
 
 	memset(&j, 0, sizeof(j));
@@ -528,6 +529,7 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	qenv_init(&qe);
 	error_clear(&e);
 	error_clear(&cfg_err);
+	error_clear(&token_err);
 	error_clear(&qerr);
 
 	/* A broken configuration must not lose the message: read it anyway and
@@ -584,10 +586,16 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	/* the password now, unless a process in the background sends it */
 	if (rc == 0 && mode != ACCOUNT_QUEUE_ALWAYS && sasl_mode_needs_password(j.acct->auth)) {
 		struct credential_opts so = { .allow_prompt = rq->allow_prompt };
-		if (credential_lookup(j.acct, &so, &pw, &e))
-			rc = -1;
-		else
+		if (credential_lookup(j.acct, &so, &pw, &e)) {
+			/* An identity provider that is down is a temporary
+			 * failure like a server that is: queued, exit 75. */
+			if (j.acct->oauth2 && e.cls == ERR_TEMP && mode == ACCOUNT_QUEUE_AUTO)
+				token_err = e, token_failed = 1;
+			else
+				rc = -1;
+		} else {
 			log_info("password from %s", pw.desc);
+		}
 	}
 	env.size = sp.bytes + sp.lines;
 	if (rc) {
@@ -668,7 +676,10 @@ int submit_message(const struct submit_request *rq, int fd, struct error *err, i
 	}
 
 	/* queue = auto: the first attempt, recorded in the queue like any */
-	rc = session_open(&ss, j.acct, pw.value, helo, &e);
+	if (token_failed)
+		rc = -1, e = token_err;
+	else
+		rc = session_open(&ss, j.acct, pw.value, helo, &e);
 	secret_release(&pw);
 	if (rc == 0)
 		rc = session_deliver(ss, &env, &sp, &rep, &e);

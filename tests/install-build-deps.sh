@@ -3,7 +3,7 @@
 # Idempotent and quick when everything is there already.
 set -eu
 pkgs="build-essential pkg-config autoconf automake libtool autoconf-archive
-      libssl-dev libsecret-1-dev libinih-dev libidn-dev python3 clang-14 libclang-rt-14-dev"
+      libssl-dev libsecret-1-dev libinih-dev libidn-dev libcurl4-openssl-dev libjansson-dev python3 clang-14 libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

@@ -39,6 +39,7 @@
 #           mk_account_config FILE [KEY=VALUE...]
 # Peers:    peer_start NAME SCENARIO... [-- OPTS], peer_wait, peer_transcript,
 #           proxy_start TARGET_PORT DELAY_MS
+# OAuth2:   idp_start [-- OPTS], idp_control JSON, idp_count ERE
 # Running:  capture CMD..., free_port, in_private_net CMD... (no listener on
 #           any port of its 127.0.0.1, whatever the machine runs)
 
@@ -59,6 +60,7 @@ INSTALL_DEPS_SH=$top_srcdir/tests/server/install-deps.sh
 MKCERTS_SH=$top_srcdir/tests/server/mkcerts.sh
 SMTP_PEER=$top_srcdir/tests/peer/smtp-peer.py
 DELAY_PROXY=$top_srcdir/tests/peer/delay-proxy.py
+IDP_PY=$top_srcdir/tests/oauth/idp.py
 SCENARIOS=$top_srcdir/tests/peer/scenarios
 
 # ------------------------------------------------------------------ TAP
@@ -444,12 +446,24 @@ capture() {
 }
 
 # ------------------------------------------------------------------ peers
+# _wait_port_file FILE PID: until the helper PID wrote its port into FILE
+# (up to 5 s); fails when it died or took longer.
+_wait_port_file() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [ -s "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.025
+    done
+    [ -s "$1" ]
+}
+
 # peer_start NAME SCENARIO... [-- extra smtp-peer.py options]: start a
 # scripted SMTP server on a free port.  SCENARIO is a file or a name in
 # tests/peer/scenarios (without .scn).  Sets PEER_PORT PEER_PID PEER_LOG
 # PEER_DATA.  It serves one connection (pass -- --count N for more).
 peer_start() {
-    local name=$1 s pf i; shift
+    local name=$1 s pf; shift
     local -a scen=() extra=()
     while [ $# -gt 0 ]; do
         if [ "$1" = -- ]; then shift; extra=("$@"); break; fi
@@ -467,12 +481,7 @@ peer_start() {
         </dev/null >>"$TEST_TMPDIR/peer-$name.out" 2>&1 &
     PEER_PID=$!
     _bg_pids+=("$PEER_PID")
-    for ((i = 0; i < 200; i++)); do
-        [ -s "$pf" ] && break
-        kill -0 "$PEER_PID" 2>/dev/null || break
-        sleep 0.025
-    done
-    [ -s "$pf" ] || { diag "$(cat "$TEST_TMPDIR/peer-$name.out" 2>/dev/null)"; bail "peer $name did not start"; }
+    _wait_port_file "$pf" "$PEER_PID" || { diag "$(cat "$TEST_TMPDIR/peer-$name.out" 2>/dev/null)"; bail "peer $name did not start"; }
     PEER_PORT=$(cat "$pf")
 }
 
@@ -501,16 +510,50 @@ peer_transcript() { diag "--- peer transcript ($PEER_LOG)"; diag "$(cat "$PEER_L
 # (one-way delay DELAY_MS, so RTT + 2*DELAY_MS).  Sets PROXY_PORT PROXY_PID.
 proxy_start() {
     test_tmpdir
-    local pf=$TEST_TMPDIR/proxy.$$.$RANDOM.port i
+    local pf=$TEST_TMPDIR/proxy.$$.$RANDOM.port
     "$PYTHON3" "$DELAY_PROXY" 0 "$1" "$2" --port-file "$pf" --quiet \
         </dev/null >>"$TEST_TMPDIR/proxy.out" 2>&1 &
     PROXY_PID=$!
     _bg_pids+=("$PROXY_PID")
-    for ((i = 0; i < 200; i++)); do
-        [ -s "$pf" ] && break
-        kill -0 "$PROXY_PID" 2>/dev/null || break
-        sleep 0.025
-    done
-    [ -s "$pf" ] || bail "delay proxy did not start"
+    _wait_port_file "$pf" "$PROXY_PID" || bail "delay proxy did not start"
     PROXY_PORT=$(cat "$pf")
+}
+
+# ------------------------------------------------------------------ OAuth2
+# idp_start [-- idp.py options]: the test identity provider
+# (tests/oauth/idp.py) on a free port of 127.0.0.1, HTTPS with the shared
+# test certificates (start it before server_start so that one CA trusts
+# both; give the server OAUTH2_INTROSPECT_URL=$IDP_URL/introspect).  Sets
+# IDP_PORT IDP_URL (https://127.0.0.1:PORT) IDP_LOG (one line per request:
+# see idp.py) IDP_PID IDP_CLIENT_ID.
+idp_start() {
+    local pf
+    [ "${1:-}" = -- ] && shift
+    ensure_certs
+    pf=$TEST_TMPDIR/idp.port
+    IDP_LOG=$TEST_TMPDIR/idp.log
+    IDP_CLIENT_ID=postern-test-client
+    rm -f "$pf" "$IDP_LOG"
+    "$PYTHON3" "$IDP_PY" --certs-dir "$CERTS_DIR" --port-file "$pf" --log "$IDP_LOG" \
+        --client-id "$IDP_CLIENT_ID" "$@" </dev/null >>"$TEST_TMPDIR/idp.out" 2>&1 &
+    IDP_PID=$!
+    _bg_pids+=("$IDP_PID")
+    _wait_port_file "$pf" "$IDP_PID" || { diag "$(cat "$TEST_TMPDIR/idp.out" 2>/dev/null)"; bail "identity provider did not start"; }
+    IDP_PORT=$(cat "$pf")
+    IDP_URL=https://127.0.0.1:$IDP_PORT
+}
+
+# idp_control JSON: tell the identity provider to expire, revoke, rotate,
+# delay, fail... (see tests/oauth/idp.py); prints its state as JSON.
+# Fails (status 1, a diagnostic) when it does not answer.
+idp_control() {
+    curl -sS --fail --max-time 10 --cacert "$CERTS_DIR/ca.pem" -H 'Content-Type: application/json' \
+        --data-binary "$1" "$IDP_URL/control" || { diag "idp_control $1: no answer"; return 1; }
+}
+
+# idp_count ERE: how many lines of the identity provider's log match
+idp_count() {
+    local n
+    n=$(grep -cE -- "$1" "$IDP_LOG" 2>/dev/null)
+    echo $((n))
 }

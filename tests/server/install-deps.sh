@@ -16,6 +16,8 @@
 #                      programs that run sendmail
 #             dns      dnsmasq-base: a DNS server with SRV records (doctor.sh)
 #             net      base + microsocks: a SOCKS5 proxy (proxy = socks5://)
+#             oauth    base + curl: the test identity provider's browser
+#                      and control client (tests/oauth/idp.py)
 #             (default: every group)
 #   --check   only report; exit 0 if all present, 1 if something is missing.
 # Env: POSTERN_EXTRA_DEPS="pkg ..." to add packages (a test that needs more
@@ -24,7 +26,7 @@ set -eu
 
 check=
 if [ "${1:-}" = --check ]; then check=1; shift; fi
-[ $# -gt 0 ] || set -- base server keyring callers dns net
+[ $# -gt 0 ] || set -- base server keyring callers dns net oauth
 BASE_PKGS="openssl python3 ca-certificates procps util-linux iproute2"
 PKGS=
 for g in "$@"; do
@@ -37,7 +39,8 @@ for g in "$@"; do
     callers) PKGS="$PKGS $BASE_PKGS php-cli mutt bsd-mailx git-email libmailtools-perl" ;;
     dns) PKGS="$PKGS dnsmasq-base" ;;
     net) PKGS="$PKGS $BASE_PKGS microsocks" ;;
-    *) echo "install-deps: unknown group $g (base, server, keyring, callers, dns, net)" >&2; exit 2 ;;
+    oauth) PKGS="$PKGS $BASE_PKGS curl" ;;
+    *) echo "install-deps: unknown group $g (base, server, keyring, callers, dns, net, oauth)" >&2; exit 2 ;;
     esac
 done
 PKGS="$PKGS ${POSTERN_EXTRA_DEPS:-}"

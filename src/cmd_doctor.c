@@ -309,8 +309,8 @@ void doctor_decide(const struct doctor_facts *f, struct doctor_verdict *v)
 		buf_adds(&v->why, "the server said: ");
 		add_esc(&v->why, f->session_msg ? f->session_msg : "(nothing)");
 		buf_adds(&v->why, "\ncheck user = and the password; providers with two-factor "
-			 "login want an app password, some only OAuth2 (auth = xoauth2 or "
-			 "oauthbearer, with the access token from password_command)\n");
+			 "login want an app password, some only OAuth2 (auth = xoauth2 and "
+			 "oauth2 = google or microsoft, then `postern oauth2 authorize ACCOUNT`)\n");
 		return;
 	}
 	if (f->session_ran && f->session_cls == ERR_TLS && f->cert != DOCTOR_CERT_OK) {

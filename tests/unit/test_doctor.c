@@ -62,8 +62,8 @@ static void test_works_and_auth(void)
 	is_int(v.exit_code, EX_NOPERM, "authentication refused: exit 77");
 	ok(strstr(v.why.data, "the server said: smtp.example.org port 587: 535 5.7.8 Error: "
 		  "authentication failed\\x1b[2J\n") != NULL, "the server's words, escaped");
-	ok(strstr(v.why.data, "app password") && strstr(v.why.data, "OAuth2"),
-	   "names app passwords and OAuth2");
+	ok(strstr(v.why.data, "app password") && strstr(v.why.data, "postern oauth2 authorize ACCOUNT"),
+	   "names app passwords and the OAuth2 command");
 	doctor_verdict_release(&v);
 }
 

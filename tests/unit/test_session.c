@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -187,6 +189,23 @@ static void show_file(const char *what, const char *path)
 	free(text);
 }
 
+/* Whether a socket can listen on 127.0.0.1 and be connected to. */
+static int loopback_usable(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), usable;
+
+	usable = l >= 0 && c >= 0 && bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		 listen(l, 1) == 0 && getsockname(l, (struct sockaddr *)&a, &len) == 0 &&
+		 connect(c, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (l >= 0)
+		close(l);
+	if (c >= 0)
+		close(c);
+	return usable;
+}
+
 int main(void)
 {
 	const char *python = getenv("PYTHON3"), *top = getenv("top_srcdir");
@@ -215,6 +234,11 @@ int main(void)
 			       python);
 			return 0;
 		}
+	}
+	if (!loopback_usable()) {
+		/* a package build without network may have no loopback */
+		printf("1..0 # SKIP no usable loopback (127.0.0.1): cannot listen and connect there\n");
+		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	config_init(&cfg);

@@ -42,6 +42,8 @@
 # OAuth2:   idp_start [-- OPTS], idp_control JSON, idp_count ERE
 # Running:  capture CMD..., free_port, in_private_net CMD... (no listener on
 #           any port of its 127.0.0.1, whatever the machine runs)
+# Namespace: netns_start (-> NS, a private network namespace for the whole
+#           test), ns_server DIR [VAR=VALUE...] (Postfix + Dovecot in it)
 
 # Tests are bash scripts, but `make check` may run them with /bin/sh:
 # re-run the sourcing script under bash (dash executes this line before
@@ -437,6 +439,39 @@ free_port() {
 # Root only (require_root_and_deps, require_private_net).  Its status is CMD's.
 in_private_net() {
     unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$@"
+}
+
+# netns_start: a private network namespace for the rest of the test (its
+# first process, a sleep, holds it; it ends with the test); sets NS, the
+# command prefix that runs a command in it (nsenter --net=...), and brings
+# its loopback up.  Unlike in_private_net, the servers and clients of many
+# commands meet there, on real port numbers (465, 587, 53, 443...) that are
+# free whatever the machine runs.  Root only (require_private_net).
+netns_start() {
+    local i
+    ( exec unshare -n sleep 3600 ) & NS_PID=$!
+    _bg_pids+=("$NS_PID")
+    for ((i = 0; i < 40; i++)); do
+        [ "$(readlink "/proc/$NS_PID/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
+        sleep 0.05
+    done
+    NS=(nsenter "--net=/proc/$NS_PID/ns/net")
+    "${NS[@]}" ip link set lo up || bail "cannot bring up the namespace's loopback"
+}
+
+# ns_server DIR [VAR=VALUE...]: start (or restart) a Postfix + Dovecot in
+# DIR inside the namespace of netns_start, with those mailserver.sh settings
+# (SMTPS_PORT=465 ...; the ports not given: free high ports there), then
+# load its env.  Stopped at exit.
+ns_server() {
+    local dir=$1 out d; shift
+    ensure_certs
+    for d in "${_servers[@]}"; do [ "$d" = "$dir" ] && break; done
+    [ "${d:-}" = "$dir" ] || _servers+=("$dir")
+    out=$("${NS[@]}" env -u SUBMISSION_PORT -u SMTPS_PORT -u PLAIN_PORT -u OPEN_PORT \
+        -u DISCARD_PORT -u DISCARD_SMTPS_PORT -u CCERT_PORT -u CERT CERTS_DIR="$CERTS_DIR" "$@" \
+        sh "$SERVER_SH" start "$dir" </dev/null 2>&1) || { diag "$out"; bail "mail server in the namespace did not start"; }
+    server_env "$dir"
 }
 
 # capture CMD ARGS...: run with a time limit (POSTERN_TEST_TIMEOUT, default

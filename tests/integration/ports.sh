@@ -17,29 +17,10 @@ export HOME=$t/home XDG_STATE_HOME=$t/state
 mkdir -p "$HOME"
 STATE=$XDG_STATE_HOME/postern/auto-ports
 
-# The namespace lives as long as its first process, a sleep; every command
-# that must see its loopback runs through $NS.
-( exec unshare -n sleep 600 ) & nspid=$!
-_bg_pids+=("$nspid")
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	[ "$(readlink "/proc/$nspid/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
-	sleep 0.05
-done
-NS=(nsenter "--net=/proc/$nspid/ns/net")
-"${NS[@]}" ip link set lo up || bail "cannot bring up the namespace's loopback"
-
+# Every command that must see the namespace's loopback runs through $NS.
+netns_start
 SRV=$t/srv
 ensure_certs
-at_exit "sh '$SERVER_SH' stop '$SRV' >/dev/null 2>&1"
-# ns_server VAR=VALUE...: (re)start the one Postfix inside the namespace
-# with those ports (the others: free high ports).
-ns_server() {
-	local out
-	out=$("${NS[@]}" env -u SUBMISSION_PORT -u SMTPS_PORT -u PLAIN_PORT -u OPEN_PORT \
-		-u DISCARD_PORT -u DISCARD_SMTPS_PORT -u CERT CERTS_DIR="$CERTS_DIR" "$@" \
-		sh "$SERVER_SH" start "$SRV" </dev/null 2>&1) || { diag "$out"; bail "mail server in the namespace did not start"; }
-	server_env "$SRV"
-}
 
 # A Postfix start costs seconds; opening and closing a real port number
 # costs a forwarder (tests/peer/delay-proxy.py with no delay) from that
@@ -84,7 +65,7 @@ delivered() { # delivered WHAT: one more message in the Maildir, with our body
 	wait_for_mail "$1" 10 && grep -lq '^port test' $(mail_files | tail -n 1)
 }
 
-ns_server
+ns_server "$SRV"
 open_port 587 "$SUBMISSION_PORT"
 mk_account_config "$t/auto.ini" port=auto tls= defaults.timeout=2
 

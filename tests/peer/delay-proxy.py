@@ -11,10 +11,11 @@ on both sides; EOF (half-close) is forwarded after the same delay.
 Usage:
   delay-proxy.py LISTEN_PORT TARGET_PORT DELAY_MS [options]
 
-  LISTEN_PORT     port on 127.0.0.1 to listen on (0 = pick a free one)
+  LISTEN_PORT     port on --listen-host to listen on (0 = pick a free one)
   TARGET_PORT     port on --target-host to forward to
   DELAY_MS        one-way delay in milliseconds (float)
   --target-host H default 127.0.0.1 (loopback only: anything else is refused)
+  --listen-host H default 127.0.0.1 (loopback only, e.g. 127.0.0.5)
   --port-file F   write the listening port to F (atomic) once ready;
                   without it, the port is printed on stdout
   --max-seconds S exit by itself after S seconds (default 3600)
@@ -127,7 +128,7 @@ async def proxy(client_reader, client_writer, args):
 
 async def main_async(args):
     server = await asyncio.start_server(lambda r, w: handle(r, w, args),
-                                        "127.0.0.1", args.listen_port)
+                                        args.listen_host, args.listen_port)
     port = server.sockets[0].getsockname()[1]
     for s in server.sockets:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -158,15 +159,17 @@ def main():
     ap.add_argument("target_port", type=int)
     ap.add_argument("delay_ms", type=float)
     ap.add_argument("--target-host", default="127.0.0.1")
+    ap.add_argument("--listen-host", default="127.0.0.1")
     ap.add_argument("--port-file")
     ap.add_argument("--max-seconds", type=float, default=3600)
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
     try:
-        if not ipaddress.ip_address(socket.gethostbyname(args.target_host)).is_loopback:
-            raise ValueError
+        for h in (args.target_host, args.listen_host):
+            if not ipaddress.ip_address(socket.gethostbyname(h)).is_loopback:
+                raise ValueError
     except (ValueError, OSError):
-        print("delay-proxy: target must be a loopback address", file=sys.stderr)
+        print("delay-proxy: target and listen host must be loopback addresses", file=sys.stderr)
         return 2
     if args.delay_ms < 0:
         print("delay-proxy: DELAY_MS must be >= 0", file=sys.stderr)

@@ -14,7 +14,8 @@
 #             keyring  dbus, gnome-keyring, secret-tool
 #             callers  base + php-cli, mutt, bsd-mailx, git send-email: real
 #                      programs that run sendmail
-#             dns      dnsmasq-base: a DNS server with SRV records (doctor.sh)
+#             dns      dnsmasq-base: a DNS server with SRV and MX records
+#                      (doctor.sh; setup.sh, which also needs server and keyring)
 #             net      base + microsocks: a SOCKS5 proxy (proxy = socks5://)
 #             oauth    base + curl: the test identity provider's browser
 #                      and control client (tests/oauth/idp.py)

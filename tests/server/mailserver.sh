@@ -19,7 +19,8 @@
 #   CCERT_PORT        STARTTLS required, asks for a client certificate, no AUTH:
 #                     relays only for the certificate CERTS_DIR/client.pem
 #                     (permit_tls_clientcerts, its SHA-256 in relay_clientcerts)
-#   CERT=good|wrongname|expired|selfsigned|unknownca   server certificate (default good)
+#   CERT=good|wrongname|expired|selfsigned|unknownca|setup   server certificate (default good;
+#                       setup: the names of tests/integration/setup.sh)
 #   CERTS_DIR=path      certificates made by mkcerts.sh (default DIR/certs, made
 #                       if missing); share one between instances so that
 #                       one CA_FILE trusts all of them
@@ -171,7 +172,7 @@ write_config() {
     chmod 755 "$certdir"
     cert=${CERT:-good}
     case $cert in
-    good|wrongname|expired|selfsigned|unknownca) ;;
+    good|wrongname|expired|selfsigned|unknownca|setup) ;;
     *) log "unknown CERT=$cert"; exit 2 ;;
     esac
 

@@ -11,6 +11,8 @@
 #   unknownca.pem unknownca.key   SAN localhost/127.0.0.1, signed by other-ca (not trusted)
 #   other-ca.pem other-ca.key     the untrusted CA
 #   client.pem client.key         client certificate (clientAuth), signed by ca
+#   setup.pem setup.key           localhost, 127.0.0.1 and the mail and web hosts
+#                                 of tests/integration/setup.sh's .test domains
 #   NAME-chain.pem                leaf + issuing CA (for servers that send the chain)
 # Idempotent: does nothing if DIR/.done exists; safe to run concurrently.
 set -eu
@@ -53,6 +55,13 @@ leaf good ca "$SAN_GOOD" localhost
 leaf wrongname ca "subjectAltName=DNS:wrong.example" wrong.example
 leaf unknownca other-ca "$SAN_GOOD" localhost
 leaf client ca "" "postern test client" clientAuth
+# one certificate for the Postfix and the autoconfig web server of
+# tests/integration/setup.sh (names it discovers through its own DNS)
+SETUP_NAMES="mail.srv.test other.srv.test mail.sub.test other.sub.test mail.dot.test
+    smtp.ac.test autoconfig.ac.test autoconfig.wk.test wk.test smtp.wk.test
+    autoconfig.redir.test smtp.redir.test smtp.badcert.test smtp.http.test
+    smtp.probe1.test mail.probe.test"
+leaf setup ca "$SAN_GOOD$(printf ',DNS:%s' $SETUP_NAMES)" localhost
 
 # expired: OpenSSL 3.0's x509 cannot backdate, `openssl ca` can (-startdate/-enddate).
 key expired.key

@@ -166,6 +166,20 @@ dry() {
 show() { diag "rc $CAP_RC" "--- stdout" "$CAP_OUT" "--- stderr" "$CAP_ERR"; }
 smtp_connects() { grep -c 'smtpd.*: connect from' "$POSTFIX_LOG"; }
 
+# The rig itself, before any case: the names come from dnsmasq only, and
+# the web server answers with the test CA's certificate (else every case
+# below would fail for the rig's sake, not postern's).
+resolv_before=$(md5sum < /etc/resolv.conf)
+got=$("${IN_NS[@]}" getent ahostsv4 mail.srv.test | awk '{ print $1; exit }')
+[ "$got" = 127.0.0.1 ] || bail "the test's resolver does not answer (mail.srv.test: '$got'): $(tail -n 5 "$DNS_LOG")"
+"${IN_NS[@]}" getent hosts smtp.gmail.com >/dev/null && bail "names outside the test's DNS resolve in its namespace"
+"${IN_NS[@]}" "$PYTHON3" -c 'import ssl, sys, urllib.request
+c = ssl.create_default_context(cafile=sys.argv[1])
+urllib.request.urlopen(sys.argv[2], context=c, timeout=5).read()' \
+	"$SSL_CERT_FILE" "https://autoconfig.ac.test/$FIRST" 2>"$t/rig.err" ||
+	bail "the autoconfig server does not answer: $(cat "$t/rig.err")"
+: > "$WEB_LOG"
+
 # ============================================================ discovery
 # --- SRV: _submissions preferred (lowest priority), nothing else asked
 mark
@@ -411,5 +425,8 @@ clear_maildir
 capture "${IN_NS[@]}" "$POSTERN" -f alice@sub.test "$TEST_USER2" < "$t/msg"
 is "$CAP_RC" 0 "keyring: the default config sends with the stored password" || show
 wait_for_mail 1 15; check_status $? "keyring: delivered"
+
+# and the machine's resolver was never touched
+is "$(md5sum < /etc/resolv.conf)" "$resolv_before" "the machine's /etc/resolv.conf unchanged"
 
 tap_done

@@ -42,6 +42,10 @@ ensure_certs
 export SSL_CERT_FILE=$CERTS_DIR/ca.pem
 
 netns_start
+# The other hosts of the test (web servers, a forwarder).  With only
+# 127.0.0.1, glibc's AI_ADDRCONFIG would see no IPv4 address at all and not
+# even ask the DNS, unlike on any machine that has a network.
+for a in 127.0.0.2 127.0.0.3 127.0.0.5; do "${NS[@]}" ip addr add "$a/32" dev lo || bail "ip addr add $a"; done
 
 # ------------------------------------------------------------------- DNS
 # resolv.conf cannot name a port: dnsmasq listens on 53 in the namespace.
@@ -229,8 +233,8 @@ for d in badcert http redir; do
 		"found: smtp.$d.test port 465, implicit TLS (from probing smtp.$d.test)"
 	unlike "$CAP_OUT" "evil\.$d\.test" "autoconfig refused ($d): the document is not used"
 	case $d in
-	badcert) is "$(web_since)" "127.0.0.2:443 handshake failed
-127.0.0.2:443 handshake failed" "bad certificate: both URLs refused at the handshake, nothing fetched" ;;
+	badcert) is "$(web_since | grep -cE '^127\.0\.0\.2:443 (handshake failed|no request)$') $(web_since | wc -l)" "2 2" \
+		"bad certificate: both URLs refused in the handshake, nothing asked" ;;
 	http) unlike "$(web_since)" "127.0.0.3:80 " "plain HTTP: port 80 never asked"
 	      unlike "$(web_since)" " 200$" "plain HTTP: nothing fetched" ;;
 	redir) is "$(web_since)" "127.0.0.1:443 autoconfig.redir.test /$FIRST 302" \
@@ -242,7 +246,7 @@ done
 mark
 setup --dry-run alice@mx.test </dev/null
 is "$CAP_RC" 0 "MX Google: exit 0" || show
-like "$(found)" '^found: smtp\.gmail\.com port 465, implicit TLS \(from the MX host aspmx\.l\.google\.com: [^)]*Google[^)]*\)$' \
+like "$(found)" '^found: smtp\.gmail\.com port 465, implicit TLS \(from the MX host aspmx\.l\.google\.com: .*Google.*\)$' \
 	"MX Google: smtp.gmail.com 465 from the lowest-preference MX"
 like "$CAP_OUT" 'postern oauth2 authorize alice@mx\.test' "MX Google: OAuth2, and the command to authorize"
 like "$(sed -n '/^found: /,/^\[/p' <<<"$CAP_OUT")" '[Aa]pp[ -]?[Pp]assword.*https://|https://.*[Aa]pp[ -]?[Pp]assword' \
@@ -257,7 +261,7 @@ is "$(web_since)" "" "MX Google: no web request (nothing at autoconfig.mx.test)"
 
 setup --dry-run alice@ms.test </dev/null
 is "$CAP_RC" 0 "MX Microsoft: exit 0" || show
-like "$(found)" '^found: smtp\.office365\.com port 587, STARTTLS \(from the MX host ms-test\.mail\.protection\.outlook\.com: [^)]*Microsoft[^)]*\)$' \
+like "$(found)" '^found: smtp\.office365\.com port 587, STARTTLS \(from the MX host ms-test\.mail\.protection\.outlook\.com: .*Microsoft.*\)$' \
 	"MX Microsoft 365: smtp.office365.com 587 STARTTLS"
 like "$CAP_OUT" 'postern oauth2 authorize alice@ms\.test' "MX Microsoft 365: the OAuth2 handoff"
 
@@ -322,8 +326,8 @@ host = mail.srv.test
 port = 465
 tls = implicit
 user = $TEST_USER
-password = $TEST_PASS
-from = alice@srv.test" "--store file: the section, with the password"
+from = alice@srv.test
+password = $TEST_PASS" "--store file: the section, with the password"
 unlike "$CAP_OUT$CAP_ERR" "$TEST_PASS" "--store file: the password is not shown"
 printf 'Subject: setup test\n\nwritten by postern setup\n' > "$t/msg"
 capture "${IN_NS[@]}" "$POSTERN" -C "$t/file.ini" -f alice@srv.test "$TEST_USER2" < "$t/msg"
@@ -355,8 +359,8 @@ host = mail.sub.test
 port = 587
 tls = starttls
 user = $TEST_USER
-password = $TEST_PASS
-from = alice@sub.test" "existing config: the new section appended"
+from = alice@sub.test
+password = $TEST_PASS" "existing config: the new section appended"
 is "$(stat -c %a "$t/exist.ini")" 600 "existing config: mode kept"
 clear_maildir
 capture "${IN_NS[@]}" "$POSTERN" -C "$t/exist.ini" -a new "$TEST_USER2" < "$t/msg"

@@ -18,7 +18,11 @@ Usage:
                   "plain" for cleartext HTTP
   --log FILE      one line per event, flushed at once:
                     A:P HOST PATH STATUS       a request (HOST "-" when none)
-                    A:P handshake failed       the client gave up on TLS
+                    A:P handshake failed       TLS failed while the server shook hands
+                    A:P no request             the connection ended before a request
+                                               (a client that refused the certificate
+                                               after the server's part of a TLS 1.3
+                                               handshake, say)
                     A:P not HTTP               bytes that are no request
   --ready FILE    written once every listener is bound
 
@@ -47,8 +51,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *a):   # the test's log is the only log
         pass
 
+    def handle(self):
+        self.answered = False
+        try:
+            super().handle()
+        except (ssl.SSLError, OSError):
+            pass
+        if not self.answered:
+            log(self.server.args, "%s no request" % self.server.name)
+
     def send_error(self, code, message=None, explain=None):
         # a TLS ClientHello on a plain listener lands here
+        self.answered = True
         log(self.server.args, "%s not HTTP" % self.server.name)
         super().send_error(code, message, explain)
 
@@ -67,6 +81,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif os.path.isfile(f):
             with open(f, "rb") as r:
                 status, body = 200, r.read()
+        self.answered = True
         log(args, "%s %s %s %d" % (self.server.name, host, path, status))
         self.send_response(status)
         self.send_header("Content-Type", "text/xml" if status == 200 else "text/plain")

@@ -222,6 +222,10 @@ static void server_done(struct reader *r, struct autoconfig *out, const char *ad
 	r->saw_server = 1;
 	if (r->found)
 		return;
+	/* a field longer than its room was marked: the server is unusable */
+	if (r->host[0] == '\x01' || r->port[0] == '\x01' || r->socket[0] == '\x01' ||
+	    r->user[0] == '\x01')
+		return;
 	if (!strcasecmp(r->socket, "plain")) {
 		r->saw_plain = 1;
 		return;
@@ -242,7 +246,7 @@ static void server_done(struct reader *r, struct autoconfig *out, const char *ad
 	out->port = (unsigned)port;
 	out->tls = tls;
 	snprintf(out->auth, sizeof(out->auth), "%s", r->auth);
-	if (r->user[0] && r->user[0] != '\x01') {
+	if (r->user[0]) {
 		struct buf u = BUF_INIT;
 
 		for (const char *p = r->user; *p; ) {
@@ -424,6 +428,14 @@ int autoconfig_parse(const char *doc, size_t len, const char *address, struct au
 	if (len > AUTOCONFIG_DOC_MAX)
 		return error_set(e, ERR_PROTOCOL, "the autoconfig document is larger than %d KiB",
 				 AUTOCONFIG_DOC_MAX / 1024);
+	/* XML allows no control characters but these three; refusing them
+	 * here keeps NULs and escapes out of every value read below */
+	for (const char *q = doc; q < r.end; q++)
+		if ((unsigned char)*q < 0x20 && *q != '\t' && *q != '\r' && *q != '\n') {
+			r.p = q;
+			fail(&r, "a control character");
+			goto out;
+		}
 	if (starts(&r, "\xef\xbb\xbf"))
 		r.p += 3;
 	while (r.p < r.end) {

@@ -193,7 +193,7 @@ static void provider_hints(const struct provider *p, const char *name, int oauth
 		return;
 	if (p->note)
 		printf("note: %s: %s\n", p->name, p->note);
-	if (p->app_password)
+	if (p->app_password && !oauth2_chosen)
 		printf("app password: %s wants an app password for mail programs; make one at %s\n",
 		       p->name, p->app_password);
 	if (p->oauth2 && !oauth2_chosen)

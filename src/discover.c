@@ -249,7 +249,7 @@ static int dns_lookup(const char *name, int type, struct dns_rr *rr, char *why, 
 		res_nclose(&rs);
 		if (h == HOST_NOT_FOUND || h == NO_DATA)
 			return 0;
-		snprintf(why, whylen, "%s", h == TRY_AGAIN ? "the resolver did not answer" :
+		snprintf(why, whylen, "%s", h == TRY_AGAIN ? "no answer from the resolver" :
 			 "the lookup failed");
 		return -1;
 	}

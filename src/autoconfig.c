@@ -211,10 +211,39 @@ static enum field field_of(const char *name)
 	return F_NONE;
 }
 
+/* in with %EMAILADDRESS%, %EMAILLOCALPART% and %EMAILDOMAIN% filled from
+ * address, into out (size octets).  Returns 0, or -1 when it does not fit. */
+static int substitute(const char *in, const char *address, char *out, size_t size)
+{
+	const char *at = strrchr(address, '@');
+	struct buf b = BUF_INIT;
+	int rc = -1;
+
+	for (const char *p = in; *p; ) {
+		if (!strncmp(p, "%EMAILADDRESS%", 14)) {
+			buf_adds(&b, address);
+			p += 14;
+		} else if (!strncmp(p, "%EMAILLOCALPART%", 16)) {
+			buf_add(&b, address, at ? (size_t)(at - address) : strlen(address));
+			p += 16;
+		} else if (!strncmp(p, "%EMAILDOMAIN%", 13)) {
+			buf_adds(&b, at ? at + 1 : "");
+			p += 13;
+		} else {
+			buf_add(&b, p++, 1);
+		}
+	}
+	if (b.len < size) {
+		memcpy(out, b.data, b.len + 1);
+		rc = 0;
+	}
+	buf_release(&b);
+	return rc;
+}
+
 /* The server just closed: is it usable?  The first usable one wins. */
 static void server_done(struct reader *r, struct autoconfig *out, const char *address)
 {
-	const char *at = strrchr(address, '@');
 	enum account_tls tls;
 	char *end;
 	unsigned long port;
@@ -239,38 +268,18 @@ static void server_done(struct reader *r, struct autoconfig *out, const char *ad
 	port = strtoul(r->port, &end, 10);
 	if (!r->port[0] || *end || !isdigit((unsigned char)r->port[0]) || port < 1 || port > 65535)
 		return;
-	if (!discover_host_ok(r->host))
-		return;
 	memset(out, 0, sizeof(*out));
-	snprintf(out->host, sizeof(out->host), "%s", r->host);
+	/* Thunderbird fills the placeholders in the host name too
+	 * (mail.%EMAILDOMAIN%); the result must still be a plain host */
+	if (substitute(r->host, address, out->host, sizeof(out->host)) ||
+	    !discover_host_ok(out->host) ||
+	    substitute(r->user, address, out->user, sizeof(out->user))) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
 	out->port = (unsigned)port;
 	out->tls = tls;
 	snprintf(out->auth, sizeof(out->auth), "%s", r->auth);
-	if (r->user[0]) {
-		struct buf u = BUF_INIT;
-
-		for (const char *p = r->user; *p; ) {
-			if (!strncmp(p, "%EMAILADDRESS%", 14)) {
-				buf_adds(&u, address);
-				p += 14;
-			} else if (!strncmp(p, "%EMAILLOCALPART%", 16)) {
-				buf_add(&u, address, at ? (size_t)(at - address) : strlen(address));
-				p += 16;
-			} else if (!strncmp(p, "%EMAILDOMAIN%", 13)) {
-				buf_adds(&u, at ? at + 1 : "");
-				p += 13;
-			} else {
-				buf_add(&u, p++, 1);
-			}
-		}
-		if (u.len < sizeof(out->user))
-			memcpy(out->user, u.data, u.len + 1);
-		else
-			out->host[0] = '\0';	/* an unusable user: not this server */
-		buf_release(&u);
-		if (!out->host[0])
-			return;
-	}
 	r->found = 1;
 }
 

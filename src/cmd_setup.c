@@ -338,7 +338,8 @@ static int login_and_write(struct run *u, const struct account *a)
 	printf("login: ok\n");
 	fflush(stdout);
 	if (u->o.store_file) {
-		config_section_add(&u->section, "password", u->pw.value, &u->e);
+		/* checked above: cannot fail, and e would quote the password */
+		config_section_add(&u->section, "password", u->pw.value, NULL);
 	} else if (keyring_store(a, u->pw.value, &u->e)) {
 		log_err("%s; nothing was written (or use --store file)", u->e.msg);
 		return error_exit_code(u->e.cls);
@@ -347,9 +348,8 @@ static int login_and_write(struct run *u, const struct account *a)
 		log_err("%s", u->e.msg);
 		status = write_status(&u->e);
 		if (!u->o.store_file)
-			log_err("the password stays in the keyring; remove it with: postern password "
-				"forget -C %s %s (once the account is there) or secret-tool", u->path,
-				u->name);
+			log_err("the password was stored in the keyring before; remove it with: "
+				"secret-tool clear host %s service smtp user %s", a->host, a->user);
 		return status;
 	}
 	printf("wrote account %s to %s\n", u->name, u->path);
@@ -391,7 +391,8 @@ static int run_setup(struct run *u)
 	{
 		char *probe = xasprintf("[%s]\nhost = localhost\nauth = off\n", u->name);
 
-		status = config_preview_section(u->path, u->name, probe, &u->preview, &u->e);
+		status = config_preview_section(u->path, u->name, probe, u->o.store_file && !u->o.dry_run,
+						&u->preview, &u->e);
 		free(probe);
 		config_release(&u->preview);
 		config_init(&u->preview);
@@ -407,7 +408,7 @@ static int run_setup(struct run *u)
 		log_err("%s", u->e.msg);
 		return EX_USAGE;
 	}
-	if (config_preview_section(u->path, u->name, u->section.data, &u->preview, &u->e)) {
+	if (config_preview_section(u->path, u->name, u->section.data, 0, &u->preview, &u->e)) {
 		log_err("%s", u->e.msg);
 		return write_status(&u->e);
 	}

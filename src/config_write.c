@@ -161,18 +161,39 @@ static int check_combined(const char *path, const char *text, const char *name,
 	return rc;
 }
 
+/* The checks before a write: the file (text, st; exists says whether
+ * there is one) with the section must read as a configuration, and a
+ * password goes only into the user's own file that nobody else may read. */
+static int check_all(const char *path, const char *text, const struct stat *st, int exists,
+		     const char *name, const char *section, int holds_password, struct config *c,
+		     struct error *e)
+{
+	if (check_combined(path, text, name, section, c, e))
+		return -1;
+	if (!exists || !holds_password)
+		return 0;
+	if (st->st_uid != geteuid())
+		return error_set(e, ERR_CONFIG, "%s belongs to another user (uid %u); a password goes "
+				 "into your own file only", path, (unsigned)st->st_uid);
+	if (st->st_mode & 077)
+		return error_set(e, ERR_CONFIG, "%s may be read by others (mode %04o), so no password "
+				 "goes into it; run: chmod 600 %s", path,
+				 (unsigned)(st->st_mode & 07777), path);
+	return 0;
+}
+
 int config_preview_section(const char *path, const char *name, const char *section,
-			   struct config *c, struct error *e)
+			   int holds_password, struct config *c, struct error *e)
 {
 	struct buf text = BUF_INIT_SECRET;
 	struct stat st;
-	int rc;
+	int exists, rc = -1;
 
-	rc = read_existing(path, &text, &st, e);
-	if (rc >= 0)
-		rc = check_combined(path, text.data, name, section, c, e);
+	exists = read_existing(path, &text, &st, e);
+	if (exists >= 0)
+		rc = check_all(path, text.data, &st, exists, name, section, holds_password, c, e);
 	buf_release(&text);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 /* The directory part of path ("." when none).  Caller frees. */
@@ -250,24 +271,13 @@ int config_append_section(const char *path, const char *name, const char *sectio
 		real = realpath(path, NULL);
 		if (real)
 			target = real;
-		if (check_combined(path, text.data, name, section, &c, e))
+		if (check_all(path, text.data, &st, 1, name, section, holds_password, &c, e))
 			goto out;
-		if (holds_password && st.st_uid != geteuid()) {
-			error_set(e, ERR_CONFIG, "%s belongs to another user (uid %u); a password goes "
-				  "into your own file only", path, (unsigned)st.st_uid);
-			goto out;
-		}
-		if (holds_password && (st.st_mode & 077)) {
-			error_set(e, ERR_CONFIG, "%s may be read by others (mode %04o), so no password "
-				  "goes into it; run: chmod 600 %s", path,
-				  (unsigned)(st.st_mode & 07777), path);
-			goto out;
-		}
 		mode = st.st_mode & 07777;
 	} else {
 		struct stat dst;
 
-		if (check_combined(path, "", name, section, &c, e))
+		if (check_all(path, "", &st, 0, name, section, holds_password, &c, e))
 			goto out;
 		dir = dir_of(path);
 		if (stat(dir, &dst) < 0 && errno == ENOENT && mkdir_private(dir, &why) < 0) {

@@ -48,6 +48,6 @@ int config_append_section(const char *path, const char *name, const char *sectio
  * account can be used (a login) before anything is written.  Errors as
  * config_append_section(); a missing file is no error. */
 int config_preview_section(const char *path, const char *name, const char *section,
-			   struct config *c, struct error *e);
+			   int holds_password, struct config *c, struct error *e);
 
 #endif

@@ -119,6 +119,14 @@ static void test_fields(void)
 	is_str(ac.user, "", "no username: empty (setup uses the address)");
 	free(d);
 
+	d = doc_with("<hostname>smtp.%EMAILDOMAIN%</hostname><port>587</port><socketType>STARTTLS</socketType>");
+	is_int(parse(d, &ac, &e), 0, "a placeholder in the host name");
+	is_str(ac.host, "smtp.example.org", "%EMAILDOMAIN% in the host name filled");
+	free(d);
+	d = doc_with("<hostname>%EMAILADDRESS%</hostname><port>587</port><socketType>STARTTLS</socketType>");
+	is_int(parse(d, &ac, &e), -1, "a host name that becomes the address is refused");
+	free(d);
+
 	d = doc_with("<hostname>smtp&#46;example&#x2E;org</hostname><port>465</port>"
 		     "<socketType><![CDATA[SSL]]></socketType>");
 	is_int(parse(d, &ac, &e), 0, "character references and CDATA");

@@ -156,9 +156,14 @@ static void test_append(void)
 	/* the preview: the account as postern will read it, [defaults] included */
 	config_init(&c);
 	is_int(config_preview_section(path, "new", "[new]\nhost = n.example.org\nuser = n\nfrom = n@example.org\n",
-				      &c, &e), 0, "preview");
+				      0, &c, &e), 0, "preview");
 	is_int(c.n, 3, "three accounts in the preview");
 	is_str(c.acc[2].tls_ca_file, "/etc/ssl/certs/ca-certificates.crt", "the new one inherits [defaults]");
+	config_release(&c);
+	config_init(&c);
+	is_int(config_preview_section(path, "new", "[new]\nhost = n.example.org\nuser = n\nfrom = n@example.org\n",
+				      1, &c, &e), -1, "preview for a password: the 0640 file refused");
+	ok(strstr(e.msg, "chmod 600") != NULL, "before anything is asked (%s)", e.msg);
 	config_release(&c);
 	free(path);
 }

@@ -77,6 +77,8 @@ dns_args=(
 	--host-record=autoconfig.http.test,127.0.0.3
 	--host-record=http.test,127.0.0.3
 	--host-record=mail.probe.test,127.0.0.5
+	# a name the certificates do not have
+	--host-record=nocert.test,127.0.0.1
 )
 for h in $A1; do dns_args+=("--host-record=$h,127.0.0.1"); done
 : > "$t/dnsmasq.conf"   # none of the machine's (/etc/dnsmasq.conf)
@@ -314,6 +316,20 @@ unlike "$CAP_OUT" 'login: ok' "wrong password: no login: ok"
 unlike "$CAP_OUT$CAP_ERR" 'not-the-password' "wrong password: never shown"
 ok "$([ "$(smtp_connects)" -gt "$c0" ] && echo 1)" "wrong password: it did connect to Postfix to log in"
 
+# --- the login fails on the way (refused, certificate for another name):
+# the wording of send, exit 69 (EX_UNAVAILABLE), nothing written
+setup -C "$t/net.ini" --host mail.srv.test --port 2526 --tls starttls --user "$TEST_USER" \
+	--password-stdin --yes --store file alice@srv.test <<<"$TEST_PASS"
+is "$CAP_RC" 69 "connection refused: exit 69" || show
+like "$CAP_ERR" '^postern: connection to server mail\.srv\.test port 2526 \(127\.0\.0\.1\) refused: nothing listens there' \
+	"connection refused: in the words of send"
+setup -C "$t/net.ini" --host nocert.test --port 465 --user "$TEST_USER" \
+	--password-stdin --yes --store file alice@srv.test <<<"$TEST_PASS"
+is "$CAP_RC" 69 "certificate for another name: exit 69" || show
+like "$CAP_ERR" '^postern: certificate name mismatch: nocert\.test port 465 presented a certificate for DNS:localhost, .*, not for nocert\.test; ' \
+	"certificate for another name: in the words of send"
+ok "$([ ! -e "$t/net.ini" ] && echo 1)" "failed logins: no config file written"
+
 # --- the right password, --store file: written 0600, then a real message
 clear_maildir
 setup -C "$t/file.ini" --user "$TEST_USER" --password-stdin --yes --store file alice@srv.test <<<"$TEST_PASS"
@@ -335,6 +351,51 @@ is "$CAP_RC" 0 "the written config sends" || show
 wait_for_mail 1 15; check_status $? "the written config: delivered through Postfix"
 grep -q '^written by postern setup' $(mail_files | tail -n 1) 2>/dev/null
 check_status $? "the written config: our message"
+
+# --- on a terminal: asked to confirm, then the password without echo (a
+# pty; each answer typed once its question is shown)
+cat > "$t/on-tty.py" <<'PY'
+import os, pty, select, sys, termios, time
+pw = os.environ["PW"].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out, echo_at_password = b"", None
+def read_until(token, limit=30):
+    global out
+    end = time.time() + limit
+    while token not in out and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            out += chunk
+    return token in out
+if read_until(b"[Y/n] "):
+    os.write(fd, b"y\n")
+    if read_until(b"Password for "):
+        read_until(b": ", 5)
+        echo_at_password = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+        os.write(fd, pw + b"\n")
+read_until(b"\0", 30)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace").replace("\r", ""))
+sys.stdout.write("echo at the password prompt: %s\n" % echo_at_password)
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+capture env PW="$TEST_PASS" "$PYTHON3" "$t/on-tty.py" "${IN_NS[@]}" "$POSTERN" setup -C "$t/tty.ini" \
+	--user "$TEST_USER" --store file alice@srv.test </dev/null
+is "$CAP_RC" 0 "on a terminal: exit 0" || show
+like "$CAP_OUT" '^Use mail\.srv\.test port 465\? \[Y/n\] y$' "on a terminal: asked to confirm, before the password"
+like "$CAP_OUT" "^Password for $TEST_USER at mail\\.srv\\.test: " "on a terminal: the password prompt"
+like "$CAP_OUT" '^echo at the password prompt: False$' "on a terminal: echo off for the password"
+unlike "$CAP_OUT" "$TEST_PASS" "on a terminal: the password not echoed"
+like "$CAP_OUT" "^wrote account alice@srv\\.test to $t/tty\\.ini$" "on a terminal: written"
+like "$(cat "$t/tty.ini" 2>/dev/null)" "^password = $TEST_PASS$" "on a terminal: the typed password stored"
 
 # --- an existing config: comments, blank lines, another account kept
 cat > "$t/exist.ini" <<'EOF'
@@ -374,6 +435,14 @@ is "$CAP_RC" 73 "section exists: exit 73 (EX_CANTCREAT)" || show
 like "$CAP_ERR" '\[?new\]?' "section exists: names it"
 cmp -s "$t/exist.before" "$t/exist.ini"; check_status $? "section exists: the file unchanged"
 unlike "$CAP_OUT" 'wrote account' "section exists: nothing written"
+
+# --- a password into a config others may read: refused (78), unchanged
+printf '[old]\nhost = localhost\n' > "$t/open.ini"; chmod 644 "$t/open.ini"
+cp -p "$t/open.ini" "$t/open.before"
+setup -C "$t/open.ini" --user "$TEST_USER" --password-stdin --yes --store file alice@srv.test <<<"$TEST_PASS"
+is "$CAP_RC" 78 "--store file into a readable config: exit 78" || show
+like "$CAP_ERR" "$t/open\.ini.*(read|mode 0?644).*chmod" "--store file into a readable config: says why and the fix"
+cmp -s "$t/open.before" "$t/open.ini"; check_status $? "--store file into a readable config: unchanged"
 
 # --- a config postern cannot parse: 78 naming file:line, unchanged
 printf '[a]\nhost = localhost\nthis line is not a key\n' > "$t/bad.ini"; chmod 600 "$t/bad.ini"

@@ -55,7 +55,8 @@ printf '127.0.0.1 localhost\n' > "$t/hosts"
 DNS_LOG=$t/dnsmasq.log
 A1="mail.srv.test other.srv.test mail.sub.test other.sub.test mail.dot.test
     autoconfig.ac.test smtp.ac.test autoconfig.wk.test wk.test smtp.wk.test
-    autoconfig.redir.test smtp.redir.test smtp.badcert.test smtp.http.test smtp.probe1.test"
+    autoconfig.redir.test smtp.redir.test smtp.badcert.test smtp.http.test smtp.probe1.test
+    autoconfig.big.test smtp.big.test"
 dns_args=(
 	# srv.test: both services; the lowest priority of _submissions wins
 	--srv-host=_submissions._tcp.srv.test,other.srv.test,465,10,1
@@ -125,6 +126,13 @@ for d in badcert http; do
 	sed "s/smtp\.ac\.test/evil.$d.test/" "$W/autoconfig.ac.test/$FIRST" > "$W/autoconfig.$d.test/$FIRST"
 	cp "$W/autoconfig.$d.test/$FIRST" "$W/$d.test/$WK"
 done
+# big.test: a valid document of 70 KiB (a comment first), over the cap
+mkdir -p "$W/autoconfig.big.test/mail"
+{
+	sed -n 1p "$W/autoconfig.ac.test/$FIRST"
+	printf '<!-- %s -->\n' "$(head -c 71680 /dev/zero | tr '\0' x)"
+	sed -e 1d -e 's/smtp\.ac\.test/evil.big.test/' "$W/autoconfig.ac.test/$FIRST"
+} > "$W/autoconfig.big.test/$FIRST"
 WEB_LOG=$t/web.log
 : > "$WEB_LOG"
 "${NS[@]}" "$PYTHON3" "$top_srcdir/tests/server/autoconfig.py" --root "$W" --log "$WEB_LOG" \
@@ -229,7 +237,7 @@ is "$(web_since)" "127.0.0.1:443 autoconfig.wk.test /$FIRST 404
 127.0.0.1:443 wk.test /$WK 200" ".well-known autoconfig: tried after autoconfig.DOMAIN"
 
 # --- autoconfig that must not be believed: probing finds Postfix instead
-for d in badcert http redir; do
+for d in badcert http redir big; do
 	mark
 	dry "alice@$d.test" "autoconfig refused ($d), falls through to probing" \
 		"found: smtp.$d.test port 465, implicit TLS (from probing smtp.$d.test)"
@@ -241,6 +249,8 @@ for d in badcert http redir; do
 	      unlike "$(web_since)" " 200$" "plain HTTP: nothing fetched" ;;
 	redir) is "$(web_since)" "127.0.0.1:443 autoconfig.redir.test /$FIRST 302" \
 		"redirect: not followed" ;;
+	big) is "$(web_since)" "127.0.0.1:443 autoconfig.big.test /$FIRST 200" \
+		"70 KiB document: fetched, then refused (the cap is 64 KiB)" ;;
 	esac
 done
 
@@ -436,21 +446,22 @@ like "$CAP_ERR" '\[?new\]?' "section exists: names it"
 cmp -s "$t/exist.before" "$t/exist.ini"; check_status $? "section exists: the file unchanged"
 unlike "$CAP_OUT" 'wrote account' "section exists: nothing written"
 
-# --- a password into a config others may read: refused (78), unchanged
-printf '[old]\nhost = localhost\n' > "$t/open.ini"; chmod 644 "$t/open.ini"
-cp -p "$t/open.ini" "$t/open.before"
-setup -C "$t/open.ini" --user "$TEST_USER" --password-stdin --yes --store file alice@srv.test <<<"$TEST_PASS"
-is "$CAP_RC" 78 "--store file into a readable config: exit 78" || show
-like "$CAP_ERR" "$t/open\.ini.*(read|mode 0?644).*chmod" "--store file into a readable config: says why and the fix"
-cmp -s "$t/open.before" "$t/open.ini"; check_status $? "--store file into a readable config: unchanged"
+# refused WHAT MODE RC ERE: a config FILE made of stdin with MODE; setup
+# --store file into it exits RC, says ERE on stderr and leaves it as it was
+refused() {
+	local what=$1 f=$t/refused.ini rc=$3 ere=$4
+	cat > "$f"; chmod "$2" "$f"; cp -p "$f" "$f.before"
+	setup -C "$f" --user "$TEST_USER" --password-stdin --yes --store file alice@srv.test <<<"$TEST_PASS"
+	is "$CAP_RC" "$rc" "$what: exit $rc" || show
+	like "$CAP_ERR" "$ere" "$what: says why"
+	cmp -s "$f.before" "$f"; check_status $? "$what: unchanged"
+}
+# --- a password into a config others may read: refused (78)
+refused "--store file into a readable config" 644 78 "$t/refused\.ini.*(read|mode 0?644).*chmod" \
+	<<<$'[old]\nhost = localhost'
 
-# --- a config postern cannot parse: 78 naming file:line, unchanged
-printf '[a]\nhost = localhost\nthis line is not a key\n' > "$t/bad.ini"; chmod 600 "$t/bad.ini"
-cp -p "$t/bad.ini" "$t/bad.before"
-setup -C "$t/bad.ini" --user "$TEST_USER" --password-stdin --yes --store file alice@srv.test <<<"$TEST_PASS"
-is "$CAP_RC" 78 "unparsable config: exit 78" || show
-like "$CAP_ERR" "$t/bad\.ini:3" "unparsable config: file:line named"
-cmp -s "$t/bad.before" "$t/bad.ini"; check_status $? "unparsable config: unchanged"
+# --- a config postern cannot parse: 78 naming file:line
+refused "unparsable config" 600 78 "$t/refused\.ini:3" <<<$'[a]\nhost = localhost\nthis line is not a key'
 
 # ============================================================== keyring
 # gnome-keyring in a D-Bus session inside the namespace (the bus's socket

@@ -407,8 +407,10 @@ unlike "$CAP_OUT" "$TEST_PASS" "on a terminal: the password not echoed"
 like "$CAP_OUT" "^wrote account alice@srv\\.test to $t/tty\\.ini$" "on a terminal: written"
 like "$(cat "$t/tty.ini" 2>/dev/null)" "^password = $TEST_PASS$" "on a terminal: the typed password stored"
 
-# --- an existing config: comments, blank lines, another account kept
-cat > "$t/exist.ini" <<'EOF'
+# --- an existing config: comments, blank lines, another account kept (in
+# a directory of its own, to see that no temporary file is left there)
+mkdir -m 700 "$t/cfg"; E=$t/cfg/exist.ini
+cat > "$E" <<'EOF'
 # my accounts   (a comment that must stay)
 [defaults]
 timeout = 30
@@ -419,31 +421,32 @@ host=localhost
 port = 587   
 from = old@example.org
 EOF
-chmod 600 "$t/exist.ini"; cp -p "$t/exist.ini" "$t/exist.orig"
-setup -C "$t/exist.ini" --account new --user "$TEST_USER" --password-stdin --yes --store file alice@sub.test <<<"$TEST_PASS"
+chmod 600 "$E"; cp -p "$E" "$t/exist.orig"
+setup -C "$E" --account new --user "$TEST_USER" --password-stdin --yes --store file alice@sub.test <<<"$TEST_PASS"
 is "$CAP_RC" 0 "existing config: exit 0" || show
-is "$(tail -n 1 <<<"$CAP_OUT")" "wrote account new to $t/exist.ini" "existing config: wrote"
+is "$(tail -n 1 <<<"$CAP_OUT")" "wrote account new to $E" "existing config: wrote"
 n=$(stat -c %s "$t/exist.orig")
-cmp -s -n "$n" "$t/exist.orig" "$t/exist.ini"; check_status $? "existing config: its bytes kept, unchanged, at the start"
-is "$(tail -c +"$((n + 1))" "$t/exist.ini" | sed '/./,$!d')" "[new]
+cmp -s -n "$n" "$t/exist.orig" "$E"; check_status $? "existing config: its bytes kept, unchanged, at the start"
+is "$(tail -c +"$((n + 1))" "$E" | sed '/./,$!d')" "[new]
 host = mail.sub.test
 port = 587
 tls = starttls
 user = $TEST_USER
 from = alice@sub.test
 password = $TEST_PASS" "existing config: the new section appended"
-is "$(stat -c %a "$t/exist.ini")" 600 "existing config: mode kept"
+is "$(stat -c %a "$E")" 600 "existing config: mode kept"
+is "$(ls -A "$t/cfg")" "exist.ini" "existing config: no temporary file left beside it"
 clear_maildir
-capture "${IN_NS[@]}" "$POSTERN" -C "$t/exist.ini" -a new "$TEST_USER2" < "$t/msg"
+capture "${IN_NS[@]}" "$POSTERN" -C "$E" -a new "$TEST_USER2" < "$t/msg"
 is "$CAP_RC" 0 "existing config: the new account sends (587 STARTTLS)" || show
 wait_for_mail 1 15; check_status $? "existing config: delivered"
 
 # --- the same section again: 73, unchanged
-cp -p "$t/exist.ini" "$t/exist.before"
-setup -C "$t/exist.ini" --account new --user "$TEST_USER" --password-stdin --yes --store file alice@sub.test <<<"$TEST_PASS"
+cp -p "$E" "$t/exist.before"
+setup -C "$E" --account new --user "$TEST_USER" --password-stdin --yes --store file alice@sub.test <<<"$TEST_PASS"
 is "$CAP_RC" 73 "section exists: exit 73 (EX_CANTCREAT)" || show
-like "$CAP_ERR" '\[?new\]?' "section exists: names it"
-cmp -s "$t/exist.before" "$t/exist.ini"; check_status $? "section exists: the file unchanged"
+like "$CAP_ERR" "^postern: .*$t/cfg/exist\\.ini already has an account \\[new\\]" "section exists: names the file and the section"
+cmp -s "$t/exist.before" "$E"; check_status $? "section exists: the file unchanged"
 unlike "$CAP_OUT" 'wrote account' "section exists: nothing written"
 
 # refused WHAT MODE RC ERE: a config FILE made of stdin with MODE; setup

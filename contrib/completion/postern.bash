@@ -205,5 +205,9 @@ _postern()
 }
 
 complete -F _postern postern
-# sendmail too, where it is postern (the postern-mta package's link).
-[[ $(readlink -f /usr/sbin/sendmail 2>/dev/null) == */postern ]] && complete -F _postern sendmail
+# sendmail too, where it is postern (the postern-mta package's link).  (An
+# if, not &&: sourcing this file must return 0, or bash-completion's loader
+# takes it as "no completion here".)
+if [[ $(readlink -f /usr/sbin/sendmail 2>/dev/null) == */postern ]]; then
+    complete -F _postern sendmail
+fi

@@ -39,6 +39,7 @@ touch "$t/files/one.ini" "$t/files/two.ini" "$t/files/x.txt"
 
 # shellcheck disable=SC1090
 . "$BASH_COMP"
+is "$?" 0 "sourcing the bash completion returns 0 (bash-completion's loader needs that)"
 is "$(complete -p postern 2>&1)" "complete -F _postern postern" "the file registers _postern for postern"
 
 # comp WORD... : complete the last WORD (the one the cursor is at the end

@@ -43,7 +43,8 @@ apt_quiet() {	# apt-get ARGS...: its output only when it fails
 }
 
 # ------------------------------------------------------------- 1. tools
-tools="dpkg-dev debhelper lintian git"
+# bash-completion and zsh: to check that they find the installed completions
+tools="dpkg-dev debhelper lintian git bash-completion zsh"
 # shellcheck disable=SC2086
 apt_quiet install --no-install-recommends $tools ||
     { apt_quiet update && apt_quiet install --no-install-recommends $tools; } ||
@@ -116,6 +117,11 @@ unlike "$files" '^/usr/sbin/sendmail$|^/usr/lib/sendmail$|^/usr/bin/mailq$|^/usr
     "the sendmail, mailq and newaliases names are not in postern (they are postern-mta's)"
 is "$(bash --norc --noprofile -c '. /usr/share/bash-completion/completions/postern && complete -p postern' 2>&1)" \
     "complete -F _postern postern" "the installed bash completion loads"
+is "$(bash --norc --noprofile -c '. /usr/share/bash-completion/bash_completion
+    __load_completion postern; complete -p postern' 2>&1)" \
+    "complete -F _postern postern" "bash-completion's on-demand loader finds it"
+zsh -f -c 'print -rl -- $fpath' | grep -qx /usr/share/zsh/vendor-completions
+check_status $? "zsh's default \$fpath has /usr/share/zsh/vendor-completions"
 gunzip -c /usr/share/man/man1/postern.1.gz | grep -q '^\.TH POSTERN 1'
 check_status $? "postern.1.gz is the man page"
 # dpkg-buildflags' hardening reached the binary
@@ -146,7 +152,8 @@ if [ -n "${POSTERN_DEB_KEEP:-}" ]; then
 else
     apt_quiet purge postern
     check_status $? "apt-get purge postern"
-    is "$(dpkg-query -W -f='${db:Status-Status}' postern 2>/dev/null)" "not-installed" "postern is gone from dpkg's database"
+    dpkg-query -W postern >/dev/null 2>&1
+    is "$?" 1 "postern is gone from dpkg's database (dpkg-query -W finds nothing)"
     left=$(printf '%s\n' "$files" | while IFS= read -r f; do
         [ -n "$f" ] && [ -e "$f" ] && [ ! -d "$f" ] && echo "$f"
     done)
@@ -186,8 +193,8 @@ is "$links" "$(printf '%s\n' \
     "/usr/share/man/man8/sendmail.8.gz -> /usr/share/man/man1/postern.1.gz")" \
     "postern-mta's links point to postern and its man page"
 is "$(dpkg-deb -c "$mta" | awk '$1 !~ /^[ld]/ { print $6 }' | sort | tr '\n' ' ')" \
-    "./usr/share/doc/postern-mta/changelog.gz ./usr/share/doc/postern-mta/copyright " \
-    "postern-mta holds nothing else than links (and its copyright and changelog)"
+    "./usr/share/doc/postern-mta/changelog.gz ./usr/share/doc/postern-mta/copyright ./usr/share/lintian/overrides/postern-mta " \
+    "postern-mta holds nothing else than links (and its copyright, changelog, lintian override)"
 dpkg-deb -c "$deb" | grep -q ' \./usr/share/man/man1/postern\.1\.gz$'
 check_status $? "the man page the links point to is in postern"
 

@@ -29,6 +29,7 @@ _postern_config_file()
     if [[ -n $f ]]; then
         f=${f//\'/}
         f=${f//\"/}
+        # shellcheck disable=SC2088 # the typed text, not an expansion
         [[ $f == "~/"* ]] && f=$HOME/${f#"~/"}
         printf '%s\n' "$f"
         return
@@ -100,7 +101,7 @@ _postern_has_arg()
 # postern password|doctor|oauth2|queue|setup|import-msmtprc ...
 _postern_command()
 {
-    local cmd=${COMP_WORDS[1]} cur=$1 prev=$2 sub= opts
+    local cmd=${COMP_WORDS[1]} cur=$1 prev=$2 sub='' opts
     local nl=$'\n'
 
     case $prev in
@@ -186,7 +187,7 @@ _postern_sendmail()
 
 _postern()
 {
-    local cur=${COMP_WORDS[COMP_CWORD]} prev= nl=$'\n'
+    local cur=${COMP_WORDS[COMP_CWORD]} prev='' nl=$'\n'
     ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
     COMPREPLY=()
 

@@ -53,6 +53,7 @@ comp() {
     _postern
     got="${COMPREPLY[*]}"
 }
+# shellcheck disable=SC2016 # a section name, literally
 default_accounts='work alice@example.org $(touch PWNED) last'
 
 cd "$t" || bail "cd $t"

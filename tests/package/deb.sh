@@ -28,7 +28,7 @@
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" = 0 ] || bail "tests/package/deb.sh must run as root (apt-get, dpkg)"
-command -v dpkg >/dev/null && command -v apt-get >/dev/null || bail "not a Debian system (no dpkg, apt-get)"
+{ command -v dpkg && command -v apt-get; } >/dev/null || bail "not a Debian system (no dpkg, apt-get)"
 dpkg-query -W -f='${db:Status-Status}' postern 2>/dev/null | grep -qx installed &&
     bail "postern is already installed here: purge it first (this test installs and purges it)"
 
@@ -54,7 +54,7 @@ sh "$top/tests/server/install-deps.sh" server >/dev/null || bail "tests/server/i
 # ---------------------------------------------------------------- 2. build
 src=$t/src
 rev=$(git -C "$top" rev-parse HEAD) || bail "$top is not a git checkout"
-git clone -q --no-checkout "$top" "$src" && git -C "$src" checkout -q "$rev" ||
+{ git clone -q --no-checkout "$top" "$src" && git -C "$src" checkout -q "$rev"; } ||
     bail "cannot clone $top"
 diag "building $rev ($(git -C "$top" log -1 --format=%s "$rev"))"
 [ -z "$(git -C "$top" status --porcelain --untracked-files=no)" ] ||
@@ -78,7 +78,7 @@ deb=$t/postern_${version}_${arch}.deb
 mta=$t/postern-mta_${version}_all.deb
 changes=$t/postern_${version}_${arch}.changes
 ok "$([ -f "$deb" ] && [ -f "$mta" ] && [ -f "$changes" ] && echo 1)" "postern, postern-mta and the .changes are built"
-[ -f "$deb" ] && [ -f "$mta" ] || tap_done
+{ [ -f "$deb" ] && [ -f "$mta" ]; } || tap_done
 is "$(dpkg-deb -f "$deb" Package Architecture | tr '\n' ' ')" "Package: postern Architecture: $arch " "postern is Architecture: any"
 
 # ---------------------------------------------------------------- 3. lintian
@@ -142,7 +142,7 @@ capture "$POSTERN" -C "$t/c.ini" -t -i < "$t/msg"
 is "$CAP_RC" 0 "/usr/bin/postern sends through the test Postfix (exit 0)" || diag "$CAP_ERR"
 wait_for_mail 1
 check_status $? "the message is delivered"
-got=$(cat $(mail_files) 2>/dev/null)
+got=$(mail_files | while IFS= read -r f; do cat "$f"; done)
 like "$got" "^Subject: from the package $token" "the delivered message is ours"
 like "$got" "sent by /usr/bin/postern $version" "with its body"
 
@@ -163,7 +163,7 @@ else
     done)
     is "$left" "" "and its own directories"
     is "$(diff <(printf '%s\n' "$before_etc") <(find /etc | sort))" "" "nothing added to or removed from /etc"
-    is "$(ls /var/lib/systemd/deb-systemd-user-helper-enabled 2>/dev/null | grep postern)" "" \
+    is "$(find /var/lib/systemd/deb-systemd-user-helper-enabled -name '*postern*' 2>/dev/null)" "" \
         "no systemd user-unit state left behind"
 fi
 

@@ -69,6 +69,19 @@ step "make distcheck (tarball complete; install with sendmail links, installchec
 }
 grep -A1 'archives ready' build/distcheck.log
 
+# A fresh clone of HEAD built with dpkg-buildpackage, lintian, installed,
+# used to send, purged; not in make check (it needs root, apt-get and a
+# clone).  Its TAP goes to build/deb.log; any failure fails the run.
+step "Debian packages (tests/package/deb.sh: build, lintian, install, send, purge)"
+if ! bash tests/package/deb.sh >build/deb.log 2>&1; then
+	grep -E '^(not ok|Bail out)' build/deb.log || true
+	tail -n 60 build/deb.log
+	echo "tests/package/deb.sh failed (all of it in build/deb.log)" >&2
+	exit 1
+fi
+grep -E '^# (dpkg-buildpackage|building)' build/deb.log || true
+echo "$(grep -c '^ok ' build/deb.log) package checks passed"
+
 step "libFuzzer: ${FUZZ_SECONDS}s per parser"
 rm -rf build-fuzz && mkdir build-fuzz
 (cd build-fuzz && "$top/configure" -q --enable-fuzzers --enable-sanitizers CC=clang-14)

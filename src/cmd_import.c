@@ -27,6 +27,7 @@ struct warning {
 	int line;
 	const char *key;	/* static, or the msmtprc's own command (owned by it) */
 	char *why;
+	struct strvec accounts;	/* where the reason holds, when it depends on the account */
 };
 
 struct warnings {
@@ -34,26 +35,37 @@ struct warnings {
 	size_t n;
 };
 
-static void warn_add(struct warnings *ws, int line, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* A warning about key at line; account names the account when the reason
+ * holds for it alone (NULL: for every account). */
+static void warn_add(struct warnings *ws, int line, const char *key, const char *account,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void warn_add(struct warnings *ws, int line, const char *key, const char *fmt, ...)
+static void warn_add(struct warnings *ws, int line, const char *key, const char *account,
+		     const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
+	struct warning *w = NULL;
 	va_list ap;
 
-	/* the same value inherited by several accounts: one warning */
-	for (size_t i = 0; i < ws->n; i++)
-		if (ws->w[i].line == line && !strcmp(ws->w[i].key, key))
-			return;
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	ws->w = xrealloc(ws->w, (ws->n + 1) * sizeof(*ws->w));
-	ws->w[ws->n].line = line;
-	ws->w[ws->n].key = key;
-	ws->w[ws->n].why = buf_detach(&b);
-	ws->n++;
+	/* the same value inherited by several accounts: one warning, naming
+	 * the accounts where it depends on them */
+	for (size_t i = 0; i < ws->n && !w; i++)
+		if (ws->w[i].line == line && !strcmp(ws->w[i].key, key) && !strcmp(ws->w[i].why, b.data))
+			w = &ws->w[i];
+	if (!w) {
+		ws->w = xrealloc(ws->w, (ws->n + 1) * sizeof(*ws->w));
+		w = &ws->w[ws->n++];
+		w->line = line;
+		w->key = key;
+		w->why = buf_detach(&b);
+		strvec_init(&w->accounts);
+	}
+	if (account && strvec_find_icase(&w->accounts, account) < 0)
+		strvec_push(&w->accounts, account);
+	buf_release(&b);
 }
 
 /* One account being written. */
@@ -82,20 +94,46 @@ static int is(const struct out *o, enum msmtprc_key k, const char *v)
 	return o->a->val[k].v && !strcmp(o->a->val[k].v, v);
 }
 
+static void warn_key(struct out *o, enum msmtprc_key k, int here, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void warn_key(struct out *o, enum msmtprc_key k, int here, const char *fmt, va_list ap)
+{
+	const struct msmtprc_value *v = &o->a->val[k];
+	struct buf b = BUF_INIT;
+
+	buf_vaddf(&b, fmt, ap);
+	warn_add(o->ws, v->line, v->cmd ? v->cmd : msmtprc_key_name(k), here ? o->a->name : NULL,
+		 "%s", b.data);
+	buf_release(&b);
+}
+
+/* The value of k is not converted, for a reason that holds wherever it
+ * is inherited. */
 static void not_converted(struct out *o, enum msmtprc_key k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void not_converted(struct out *o, enum msmtprc_key k, const char *fmt, ...)
 {
-	const struct msmtprc_value *v = &o->a->val[k];
-	struct buf b = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	warn_key(o, k, 0, fmt, ap);
 	va_end(ap);
-	warn_add(o->ws, v->line, v->cmd ? v->cmd : msmtprc_key_name(k), "%s", b.data);
-	buf_release(&b);
+}
+
+/* The same for a reason that depends on the account's other values: the
+ * warning names the accounts. */
+static void not_converted_here(struct out *o, enum msmtprc_key k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void not_converted_here(struct out *o, enum msmtprc_key k, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	warn_key(o, k, 1, fmt, ap);
+	va_end(ap);
 }
 
 /* Why postern's INI cannot hold value on a "key = value" line, or NULL. */
@@ -175,12 +213,12 @@ static enum account_tls put_transport(struct out *o, unsigned *portp)
 	else
 		port = mode == ACCOUNT_TLS_IMPLICIT ? 465 : 25;
 	if (mode == ACCOUNT_TLS_STARTTLS && port == 465) {
-		not_converted(o, val(o, MSMTPRC_TLS_STARTTLS) ? MSMTPRC_TLS_STARTTLS : MSMTPRC_TLS,
+		not_converted_here(o, val(o, MSMTPRC_TLS_STARTTLS) ? MSMTPRC_TLS_STARTTLS : MSMTPRC_TLS,
 			      "STARTTLS on port 465 cannot work (465 speaks TLS from the first byte); "
 			      "written as tls = implicit");
 		mode = ACCOUNT_TLS_IMPLICIT;
 	} else if (mode == ACCOUNT_TLS_IMPLICIT && port == 587) {
-		not_converted(o, MSMTPRC_TLS_STARTTLS,
+		not_converted_here(o, MSMTPRC_TLS_STARTTLS,
 			      "TLS from the first byte on port 587 cannot work (587 speaks STARTTLS); "
 			      "written as tls = starttls");
 		mode = ACCOUNT_TLS_STARTTLS;
@@ -201,7 +239,7 @@ static void put_proxy(struct out *o)
 
 	if (!host) {
 		if (port)
-			not_converted(o, MSMTPRC_PROXY_PORT, "there is no proxy_host, so msmtp used no proxy");
+			not_converted_here(o, MSMTPRC_PROXY_PORT, "there is no proxy_host, so msmtp used no proxy");
 		return;
 	}
 	/* msmtp has the proxy look the name up: socks5h */
@@ -355,7 +393,7 @@ static void refuse(struct out *o, int tls_on)
 		if (!tls_on && (r->kind == R_TLS || r->kind == R_TLS_REFUSED)) {
 			if (r->refused ? (!*r->refused || !strcmp(v, r->refused))
 				       : strcmp(v, "system"))
-				not_converted(o, r->key, "tls is off in this account, so msmtp did not use it");
+				not_converted_here(o, r->key, "tls is off, so msmtp did not use it");
 			continue;
 		}
 		if ((r->kind == R_REFUSED || r->kind == R_TLS_REFUSED) &&
@@ -374,7 +412,7 @@ static void put_tls(struct out *o)
 	if (trust && *trust && strcmp(trust, "system"))
 		put_file(o, MSMTPRC_TLS_TRUST_FILE, "tls_ca_file", 0);
 	else if (trust && !*trust && !pin)
-		not_converted(o, MSMTPRC_TLS_TRUST_FILE,
+		not_converted_here(o, MSMTPRC_TLS_TRUST_FILE,
 			      "an empty tls_trust_file trusts no CA; postern checks against the system's "
 			      "CAs unless tls_ca_file or tls_fingerprint says otherwise");
 	if (pin) {
@@ -395,7 +433,7 @@ static void put_tls(struct out *o)
 		put_file(o, MSMTPRC_TLS_CERT_FILE, "tls_cert_file", 0);
 		put_file(o, MSMTPRC_TLS_KEY_FILE, "tls_key_file", 0);
 	} else if (cert || key) {
-		not_converted(o, cert ? MSMTPRC_TLS_CERT_FILE : MSMTPRC_TLS_KEY_FILE,
+		not_converted_here(o, cert ? MSMTPRC_TLS_CERT_FILE : MSMTPRC_TLS_KEY_FILE,
 			      "a client certificate needs both tls_cert_file and tls_key_file");
 	}
 }
@@ -438,14 +476,14 @@ static void put_from_keys(struct out *o, int has_from)
 		if (has_from)
 			buf_adds(&o->text, "allow_from_override = no\n");
 		else
-			not_converted(o, MSMTPRC_ALLOW_FROM_OVERRIDE,
+			not_converted_here(o, MSMTPRC_ALLOW_FROM_OVERRIDE,
 				      "postern needs the account's own address in from for it");
 	}
 	if (is(o, MSMTPRC_SET_FROM_HEADER, "on")) {
 		if (has_from)
 			buf_adds(&o->text, "rewrite_from = always\n");
 		else
-			not_converted(o, MSMTPRC_SET_FROM_HEADER,
+			not_converted_here(o, MSMTPRC_SET_FROM_HEADER,
 				      "postern's rewrite_from = always needs a plain address in from");
 	} else if (is(o, MSMTPRC_SET_FROM_HEADER, "off")) {
 		not_converted(o, MSMTPRC_SET_FROM_HEADER,
@@ -486,7 +524,7 @@ static void put_log(struct out *o)
 	}
 	if ((v = val(o, MSMTPRC_SYSLOG)) && strcmp(v, "off")) {
 		if (logged) {
-			not_converted(o, MSMTPRC_SYSLOG, "postern logs to one place, and the logfile "
+			not_converted_here(o, MSMTPRC_SYSLOG, "postern logs to one place, and the logfile "
 				      "was written as log =");
 		} else {
 			buf_adds(&o->text, "log = syslog\n");
@@ -573,7 +611,7 @@ static int convert_account(struct out *o, const char *section)
 	if (!nonempty(o, MSMTPRC_HOST)) {
 		const struct msmtprc_account *a = o->a;
 
-		warn_add(o->ws, a->line, "account",
+		warn_add(o->ws, a->line, "account", NULL,
 			 nonempty(o, MSMTPRC_SOCKET)
 			 ? "%s connects through a socket (socket %s) and has no host; postern connects "
 			   "over TCP only"
@@ -635,11 +673,11 @@ int import_convert(const struct msmtprc *m, const char *label, const char *home,
 		const char *cmd = m->other[i].cmd;
 
 		if (!strcmp(cmd, "eval"))
-			warn_add(&ws, m->other[i].line, cmd,
+			warn_add(&ws, m->other[i].line, cmd, NULL,
 				 "it runs a command while msmtp reads the file, and postern runs none "
 				 "from its configuration but password_command; write the value itself");
 		else
-			warn_add(&ws, m->other[i].line, cmd, "no msmtp command that postern knows");
+			warn_add(&ws, m->other[i].line, cmd, NULL, "no msmtp command that postern knows");
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		const struct msmtprc_account *a = &m->acc[i];
@@ -661,11 +699,11 @@ int import_convert(const struct msmtprc *m, const char *label, const char *home,
 		}
 		section = section_name(a->name);
 		if (strcmp(section, a->name))
-			warn_add(&ws, a->line, "account",
+			warn_add(&ws, a->line, "account", NULL,
 				 "the name \"%s\" has a character postern's section names cannot hold; "
 				 "written as [%s] (use -a %s)", a->name, section, section);
 		if (strvec_find_icase(&names, section) >= 0) {
-			warn_add(&ws, a->line, "account", "[%s] is written already; this account is left out",
+			warn_add(&ws, a->line, "account", NULL, "[%s] is written already; this account is left out",
 				 section);
 			free(section);
 			continue;
@@ -677,7 +715,7 @@ int import_convert(const struct msmtprc *m, const char *label, const char *home,
 				strvec_push(&from_acc, a->name);
 				n++;
 			} else {
-				warn_add(&ws, a->line, "account", "postern would refuse the result (%s); "
+				warn_add(&ws, a->line, "account", NULL, "postern would refuse the result (%s); "
 					 "this account is left out", ce.msg);
 			}
 		}
@@ -711,9 +749,16 @@ int import_convert(const struct msmtprc *m, const char *label, const char *home,
 out:
 	qsort(ws.w, ws.n, sizeof(*ws.w), cmp_warning);
 	for (size_t i = 0; i < ws.n; i++) {
-		buf_addf(warnings, "%s:%d: %s: not converted: %s\n", label, ws.w[i].line, ws.w[i].key,
+		const struct strvec *acc = &ws.w[i].accounts;
+
+		buf_addf(warnings, "%s:%d: %s: not converted: %s", label, ws.w[i].line, ws.w[i].key,
 			 ws.w[i].why);
+		for (size_t j = 0; j < acc->n; j++)
+			buf_addf(warnings, "%s%s", j ? ", " : acc->n > 1 ? " (accounts " : " (account ",
+				 acc->v[j]);
+		buf_adds(warnings, acc->n ? ")\n" : "\n");
 		free(ws.w[i].why);
+		strvec_release(&ws.w[i].accounts);
 	}
 	free(ws.w);
 	strvec_release(&names);

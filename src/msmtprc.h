@@ -11,7 +11,8 @@
  * [: A[,B...]]" starts an account from the current defaults, then copies
  * every value that A, B... set themselves or inherited from accounts (not
  * from defaults), in that order; commands before any account or defaults
- * start an account named "default".  Lines are at most 500 octets. */
+ * start an account named "default".  Lines are at most 499 octets (msmtp
+ * reads them into 501: a longer one is an error there too). */
 #ifndef POSTERN_MSMTPRC_H
 #define POSTERN_MSMTPRC_H
 
@@ -78,7 +79,7 @@ struct msmtprc {
 
 /* At most this many accounts, and lines of msmtp's length. */
 #define MSMTPRC_ACCOUNTS_MAX 1000
-#define MSMTPRC_LINE_MAX 500
+#define MSMTPRC_LINE_MAX 499
 #define MSMTPRC_FILE_MAX (256 * 1024)
 
 void msmtprc_init(struct msmtprc *m);
@@ -90,7 +91,7 @@ const char *msmtprc_key_name(enum msmtprc_key k);
 
 /* Read text (len octets, untrusted: a fuzz target) into m (initialised,
  * empty).  Returns 0, or -1 with ERR_CONFIG "LABEL:LINE: what is wrong"
- * for what msmtp itself refuses: a line over 500 octets, a NUL, an
+ * for what msmtp itself refuses: a line over 499 octets, a NUL, an
  * account named twice or inheriting from one not yet defined, a bad
  * argument to a command that checks it (port, timeout, tls, auth, ...),
  * "defaults" with an argument, more than MSMTPRC_ACCOUNTS_MAX accounts or

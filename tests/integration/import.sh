@@ -151,38 +151,10 @@ is "$CAP_RC" 0 "[implicit] (inherited, implicit TLS on $SMTPS_PORT): send exits 
 arrived; check_status $? "[implicit]: delivered"
 
 # ------------------------------------------------------------ the keyring
-# A private D-Bus session with gnome-keyring, the password stored as
-# msmtp's libsecret code stores it.
-dbus-run-session -- sh -c 'echo "$DBUS_SESSION_BUS_ADDRESS" > "$1.tmp"; mv "$1.tmp" "$1"; echo $$ > "$2"; exec sleep 100000' \
-	sh "$t/bus.addr" "$t/bus.holder" </dev/null >/dev/null 2>"$t/dbus.log" &
-SESSION_PID=$!
-for ((i = 0; i < 100; i++)); do [ -s "$t/bus.holder" ] && [ -s "$t/bus.addr" ] && break; sleep 0.05; done
-[ -s "$t/bus.addr" ] || bail "dbus-run-session did not start: $(cat "$t/dbus.log")"
-DBUS_SESSION_BUS_ADDRESS=$(cat "$t/bus.addr")
-export DBUS_SESSION_BUS_ADDRESS
-BUS_PID=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-	org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.DBus | awk '/uint32/ { print $2 }')
-session_end() {
-	kill "$(cat "$t/bus.holder")" 2>/dev/null
-	for ((i = 0; i < 40; i++)); do kill -0 "$SESSION_PID" 2>/dev/null || break; sleep 0.05; done
-	kill "$SESSION_PID" 2>/dev/null
-	[ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
-	wait "$SESSION_PID" 2>/dev/null
-}
-at_exit session_end
-printf %s 'unlock-me' | gnome-keyring-daemon --unlock --components=secrets >"$t/gkd.env" 2>>"$t/gkd.log"
-for ((i = 0; i < 100; i++)); do
-	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
-		grep -q 'boolean true' && break
-	sleep 0.05
-done
-KEYRING_PID=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-	org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null |
-	awk '/uint32/ { print $2 }')
-[ -n "$KEYRING_PID" ] || bail "gnome-keyring-daemon did not start: $(cat "$t/gkd.log")"
-at_exit "kill $KEYRING_PID 2>/dev/null"
-
+# A private D-Bus session with gnome-keyring (lib.sh), the password
+# stored as msmtp's libsecret code stores it.
+session_bus_start
+keyring_start || bail "gnome-keyring-daemon did not start: $(cat "$t/gkd.log")"
 printf %s "$TEST_PASS2" | secret-tool store --label='msmtp password' xdg:schema de.marlam.msmtp.password \
 	host localhost service smtp user "$TEST_USER2"
 check_status $? "msmtp's entry stored with secret-tool (schema de.marlam.msmtp.password)"

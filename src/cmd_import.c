@@ -747,7 +747,8 @@ int import_convert(const struct msmtprc *m, const char *label, const char *home,
 	buf_add(ini, body.data, body.len);
 	rc = n;
 out:
-	qsort(ws.w, ws.n, sizeof(*ws.w), cmp_warning);
+	if (ws.n)	/* qsort() wants an array, even of none */
+		qsort(ws.w, ws.n, sizeof(*ws.w), cmp_warning);
 	for (size_t i = 0; i < ws.n; i++) {
 		const struct strvec *acc = &ws.w[i].accounts;
 

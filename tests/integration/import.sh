@@ -150,6 +150,33 @@ send implicit
 is "$CAP_RC" 0 "[implicit] (inherited, implicit TLS on $SMTPS_PORT): send exits 0" || show
 arrived; check_status $? "[implicit]: delivered"
 
+# ------------------------------------------------- msmtp's own reading
+# msmtp itself sends with the msmtprc (so it is a working one), and its
+# --pretend output for each account holds what the conversion wrote.
+send_msmtp() {
+	nth=$((nth + 1))
+	SUBJ="import test $nth"
+	printf 'To: carol@example.org\nSubject: %s\n\nbody %s\n' "$SUBJ" "$nth" > "$t/msg"
+	capture msmtp -C "$RC" -a "$1" -t < "$t/msg"
+}
+send_msmtp file
+is "$CAP_RC" 0 "msmtp sends with the msmtprc ([file])" || show
+arrived; check_status $? "msmtp: delivered"
+# section ACCOUNT KEY: a key's value in the converted file
+section() { awk -v s="[$1]" -v k="$2" '$0 == s { on = 1; next } /^\[/ { on = 0 } on && $1 == k { sub(/^[^=]*= /, ""); print }' "$TARGET"; }
+for acc in file implicit keyring; do
+	p=$(msmtp -C "$RC" -a "$acc" -P </dev/null 2>/dev/null)
+	m() { printf '%s\n' "$p" | sed -n "s/^$1 = //p"; }
+	is "$(m host)/$(m user)" "localhost/$([ "$acc" = keyring ] && echo "$TEST_USER2" || echo "$TEST_USER")" \
+		"msmtp --pretend -a $acc: read (host and user)"
+	case "$(m tls)/$(m tls_starttls)" in
+	on/on) mt=starttls ;; on/off) mt=implicit ;; *) mt=off ;;
+	esac
+	is "$(section "$acc" host)/$(section "$acc" port)/$(section "$acc" tls)/$(section "$acc" user)/$(section "$acc" from)/$(section "$acc" tls_ca_file)" \
+		"$(m host)/$(m port)/$mt/$(m user)/$(m from)/$(m tls_trust_file)" \
+		"[$acc]: host, port, tls, user, from, trust as msmtp --pretend shows them"
+done
+
 # ------------------------------------------------------------ the keyring
 # A private D-Bus session with gnome-keyring (lib.sh), the password
 # stored as msmtp's libsecret code stores it.

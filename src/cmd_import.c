@@ -715,8 +715,14 @@ int import_convert(const struct msmtprc *m, const char *label, const char *home,
 				strvec_push(&from_acc, a->name);
 				n++;
 			} else {
-				warn_add(&ws, a->line, "account", NULL, "postern would refuse the result (%s); "
-					 "this account is left out", ce.msg);
+				/* config.c's "LABEL:LINE: account [NAME]: " names lines of
+				 * the INI, not of the msmtprc: the reason alone */
+				const char *why = strstr(ce.msg, "account [");
+
+				why = why && strchr(why, ']') ? strchr(why, ']') + 1 : ce.msg;
+				why += strspn(why, ": ");
+				warn_add(&ws, a->line, "account", NULL, "postern would refuse the result: %s; "
+					 "this account is left out", why);
 			}
 		}
 		buf_release(&o.text);

@@ -491,6 +491,15 @@ static void test_accounts(void)
 	buf_reset(&ini);
 	buf_reset(&warn);
 
+	/* what postern itself would refuse is left out, with its reason */
+	is_int(convert("account a\nhost h\ntls on\nauth on\naccount b\nhost h2\n", &ini, &warn), 1,
+	       "refused by postern: the other account written");
+	is_str(warn.data, "rc:1: account: not converted: postern would refuse the result: auth is on but "
+	       "user is not set; add user = your login, or auth = off; this account is left out\n",
+	       "refused by postern: the reason, without the INI's line");
+	buf_reset(&ini);
+	buf_reset(&warn);
+
 	is_int(convert("# nothing\n", &ini, &warn), -1, "no account: an error");
 	is_str(warn.data, "rc: no account that postern can use (each needs at least host)", "no account: why");
 	is_str(ini.data, "", "no account: nothing written");

@@ -556,6 +556,26 @@ static void test_files(void)
 		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 			buf_add(&text, chunk, n);
 		fclose(f);
+		if (!strcmp(files[i].file, "every-key.msmtprc")) {
+			struct msmtprc m;
+			char err[ERROR_MSG_MAX];
+			size_t missing = 0;
+
+			parse(&m, text.data, err, sizeof(err));
+			/* every key set somewhere (defaults count through the accounts) */
+			for (size_t k = 0; k < MSMTPRC_NKEYS; k++) {
+				size_t j;
+
+				for (j = 0; j < m.n && !m.acc[j].val[k].v; j++)
+					;
+				if (j == m.n) {
+					printf("# not in %s: %s\n", files[i].file, msmtprc_key_name((enum msmtprc_key)k));
+					missing++;
+				}
+			}
+			is_int((long long)missing, 0, "every-key.msmtprc sets every msmtp key");
+			msmtprc_release(&m);
+		}
 		is_int(convert(text.data, &ini, &warn), files[i].accounts, files[i].file);
 		config_init(&c);
 		is_int(config_parse_string(&c, "out", ini.data, &e), 0, "postern reads the result");

@@ -485,9 +485,15 @@ static void put_from_keys(struct out *o, int has_from)
 		else
 			not_converted_here(o, MSMTPRC_SET_FROM_HEADER,
 				      "postern's rewrite_from = always needs a plain address in from");
-	} else if (is(o, MSMTPRC_SET_FROM_HEADER, "off")) {
-		not_converted(o, MSMTPRC_SET_FROM_HEADER,
-			      "postern always adds a From field to a message that has none");
+	} else {
+		/* msmtp leaves a From field that is there alone (auto, its
+		 * default, and off); postern's rewrite_from = auto would
+		 * replace one the account's from does not match */
+		if (has_from)
+			buf_adds(&o->text, "rewrite_from = never\n");
+		if (is(o, MSMTPRC_SET_FROM_HEADER, "off"))
+			not_converted(o, MSMTPRC_SET_FROM_HEADER,
+				      "postern always adds a From field to a message that has none");
 	}
 }
 

@@ -79,6 +79,7 @@ auth = on
 password = $TEST_PASS
 tls_ca_file = $CA_FILE
 from = $TEST_USER
+rewrite_from = never
 log = $HOME/mail.log
 
 [implicit]
@@ -91,6 +92,7 @@ auth = on
 password = $TEST_PASS
 tls_ca_file = $CA_FILE
 from = $TEST_USER
+rewrite_from = never
 log = $HOME/mail.log
 
 [keyring]
@@ -102,6 +104,7 @@ user = $TEST_USER2
 auth = on
 tls_ca_file = $CA_FILE
 from = $TEST_USER2
+rewrite_from = never
 log = $HOME/mail.log"
 WANT_WARN="postern: $RC:9: account: not converted: common has no host: msmtp uses it only to pass settings on to accounts that name it, which have them in postern
 postern: $RC:18: dsn_notify: not converted: postern asks for delivery status notifications only when the command line says so (-N failure)

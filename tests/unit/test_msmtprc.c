@@ -363,7 +363,8 @@ static void test_keys(void)
 	    "rc:4: tls_trust_file: not converted: tls is off, so msmtp did not use it (account a)\n"
 	    "rc:5: tls_certcheck: not converted: tls is off, so msmtp did not use it (account a)\n",
 	    "TLS keys with tls off");
-	one("from a@example.org\n", "port = 25\ntls = off\nfrom = a@example.org\n", "", "from");
+	one("from a@example.org\n", "port = 25\ntls = off\nfrom = a@example.org\nrewrite_from = never\n", "",
+	    "from (and msmtp's way with a From field it does not match)");
 	one("from *@example.org\n", "port = 25\ntls = off\nfrom = *@example.org\n", "", "from with *");
 	one("from a?@example.org\n", "port = 25\ntls = off\n",
 	    "rc:3: from: not converted: postern's from takes * as its only wildcard (*@example.org), not ? "
@@ -378,7 +379,8 @@ static void test_keys(void)
 	    "rc:3: from_full_name: not converted: postern takes the name from -F or from the message's From "
 	    "field\n", "from_full_name");
 	one("from a@example.org\nallow_from_override off\n",
-	    "port = 25\ntls = off\nfrom = a@example.org\nallow_from_override = no\n", "", "allow_from_override off");
+	    "port = 25\ntls = off\nfrom = a@example.org\nallow_from_override = no\nrewrite_from = never\n", "",
+	    "allow_from_override off");
 	one("allow_from_override off\n", "port = 25\ntls = off\n",
 	    "rc:3: allow_from_override: not converted: postern needs the account's own address in from for "
 	    "it (account a)\n", "allow_from_override off without from");
@@ -390,6 +392,8 @@ static void test_keys(void)
 	one("dsn_return full\n", "port = 25\ntls = off\n",
 	    "rc:3: dsn_return: not converted: postern asks for delivery status notifications only when the "
 	    "command line says so (-R full)\n", "dsn_return");
+	one("from a@example.org\nset_from_header auto\n",
+	    "port = 25\ntls = off\nfrom = a@example.org\nrewrite_from = never\n", "", "set_from_header auto");
 	one("from a@example.org\nset_from_header on\n",
 	    "port = 25\ntls = off\nfrom = a@example.org\nrewrite_from = always\n", "", "set_from_header on");
 	one("set_from_header auto\n", "port = 25\ntls = off\n", "", "set_from_header auto");
@@ -455,7 +459,7 @@ static void test_accounts(void)
 		       "account work : common\nhost w.example\nfrom u@w.example\n"
 		       "account default : work\n", &ini, &warn), 1, "template: one account written");
 	is_str(ini.data, HEADER "\n[defaults]\ndefault_account = work\n\n[work]\nhost = w.example\n"
-	       "port = 587\ntls = starttls\nuser = u\nauth = on\nfrom = u@w.example\n",
+	       "port = 587\ntls = starttls\nuser = u\nauth = on\nfrom = u@w.example\nrewrite_from = never\n",
 	       "template: inherited values flattened, default_account");
 	is_str(warn.data, "rc:4: account: not converted: common has no host: msmtp uses it only to pass "
 	       "settings on to accounts that name it, which have them in postern\n", "template: warned");

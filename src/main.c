@@ -17,6 +17,7 @@
 #include "interrupt.h"
 #include "log.h"
 #include "cmd_doctor.h"
+#include "cmd_import.h"
 #include "cmd_oauth2.h"
 #include "cmd_password.h"
 #include "cmd_queue.h"
@@ -113,6 +114,9 @@ int main(int argc, char **argv)
 		break;
 	case CLI_OAUTH2:
 		status = cmd_oauth2(cli.sub_argc, cli.sub_argv);
+		break;
+	case CLI_IMPORT:
+		status = cmd_import(cli.sub_argc, cli.sub_argv);
 		break;
 	case CLI_BSMTP: {
 		struct submit_request rq = request_of(&cli);

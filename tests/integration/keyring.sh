@@ -23,47 +23,9 @@ chmod 700 "$HOME" "$XDG_RUNTIME_DIR" "$t/empty-run"
 KEYRING_PASS='unlock-me'
 
 # ------------------------------------------------------------ the session
-# dbus-run-session runs as long as its child: a sleep that writes the
-# address first.  Killing the sleep ends the session and its bus.
-dbus-run-session -- sh -c 'echo "$DBUS_SESSION_BUS_ADDRESS" > "$1.tmp"; mv "$1.tmp" "$1"; echo $$ > "$2"; exec sleep 100000' \
-	sh "$t/bus.addr" "$t/bus.holder" </dev/null >/dev/null 2>"$t/dbus.log" &
-SESSION_PID=$!
-for ((i = 0; i < 100; i++)); do [ -s "$t/bus.holder" ] && [ -s "$t/bus.addr" ] && break; sleep 0.05; done
-[ -s "$t/bus.addr" ] || bail "dbus-run-session did not start: $(cat "$t/dbus.log")"
-DBUS_SESSION_BUS_ADDRESS=$(cat "$t/bus.addr")
-export DBUS_SESSION_BUS_ADDRESS
-BUS_PID=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-	org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.DBus | awk '/uint32/ { print $2 }')
-# At exit: end the holder, let dbus-run-session stop its bus, and make sure.
-session_end() {
-	local i
-	kill "$(cat "$t/bus.holder")" 2>/dev/null
-	for ((i = 0; i < 40; i++)); do kill -0 "$SESSION_PID" 2>/dev/null || break; sleep 0.05; done
-	kill "$SESSION_PID" 2>/dev/null
-	[ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
-	wait "$SESSION_PID" 2>/dev/null
-}
-at_exit session_end
+# A private session bus (lib.sh); keyring_start is lib.sh's too.
+session_bus_start
 
-bus_has_secrets() {
-	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'
-}
-keyring_pid() {
-	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-		org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null |
-		awk '/uint32/ { print $2 }'
-}
-# keyring_start: gnome-keyring-daemon, unlocked with KEYRING_PASS (creating
-# the login keyring the first time), then wait until it owns its bus name.
-keyring_start() {
-	local i
-	printf %s "$KEYRING_PASS" | gnome-keyring-daemon --unlock --components=secrets >"$t/gkd.env" 2>>"$t/gkd.log"
-	for ((i = 0; i < 100; i++)); do bus_has_secrets && break; sleep 0.05; done
-	bus_has_secrets || return 1
-	KEYRING_PID=$(keyring_pid)
-	at_exit "kill $KEYRING_PID 2>/dev/null"
-}
 keyring_stop() {
 	local i
 	[ -n "${KEYRING_PID:-}" ] && kill "$KEYRING_PID" 2>/dev/null

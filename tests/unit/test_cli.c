@@ -154,6 +154,19 @@ int main(void)
 	is_int(run(&c, &e, ARGV("postern", "-t", "queue")), 0, "postern -t queue");
 	ok(c.mode == CLI_SEND && c.rcpts.n == 1, "after a sendmail option, queue is a recipient");
 	cli_release(&c);
+	{
+		const char **iargv = ARGV("postern", "import-msmtprc", "--dry-run", "rc");
+
+		is_int(run(&c, &e, iargv), 0, "postern import-msmtprc");
+		ok(c.mode == CLI_IMPORT && c.sub_argc == 3 && !strcmp(c.sub_argv[0], "import-msmtprc"),
+		   "postern import-msmtprc: a subcommand with its own words");
+	}
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "import-msmtprc")), 0, "sendmail import-msmtprc");
+	ok(c.mode == CLI_SEND && c.rcpts.n == 1, "invoked as sendmail, import-msmtprc is a recipient");
+	cli_release(&c);
+	ok(strstr(cli_usage, "postern import-msmtprc [-C FILE] [--dry-run] [MSMTPRC]") != NULL,
+	   "--help lists import-msmtprc");
 
 	is_int(run(&c, &e, ARGV("sendmail", "-bp")), 0, "-bp");
 	is_int(c.mode, CLI_LIST_QUEUE, "-bp lists the queue");

@@ -20,6 +20,10 @@ const char cli_usage[] =
 	"Other sendmail options are accepted and ignored; see postern(1).\n"
 	"\n"
 	"postern's own commands (only as the first argument):\n"
+	"  postern setup [-C FILE] [--account NAME] [--host HOST] [--port PORT] [--tls starttls|implicit]\n"
+	"                [--user USER] [--password-stdin] [--store keyring|file] [--oauth2 CLIENT_ID]\n"
+	"                [--yes] [--dry-run] ADDRESS\n"
+	"                find the server, log in, store the password, add the account\n"
 	"  postern queue list|run [--all]|show ID|drop ID|retry [ID]  [-C FILE] [-v]\n"
 	"  postern password set|forget|check  [-C FILE] [-v] [ACCOUNT]\n"
 	"  postern oauth2 authorize [--device|--paste|--no-browser]|status|forget  [-C FILE] [-v] ACCOUNT\n"
@@ -159,10 +163,11 @@ int cli_parse(struct cli *c, int argc, char **argv, struct error *e)
 		else if (!strcmp(name, "postern") && argc > 1 &&
 			 (!strcmp(argv[1], "password") || !strcmp(argv[1], "queue") ||
 			  !strcmp(argv[1], "doctor") || !strcmp(argv[1], "oauth2") ||
-			  !strcmp(argv[1], "import-msmtprc"))) {
+			  !strcmp(argv[1], "import-msmtprc") || !strcmp(argv[1], "setup"))) {
 			c->mode = !strcmp(argv[1], "password") ? CLI_PASSWORD :
 				  !strcmp(argv[1], "queue") ? CLI_QUEUE :
 				  !strcmp(argv[1], "import-msmtprc") ? CLI_IMPORT :
+				  !strcmp(argv[1], "setup") ? CLI_SETUP :
 				  !strcmp(argv[1], "oauth2") ? CLI_OAUTH2 : CLI_DOCTOR;
 			c->sub_argc = argc - 1;
 			c->sub_argv = argv + 1;

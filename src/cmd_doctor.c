@@ -24,6 +24,7 @@
 
 #include "autoport.h"
 #include "credential.h"
+#include "discover.h"
 #include "log.h"
 #include "secret.h"
 #include "session.h"
@@ -349,57 +350,22 @@ void doctor_decide(const struct doctor_facts *f, struct doctor_verdict *v)
 
 int doctor_parse_srv(const unsigned char *msg, size_t len, struct strvec *out)
 {
-	const unsigned char *p = msg, *eom = msg + len;
-	unsigned qd, an;
-	char name[NS_MAXDNAME];
-	int n, added = 0;
+	enum { MAX_SHOWN = 32 };
+	struct dns_rr *rr = xcalloc(MAX_SHOWN, sizeof(*rr));
+	int n = dns_parse_answer(msg, len, ns_t_srv, rr, MAX_SHOWN);
 
-	if (len < 12 || len > 65535)
-		return -1;
-	qd = (unsigned)msg[4] << 8 | msg[5];
-	an = (unsigned)msg[6] << 8 | msg[7];
-	p += 12;
-	for (unsigned i = 0; i < qd; i++) {
-		n = dn_expand(msg, eom, p, name, sizeof(name));
-		if (n < 0 || eom - (p + n) < 4)
-			return -1;
-		p += n + 4;
+	for (int i = 0; i < n; i++) {
+		struct buf b = BUF_INIT;
+
+		buf_addf(&b, "%u %u %u ", rr[i].prio, rr[i].weight, rr[i].port);
+		if (rr[i].target[0])
+			add_esc(&b, rr[i].target);
+		else
+			buf_adds(&b, ".");
+		strvec_push_take(out, buf_detach(&b));
 	}
-	for (unsigned i = 0; i < an; i++) {
-		unsigned type, rdlen;
-
-		n = dn_expand(msg, eom, p, name, sizeof(name));
-		if (n < 0 || eom - (p + n) < 10)
-			return -1;
-		p += n;
-		type = (unsigned)p[0] << 8 | p[1];
-		rdlen = (unsigned)p[8] << 8 | p[9];
-		p += 10;
-		if ((size_t)(eom - p) < rdlen)
-			return -1;
-		if (type == 33 /* SRV */) {
-			unsigned prio, weight, port;
-			struct buf b = BUF_INIT;
-
-			if (rdlen < 7)
-				return -1;
-			prio = (unsigned)p[0] << 8 | p[1];
-			weight = (unsigned)p[2] << 8 | p[3];
-			port = (unsigned)p[4] << 8 | p[5];
-			n = dn_expand(msg, eom, p + 6, name, sizeof(name));
-			if (n < 0 || 6 + (unsigned)n > rdlen)
-				return -1;
-			buf_addf(&b, "%u %u %u ", prio, weight, port);
-			if (name[0])
-				add_esc(&b, name);
-			else
-				buf_adds(&b, ".");
-			strvec_push_take(out, buf_detach(&b));
-			added++;
-		}
-		p += rdlen;
-	}
-	return added;
+	free(rr);
+	return n;
 }
 
 /* The SRV records of one name, as lines into out; "" when there are none. */

@@ -931,18 +931,26 @@ out:
 	return rc;
 }
 
-char *config_find(const char *explicit_path, struct error *e)
+char *config_user_path(void)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	char *home = NULL, *p = NULL;
 
-	if (explicit_path)
-		return xstrdup(explicit_path);
 	if (xdg && *xdg == '/')
 		p = xasprintf("%s/postern/config.ini", xdg);
 	else if ((home = home_dir()) != NULL)
 		p = xasprintf("%s/.config/postern/config.ini", home);
 	free(home);
+	return p;
+}
+
+char *config_find(const char *explicit_path, struct error *e)
+{
+	char *p;
+
+	if (explicit_path)
+		return xstrdup(explicit_path);
+	p = config_user_path();
 	if (p && access(p, F_OK) == 0)
 		return p;
 	free(p);

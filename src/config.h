@@ -128,6 +128,12 @@ void config_release(struct config *c);
  * when none exists. */
 char *config_find(const char *explicit_path, struct error *e);
 
+/* The user's own configuration file, whether it exists or not:
+ * $XDG_CONFIG_HOME/postern/config.ini when XDG_CONFIG_HOME is absolute,
+ * else ~/.config/postern/config.ini.  Caller frees; NULL when there is no
+ * home. */
+char *config_user_path(void);
+
 /* Read and validate a file.  Refuses (ERR_CONFIG) a file holding a password
  * that is not the caller's own or that others may read, naming the chmod
  * that fixes it.  Unknown keys, bad values and duplicate keys are errors. */

@@ -52,7 +52,7 @@ static const struct libcurl *libcurl_load(struct error *e)
 	h = dlopen(HTTP_LIBRARY, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		log_info("cannot load %s: %s", HTTP_LIBRARY, dlerror());
-		error_set(e, ERR_CONFIG, "OAuth2 needs libcurl (%s), which is not installed: "
+		error_set(e, ERR_CONFIG, "HTTPS (OAuth2, autoconfig) needs libcurl (%s), which is not installed: "
 			  "apt-get install libcurl4", HTTP_LIBRARY);
 		return NULL;
 	}
@@ -130,8 +130,10 @@ static enum error_class curl_class(CURLcode rc)
 	}
 }
 
-int http_post_form(const char *url, const struct buf *form, const char *ca_file, unsigned timeout,
-		   struct http_response *r, struct error *e)
+/* One request: a POST of form, or a GET when form is NULL. */
+static int http_request(const char *url, const struct buf *form, const char *accept,
+			const char *ca_file, unsigned timeout, struct http_response *r,
+			struct error *e)
 {
 	const struct libcurl *lib;
 	struct tls_trust_facts f = {
@@ -154,7 +156,7 @@ int http_post_form(const char *url, const struct buf *form, const char *ca_file,
 
 	http_url_host(url, host, sizeof(host));
 	if (strncasecmp(url, "https://", 8))
-		return error_set(e, ERR_CONFIG, "%s: only https:// URLs are used for OAuth2", host);
+		return error_set(e, ERR_CONFIG, "%s: only https:// URLs are used", host);
 	if (tls_trust_decide(&f, &tr, e))
 		return -1;
 	if (!(lib = libcurl_load(e)))
@@ -163,7 +165,7 @@ int http_post_form(const char *url, const struct buf *form, const char *ca_file,
 		error_set(e, ERR_OS, "libcurl could not start a transfer (out of memory?)");
 		goto out;
 	}
-	hdr = lib->curl_slist_append(NULL, "Accept: application/json");
+	hdr = lib->curl_slist_append(NULL, accept);
 	/* Every option is one a libcurl of bookworm's age knows; a refusal
 	 * means a broken library, and a request without these settings must
 	 * not go out. */
@@ -174,9 +176,11 @@ int http_post_form(const char *url, const struct buf *form, const char *ca_file,
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_POST, 1L);
-	SET(CURLOPT_POSTFIELDS, form->data);
-	SET(CURLOPT_POSTFIELDSIZE, (long)form->len);
+	if (form) {
+		SET(CURLOPT_POST, 1L);
+		SET(CURLOPT_POSTFIELDS, form->data);
+		SET(CURLOPT_POSTFIELDSIZE, (long)form->len);
+	}
 	SET(CURLOPT_HTTPHEADER, hdr);
 	SET(CURLOPT_USERAGENT, "postern/" PACKAGE_VERSION);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -195,7 +199,7 @@ int http_post_form(const char *url, const struct buf *form, const char *ca_file,
 	}
 	rc = lib->curl_easy_perform(c);
 	if (sink.too_large) {
-		error_set(e, ERR_TEMP, "%s answered with more than %d KiB; that is no token response",
+		error_set(e, ERR_TEMP, "%s answered with more than %d KiB; that is not what was asked for",
 			  host, HTTP_BODY_MAX / 1024);
 		goto out;
 	}
@@ -216,4 +220,16 @@ out:
 	if (hdr)
 		lib->curl_slist_free_all(hdr);
 	return ret;
+}
+
+int http_post_form(const char *url, const struct buf *form, const char *ca_file, unsigned timeout,
+		   struct http_response *r, struct error *e)
+{
+	return http_request(url, form, "Accept: application/json", ca_file, timeout, r, e);
+}
+
+int http_get(const char *url, const char *ca_file, unsigned timeout, struct http_response *r,
+	     struct error *e)
+{
+	return http_request(url, NULL, "Accept: application/xml, text/xml", ca_file, timeout, r, e);
 }

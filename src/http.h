@@ -1,5 +1,5 @@
 /* http.h - one HTTPS POST of a form, for OAuth2's token and device
- * endpoints, through libcurl loaded with dlopen the first time it is needed
+ * endpoints, or one GET, for setup's autoconfig document, through libcurl loaded with dlopen the first time it is needed
  * (a send that does not use OAuth2 never loads it).
  *
  * HTTPS only, the certificate verified against the trust store tls.c would
@@ -34,6 +34,11 @@ void http_response_release(struct http_response *r);
  * message naming the URL's host. */
 int http_post_form(const char *url, const struct buf *form, const char *ca_file, unsigned timeout,
 		   struct http_response *r, struct error *e);
+
+/* GET url (https://...) with "Accept: application/xml, text/xml", under
+ * the same rules and with the same errors as http_post_form(). */
+int http_get(const char *url, const char *ca_file, unsigned timeout, struct http_response *r,
+	     struct error *e);
 
 /* The host (and port) part of an https URL into out (escaped, at most
  * size-1 octets): for messages. */

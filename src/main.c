@@ -1,5 +1,5 @@
 /* main.c - the sendmail command line: parse it, pick the mode (send, -bs,
- * -bp, password, ...) and return its sysexits.h code.  The submission
+ * -bp, password, setup, ...) and return its sysexits.h code.  The submission
  * itself (submit.c) and everything else live in libpostern. */
 #include "config.h"
 
@@ -21,6 +21,7 @@
 #include "cmd_oauth2.h"
 #include "cmd_password.h"
 #include "cmd_queue.h"
+#include "cmd_setup.h"
 #include "secret.h"
 #include "submit.h"
 
@@ -117,6 +118,9 @@ int main(int argc, char **argv)
 		break;
 	case CLI_IMPORT:
 		status = cmd_import(cli.sub_argc, cli.sub_argv);
+		break;
+	case CLI_SETUP:
+		status = cmd_setup(cli.sub_argc, cli.sub_argv);
 		break;
 	case CLI_BSMTP: {
 		struct submit_request rq = request_of(&cli);

@@ -146,9 +146,9 @@ _postern_command()
         case $prev in
         --tls) _postern_reply "starttls${nl}implicit" "$cur"; return ;;
         --store) _postern_reply "keyring${nl}file" "$cur"; return ;;
-        --account | --host | --port | --user) return ;;
+        --account | --host | --port | --user | --oauth2) return ;;
         esac
-        opts="-C --account --host --port --tls --user --password-stdin --store --yes --dry-run"
+        opts="-C --account --host --port --tls --user --password-stdin --store --oauth2 --yes --dry-run -v"
         ;;
     import-msmtprc)
         if [[ $cur != -* ]]; then

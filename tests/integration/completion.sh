@@ -120,7 +120,7 @@ comp postern queue list -
 is "$got" "--failed -C --help" "postern queue list -<TAB>: its options"
 
 comp postern setup --
-is "$got" "--account --host --port --tls --user --password-stdin --store --yes --dry-run" \
+is "$got" "--account --host --port --tls --user --password-stdin --store --oauth2 --yes --dry-run" \
     "postern setup --<TAB>: its options"
 comp postern setup --tls ''
 is "$got" "starttls implicit" "postern setup --tls <TAB>"

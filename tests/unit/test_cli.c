@@ -167,6 +167,21 @@ int main(void)
 	cli_release(&c);
 	ok(strstr(cli_usage, "postern import-msmtprc [-C FILE] [--dry-run] [MSMTPRC]") != NULL,
 	   "--help lists import-msmtprc");
+		const char **sargv = ARGV("postern", "setup", "--dry-run", "alice@example.org");
+
+		is_int(run(&c, &e, sargv), 0, "postern setup");
+		ok(c.mode == CLI_SETUP && c.sub_argc == 3 && !strcmp(c.sub_argv[0], "setup"),
+		   "postern setup: a subcommand with its own words");
+	}
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "setup")), 0, "sendmail setup");
+	ok(c.mode == CLI_SEND && c.rcpts.n == 1 && !strcmp(c.rcpts.v[0], "setup"),
+	   "invoked as sendmail, setup is a recipient");
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("postern", "-i", "setup")), 0, "postern -i setup");
+	ok(c.mode == CLI_SEND && c.rcpts.n == 1, "after a sendmail option, setup is a recipient");
+	cli_release(&c);
+	ok(strstr(cli_usage, "postern setup [-C FILE] [--account NAME]") != NULL, "--help lists setup");
 
 	is_int(run(&c, &e, ARGV("sendmail", "-bp")), 0, "-bp");
 	is_int(c.mode, CLI_LIST_QUEUE, "-bp lists the queue");

@@ -167,6 +167,7 @@ int main(void)
 	cli_release(&c);
 	ok(strstr(cli_usage, "postern import-msmtprc [-C FILE] [--dry-run] [MSMTPRC]") != NULL,
 	   "--help lists import-msmtprc");
+	{
 		const char **sargv = ARGV("postern", "setup", "--dry-run", "alice@example.org");
 
 		is_int(run(&c, &e, sargv), 0, "postern setup");

@@ -787,47 +787,6 @@ static const char usage[] =
 	"  reads MSMTPRC, else $MSMTPRC, else ~/.msmtprc, else $XDG_CONFIG_HOME/msmtp/config;\n"
 	"  writes a new FILE (default ~/.config/postern/config.ini), or prints it with --dry-run\n";
 
-/* Read path into a secret buffer.  Returns 1 read, 0 missing (errno set),
- * -1 with e. */
-static int read_msmtprc(const char *path, struct buf *text, struct error *e)
-{
-	struct stat st;
-	char chunk[4096];
-	ssize_t n;
-	int fd, rc = -1;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 :
-		       error_set(e, ERR_CONFIG, "cannot read %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		error_set(e, ERR_CONFIG, "%s is not a regular file", path);
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_set(e, ERR_CONFIG, "reading %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		buf_add(text, chunk, (size_t)n);
-		if (text->len > MSMTPRC_FILE_MAX) {
-			error_set(e, ERR_CONFIG, "%s is larger than %d KiB; is it an msmtp configuration?",
-				  path, MSMTPRC_FILE_MAX / 1024);
-			goto out;
-		}
-	}
-	rc = 1;
-out:
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	close(fd);
-	return rc;
-}
-
 /* The msmtprc to read as msmtp finds it: the argument, $MSMTPRC,
  * ~/.msmtprc, $XDG_CONFIG_HOME/msmtp/config.  Returns 1 with *path (the
  * caller's) and text, 0 when none exists (tried says which were
@@ -842,7 +801,7 @@ static int find_msmtprc(const char *arg, char **path, struct buf *text, struct b
 	if (arg || (env && *env)) {
 		const char *p = arg ? arg : env;
 
-		rc = read_msmtprc(p, text, e);
+		rc = file_read_bounded(p, MSMTPRC_FILE_MAX, text, NULL, e);
 		if (rc == 1)
 			*path = xstrdup(p);
 		else if (rc == 0)
@@ -858,7 +817,7 @@ static int find_msmtprc(const char *arg, char **path, struct buf *text, struct b
 	for (size_t i = 0; i < 2 && rc == 0; i++) {
 		if (!cand[i])
 			continue;
-		rc = read_msmtprc(cand[i], text, e);
+		rc = file_read_bounded(cand[i], MSMTPRC_FILE_MAX, text, NULL, e);
 		if (rc == 1)
 			*path = xstrdup(cand[i]);
 		else if (rc == 0)

@@ -197,6 +197,12 @@ static void field_keep(struct reader *r, char *dst, size_t size)
 		snprintf(dst, size, "%s", "\x01");	/* too long: never usable */
 		return;
 	}
+	/* a line break or tab inside, or DEL, would reach the configuration */
+	for (const char *q = s; q < t; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f) {
+			snprintf(dst, size, "%s", "\x01");
+			return;
+		}
 	memcpy(dst, s, (size_t)(t - s));
 	dst[t - s] = '\0';
 }
@@ -279,7 +285,10 @@ static void server_done(struct reader *r, struct autoconfig *out, const char *ad
 	}
 	out->port = (unsigned)port;
 	out->tls = tls;
-	snprintf(out->auth, sizeof(out->auth), "%s", r->auth);
+	/* only informative: one too long for its room is left out, not
+	 * passed on as the marker */
+	if (r->auth[0] != '\x01')
+		snprintf(out->auth, sizeof(out->auth), "%s", r->auth);
 	r->found = 1;
 }
 

@@ -21,12 +21,14 @@ const char cli_usage[] =
 	"\n"
 	"postern's own commands (only as the first argument):\n"
 	"  postern setup [-C FILE] [--account NAME] [--host HOST] [--port PORT] [--tls starttls|implicit]\n"
-	"                [--user USER] [--password-stdin] [--store keyring|file] [--yes] [--dry-run] ADDRESS\n"
+	"                [--user USER] [--password-stdin] [--store keyring|file] [--oauth2 CLIENT_ID]\n"
+	"                [--yes] [--dry-run] ADDRESS\n"
 	"                find the server, log in, store the password, add the account\n"
 	"  postern queue list|run [--all]|show ID|drop ID|retry [ID]  [-C FILE] [-v]\n"
 	"  postern password set|forget|check  [-C FILE] [-v] [ACCOUNT]\n"
 	"  postern oauth2 authorize [--device|--paste|--no-browser]|status|forget  [-C FILE] [-v] ACCOUNT\n"
-	"  postern doctor [-C FILE] [-v] [ACCOUNT]   why can't it send? (checks, sends no mail)\n";
+	"  postern doctor [-C FILE] [-v] [ACCOUNT]   why can't it send? (checks, sends no mail)\n"
+	"  postern import-msmtprc [-C FILE] [--dry-run] [MSMTPRC]   convert msmtp's configuration\n";
 
 void cli_init(struct cli *c)
 {
@@ -161,9 +163,10 @@ int cli_parse(struct cli *c, int argc, char **argv, struct error *e)
 		else if (!strcmp(name, "postern") && argc > 1 &&
 			 (!strcmp(argv[1], "password") || !strcmp(argv[1], "queue") ||
 			  !strcmp(argv[1], "doctor") || !strcmp(argv[1], "oauth2") ||
-			  !strcmp(argv[1], "setup"))) {
+			  !strcmp(argv[1], "import-msmtprc") || !strcmp(argv[1], "setup"))) {
 			c->mode = !strcmp(argv[1], "password") ? CLI_PASSWORD :
 				  !strcmp(argv[1], "queue") ? CLI_QUEUE :
+				  !strcmp(argv[1], "import-msmtprc") ? CLI_IMPORT :
 				  !strcmp(argv[1], "setup") ? CLI_SETUP :
 				  !strcmp(argv[1], "oauth2") ? CLI_OAUTH2 : CLI_DOCTOR;
 			c->sub_argc = argc - 1;

@@ -22,6 +22,7 @@ enum cli_mode {
 	CLI_QUEUE,		/* `postern queue ...`: see cmd_queue.h */
 	CLI_DOCTOR,		/* `postern doctor ...`: see cmd_doctor.h */
 	CLI_OAUTH2,		/* `postern oauth2 ...`: see cmd_oauth2.h */
+	CLI_IMPORT,		/* `postern import-msmtprc ...`: see cmd_import.h */
 	CLI_SETUP,		/* `postern setup ...`: see cmd_setup.h */
 };
 
@@ -57,7 +58,7 @@ void cli_release(struct cli *c);
 
 /* Parse argv (argv[0] decides: "mailq" lists the queue, "newaliases" does
  * nothing).  postern's own subcommands ("password", "queue", "doctor", "oauth2",
- * "setup") are recognised
+ * "setup", "import-msmtprc") are recognised
  * only as the first argument when invoked as postern; they get the rest of
  * argv in sub_argc/sub_argv and parse it themselves.  Invoked as sendmail,
  * or with a sendmail option first, every bare word is a recipient.

@@ -835,11 +835,8 @@ static int step_config(struct doctor *d, struct config *c, const char *cfg_opt,
 	const struct account *a;
 	char port[16];
 
-	*path = config_find(cfg_opt, e);
-	if (!*path || config_load(c, *path, e))
-		return -1;
+	a = config_open_account(c, cfg_opt, acct_name, path, e);
 	d->path = *path;
-	a = config_select(c, acct_name, NULL, NULL, e);
 	if (!a)
 		return -1;
 	d->a = a;

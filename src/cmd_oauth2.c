@@ -617,10 +617,7 @@ int cmd_oauth2(int argc, char **argv)
 
 	config_init(&c);
 	error_clear(&e);
-	path = config_find(cfg_opt, &e);
-	if (!path || config_load(&c, path, &e))
-		goto fail;
-	a = config_select(&c, acct_name, NULL, NULL, &e);
+	a = config_open_account(&c, cfg_opt, acct_name, &path, &e);
 	if (!a)
 		goto fail;
 	log_info("account [%s] from %s", a->name, path);

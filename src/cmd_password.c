@@ -182,10 +182,7 @@ int cmd_password(int argc, char **argv)
 		acct_name = argv[i];
 	}
 
-	path = config_find(cfg_opt, &e);
-	if (!path || config_load(&c, path, &e))
-		goto fail;
-	a = config_select(&c, acct_name, NULL, NULL, &e);
+	a = config_open_account(&c, cfg_opt, acct_name, &path, &e);
 	if (!a)
 		goto fail;
 	if (strcmp(sub, "check") && (!a->user || !a->host)) {

@@ -389,7 +389,10 @@ static int run_setup(struct run *u)
 	/* Refuse early what would be refused at the end: an account of that
 	 * name, a file postern cannot read. */
 	{
-		char *probe = xasprintf("[%s]\nhost = localhost\nauth = off\n", u->name);
+		/* a stand-in for the section to come, inheriting [defaults]
+		 * as it will; its values are checked when it is built */
+		char *probe = xasprintf("[%s]\nhost = localhost\nuser = u\nfrom = %s\n", u->name,
+					"u@localhost");
 
 		status = config_preview_section(u->path, u->name, probe, u->o.store_file && !u->o.dry_run,
 						&u->preview, &u->e);

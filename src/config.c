@@ -1006,6 +1006,15 @@ static const struct account *by_name(const struct config *c, const char *name, s
 	return NULL;
 }
 
+const struct account *config_open_account(struct config *c, const char *explicit_path,
+					  const char *name, char **path, struct error *e)
+{
+	*path = config_find(explicit_path, e);
+	if (!*path || config_load(c, *path, e))
+		return NULL;
+	return config_select(c, name, NULL, NULL, e);
+}
+
 const struct account *config_select(const struct config *c, const char *name,
 				    const char *envelope_from, const char *header_from,
 				    struct error *e)

@@ -157,6 +157,14 @@ const struct account *config_select(const struct config *c, const char *name,
 				    const char *envelope_from, const char *header_from,
 				    struct error *e);
 
+/* The account name (NULL: the default one) of the file explicit (NULL: the
+ * usual places, as config_find), loaded into c: what every command that
+ * works on one account starts with.  *path gets the file's name (caller
+ * frees; NULL when none was found).  Returns the account (owned by c), or
+ * NULL with ERR_CONFIG. */
+const struct account *config_open_account(struct config *c, const char *explicit_path,
+					  const char *name, char **path, struct error *e);
+
 /* Whether the account may send as addr: its from list holds addr
  * (case-insensitively), or a wildcard there matches it ('*' stands for any
  * run of characters, e.g. *@example.org).  0 for NULL, "" or an account

@@ -96,47 +96,13 @@ static int has_section(const char *text, const char *name)
 	return 0;
 }
 
-/* The whole file into text (a secret buffer: it may hold passwords).
- * Returns 1 read, 0 missing, -1 with e. */
+/* path's text into text and its stat into st: 1 read, 0 missing, -1 with e. */
 static int read_existing(const char *path, struct buf *text, struct stat *st, struct error *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = -1;
-	char chunk[4096];
-	ssize_t n;
+	int rc = file_read_bounded(path, FILE_MAX_OCTETS, text, st, e);
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return error_set(e, ERR_IO, "cannot read %s: %s", path, strerror(errno));
-	}
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		error_set(e, ERR_IO, "%s is not a regular file", path);
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_set(e, ERR_IO, "reading %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		buf_add(text, chunk, (size_t)n);
-		if (text->len > FILE_MAX_OCTETS) {
-			error_set(e, ERR_CONFIG, "%s is larger than 256 KiB; is it the right file?", path);
-			goto out;
-		}
-	}
-	if (memchr(text->data, '\0', text->len)) {
-		error_set(e, ERR_CONFIG, "%s contains a NUL byte; is it a text file?", path);
-		goto out;
-	}
-	rc = 1;
-out:
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	close(fd);
+	if (rc == 1 && memchr(text->data, '\0', text->len))
+		return error_set(e, ERR_CONFIG, "%s contains a NUL byte; is it a text file?", path);
 	return rc;
 }
 

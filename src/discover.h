@@ -92,8 +92,11 @@ size_t discover_probe_list(const char *domain, struct discover_result *out);
 
 /* Find the submission server of the address's domain: SRV, autoconfig,
  * MX, probing, in that order; each step says what it tried on out, one
- * line each starting with two spaces.  Returns 1 with *r filled when one
- * answered, 0 when none did (nothing in e), -1 with e on an interruption. */
+ * line each starting with two spaces (escaped: the lines quote DNS
+ * answers, URLs and servers' replies).  Returns 1 with *r filled when one
+ * answered (r->provider set when the MX or the host is a known
+ * provider's), 0 when none did (nothing in e), -1 with e: ERR_USAGE for an
+ * address without a usable domain, ERR_INTERRUPTED on a signal. */
 int discover_run(const char *address, FILE *out, struct discover_result *r, struct error *e);
 
 #endif

@@ -17,6 +17,7 @@
 #include "interrupt.h"
 #include "log.h"
 #include "cmd_doctor.h"
+#include "cmd_import.h"
 #include "cmd_oauth2.h"
 #include "cmd_password.h"
 #include "cmd_queue.h"
@@ -114,6 +115,9 @@ int main(int argc, char **argv)
 		break;
 	case CLI_OAUTH2:
 		status = cmd_oauth2(cli.sub_argc, cli.sub_argv);
+		break;
+	case CLI_IMPORT:
+		status = cmd_import(cli.sub_argc, cli.sub_argv);
 		break;
 	case CLI_SETUP:
 		status = cmd_setup(cli.sub_argc, cli.sub_argv);

@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "error.h"
 #include "interrupt.h"
 
 /* What every empty struct buf points at.  Nothing writes to it: buf_reset
@@ -353,6 +355,47 @@ long strvec_find_icase(const struct strvec *sv, const char *s)
 }
 
 /* ---------------------------------------------------------------- system */
+
+int file_read_bounded(const char *path, size_t max, struct buf *out, struct stat *st,
+		      struct error *e)
+{
+	struct stat own;
+	char chunk[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = -1;
+
+	if (!st)
+		st = &own;
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		       error_set(e, ERR_IO, "cannot read %s: %s", path, strerror(errno));
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		error_set(e, ERR_IO, "%s is not a regular file", path);
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set(e, ERR_IO, "reading %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		buf_add(out, chunk, (size_t)n);
+		if (out->len > max) {
+			error_set(e, ERR_CONFIG, "%s is larger than %zu KiB; is it the right file?", path,
+				  max / 1024);
+			goto out;
+		}
+	}
+	rc = 1;
+out:
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	close(fd);
+	return rc;
+}
 
 int write_all(int fd, const void *p, size_t n)
 {

@@ -91,6 +91,16 @@ long strvec_find_icase(const struct strvec *sv, const char *s);
  * errno set (EINTR when interrupted). */
 int write_all(int fd, const void *p, size_t n);
 
+struct error;
+struct stat;
+/* Read the regular file path into out (give a BUF_INIT_SECRET buffer for
+ * secrets: the read chunks are wiped too), refusing more than max octets;
+ * its stat into *st when st is not NULL.  Returns 1 read, 0 when it does
+ * not exist (ENOENT, ENOTDIR), or -1 with ERR_IO (cannot open or read it,
+ * not a regular file) or ERR_CONFIG (larger than max), naming path. */
+int file_read_bounded(const char *path, size_t max, struct buf *out, struct stat *st,
+		      struct error *e);
+
 /* Milliseconds on the monotonic clock (for deadlines, not dates). */
 long long now_ms(void);
 

@@ -19,6 +19,8 @@
 #             net      base + microsocks: a SOCKS5 proxy (proxy = socks5://)
 #             oauth    base + curl: the test identity provider's browser
 #                      and control client (tests/oauth/idp.py)
+#             shell    zsh: the zsh completion is tried in a real zsh
+#                      (tests/integration/completion.sh)
 #             (default: every group)
 #   --check   only report; exit 0 if all present, 1 if something is missing.
 # Env: POSTERN_EXTRA_DEPS="pkg ..." to add packages (a test that needs more
@@ -27,7 +29,7 @@ set -eu
 
 check=
 if [ "${1:-}" = --check ]; then check=1; shift; fi
-[ $# -gt 0 ] || set -- base server keyring callers dns net oauth
+[ $# -gt 0 ] || set -- base server keyring callers dns net oauth shell
 BASE_PKGS="openssl python3 ca-certificates procps util-linux iproute2"
 PKGS=
 for g in "$@"; do
@@ -41,7 +43,8 @@ for g in "$@"; do
     dns) PKGS="$PKGS dnsmasq-base" ;;
     net) PKGS="$PKGS $BASE_PKGS microsocks" ;;
     oauth) PKGS="$PKGS $BASE_PKGS curl" ;;
-    *) echo "install-deps: unknown group $g (base, server, keyring, callers, dns, net, oauth)" >&2; exit 2 ;;
+    shell) PKGS="$PKGS zsh" ;;
+    *) echo "install-deps: unknown group $g (base, server, keyring, callers, dns, net, oauth, shell)" >&2; exit 2 ;;
     esac
 done
 PKGS="$PKGS ${POSTERN_EXTRA_DEPS:-}"

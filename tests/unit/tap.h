@@ -5,7 +5,10 @@
 #define POSTERN_TAP_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int tap_n, tap_failed;
 
@@ -56,6 +59,55 @@ static inline int tap_done(void)
 		return 1;
 	}
 	return tap_failed ? 1 : 0;
+}
+
+/* The whole file, NUL-terminated, its length in *len (may be NULL); NULL
+ * when it cannot be opened.  The caller frees. */
+static inline char *tap_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	size_t n = 0, cap = 0, got;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - n < 4096) {
+			cap = cap ? 2 * cap : 8192;
+			if (!(p = realloc(p, cap)))
+				abort();
+		}
+		got = fread(p + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	p[n] = '\0';
+	if (len)
+		*len = n;
+	return p;
+}
+
+/* The same, but "" (still to be freed) when the file cannot be opened. */
+static inline char *tap_slurp_text(const char *path)
+{
+	char *p = tap_slurp(path, NULL);
+
+	return p ? p : strdup("");
+}
+
+/* Write text to a new file path of that mode (an earlier file of that name
+ * is removed first: it may be 0400, which only root could open for
+ * writing); a test that cannot do so stops with status 2. */
+static inline void tap_write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	unlink(path);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0 || chmod(path, mode) != 0) {
+		perror(path);
+		exit(2);
+	}
 }
 
 #endif

@@ -156,6 +156,19 @@ static void test_fields(void)
 	d = doc_with("<hostname>evil.example;rm</hostname><port>465</port><socketType>SSL</socketType>");
 	is_int(parse(d, &ac, &e), -1, "a host name with ; refused");
 	free(d);
+	d = doc_with("<hostname>smtp.example.org</hostname><port>465</port><socketType>SSL</socketType>"
+		     "<username>alice\r\n[evil]</username><authentication>a\tb</authentication>");
+	is_int(parse(d, &ac, &e), -1, "a line break inside the username: the server is unusable");
+	free(d);
+	d = doc_with("<hostname>smtp.example.org</hostname><port>465</port><socketType>SSL</socketType>"
+		     "<username>alice\x7f</username>");
+	is_int(parse(d, &ac, &e), -1, "DEL inside the username: unusable");
+	free(d);
+	d = doc_with("<hostname>smtp.example.org</hostname><port>465</port><socketType>SSL</socketType>"
+		     "<authentication>password-\ncleartext</authentication>");
+	is_int(parse(d, &ac, &e), 0, "a line break inside authentication (only informative)");
+	is_str(ac.auth, "", "left out, no marker passed on");
+	free(d);
 	d = doc_with("<port>465</port><socketType>SSL</socketType>");
 	is_int(parse(d, &ac, &e), -1, "no hostname: refused");
 	ok(strstr(e.msg, "no outgoing SMTP server with a host name") != NULL, "says what is missing (%s)", e.msg);

@@ -155,6 +155,19 @@ int main(void)
 	ok(c.mode == CLI_SEND && c.rcpts.n == 1, "after a sendmail option, queue is a recipient");
 	cli_release(&c);
 	{
+		const char **iargv = ARGV("postern", "import-msmtprc", "--dry-run", "rc");
+
+		is_int(run(&c, &e, iargv), 0, "postern import-msmtprc");
+		ok(c.mode == CLI_IMPORT && c.sub_argc == 3 && !strcmp(c.sub_argv[0], "import-msmtprc"),
+		   "postern import-msmtprc: a subcommand with its own words");
+	}
+	cli_release(&c);
+	is_int(run(&c, &e, ARGV("sendmail", "import-msmtprc")), 0, "sendmail import-msmtprc");
+	ok(c.mode == CLI_SEND && c.rcpts.n == 1, "invoked as sendmail, import-msmtprc is a recipient");
+	cli_release(&c);
+	ok(strstr(cli_usage, "postern import-msmtprc [-C FILE] [--dry-run] [MSMTPRC]") != NULL,
+	   "--help lists import-msmtprc");
+	{
 		const char **sargv = ARGV("postern", "setup", "--dry-run", "alice@example.org");
 
 		is_int(run(&c, &e, sargv), 0, "postern setup");

@@ -150,19 +150,6 @@ static void test_hostile(void)
 	buf_release(&b);
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
 static int lookup(struct secret *s, struct buf *why, struct error *e)
 {
 	struct account a;
@@ -195,7 +182,7 @@ static void test_file(void)
 	ok(strstr(why.data, "not a regular file") != NULL, "a directory: says so (%s)", why.data);
 	rmdir(path);
 
-	write_file(path, "\n\nmachine " HOST "\n password filepw\n", 0600);
+	tap_write_file(path, "\n\nmachine " HOST "\n password filepw\n", 0600);
 	is_int(lookup(&s, &why, &e), 1, "mode 0600: found");
 	is_str(s.value, "filepw", "mode 0600: the password");
 	ok(strstr(s.desc, "/.netrc (line 4)") != NULL, "desc: the file and the line (%s)", s.desc);
@@ -208,7 +195,7 @@ static void test_file(void)
 	   "mode 0604: names the fix (%s)", e.msg);
 	ok(s.value == NULL, "mode 0604: no secret kept");
 
-	write_file(path, "machine other.example.org password p\n", 0644);
+	tap_write_file(path, "machine other.example.org password p\n", 0644);
 	is_int(lookup(&s, &why, &e), 0, "mode 0644 without our entry: just not found");
 	ok(strstr(why.data, "no entry for machine " HOST " login " USER) != NULL,
 	   "no entry: says which (%s)", why.data);

@@ -227,21 +227,6 @@ static void test_cache_format(void)
 	oauth2_grant_release(&g);
 }
 
-static char *slurp(const char *path)
-{
-	struct buf b = BUF_INIT;
-	char chunk[512];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b);
-}
-
 static void test_send_path(void)
 {
 	struct config c;
@@ -275,7 +260,7 @@ static void test_send_path(void)
 	path = xasprintf("%s/postern/oauth2/a", tmpdir);
 	is_str(where, path, "where: the file");
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "refresh token file is 0600");
-	text = slurp(path);
+	text = tap_slurp(path, NULL);
 	is_str(text, "RT-1\n", "it holds the refresh token");
 	free(text);
 	free(path);

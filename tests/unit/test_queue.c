@@ -44,33 +44,6 @@ static void rm_rf(const char *path)
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return NULL;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_add(&b, chunk, (size_t)n);
-	close(fd);
-	if (len)
-		*len = b.len;
-	return buf_detach(&b);
-}
-
-static void put_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
-		printf("# cannot write %s: %s\n", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
 static int exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int exists(const char *fmt, ...)
 {
@@ -689,7 +662,7 @@ static void test_lifecycle(struct queue *q)
 	is_int(queue_read_env(q, id, 0, &env, &e), 0, "no longer queued");
 	qenv_release(&env);
 	s = xasprintf("%s/failed/%s.msg", q->dir, id);
-	free(slurp(s, (size_t *)&n));
+	free(tap_slurp(s, (size_t *)&n));
 	is_int(n, (long long)strlen(text), "the failed text is whole");
 	free(s);
 	is_int(queue_list(q, &ids, 0, &e), 0, "list");
@@ -743,7 +716,7 @@ static void test_corrupt(struct queue *q)
 
 	is_int(queue_one(q, text, id, NULL, &e), 0, "queued");
 	p = xasprintf("%s/msg/%s", q->dir, id);
-	put_file(p, "Subject: x\n\nbo");
+	tap_write_file(p, "Subject: x\n\nbo", 0600);
 	free(p);
 	error_clear(&e);
 	ok(queue_lock(q, id, &sp, &env, &e) == -1 && e.cls == ERR_DATA &&
@@ -753,7 +726,7 @@ static void test_corrupt(struct queue *q)
 	ok(sp.fd == -1 && env.nrcpt == 0, "and hands out nothing");
 	qenv_release(&env);
 	p = xasprintf("%s/env/%s", q->dir, id);
-	put_file(p, "postern-queue 1\nid 0000000000000000\n");
+	tap_write_file(p, "postern-queue 1\nid 0000000000000000\n", 0600);
 	error_clear(&e);
 	ok(queue_read_env(q, id, 0, &env, &e) == -1 && e.cls == ERR_DATA &&
 	   strstr(e.msg, "is corrupt: the envelope ends early"), "a cut-off envelope is corrupt");
@@ -762,7 +735,7 @@ static void test_corrupt(struct queue *q)
 		struct buf b = BUF_INIT;
 
 		minimal_with(&b, 0, "");
-		put_file(p, b.data);
+		tap_write_file(p, b.data, 0600);
 		buf_release(&b);
 	}
 	error_clear(&e);
@@ -873,7 +846,7 @@ static void test_sweep(struct queue *q)
 
 	/* a dead writer's file: young ones wait for the grace period */
 	p = xasprintf("%s/tmp/%s.msg", q->dir, "0123456789abcdef");
-	put_file(p, "half a mess");
+	tap_write_file(p, "half a mess", 0600);
 	is_int(queue_sweep(q, QUEUE_SWEEP_GRACE, &st, &e), 0, "sweep");
 	ok(exists("%s", p) && st.tmp_removed == 0, "a fresh unlocked tmp file waits for the grace period");
 	age(p);
@@ -919,12 +892,12 @@ static void test_sweep(struct queue *q)
 	/* half-done update: tmp/ID.env left behind */
 	is_int(queue_one(q, text, id, NULL, &e), 0, "queued");
 	snprintf(name, sizeof(name), "%s/tmp/%s.env", q->dir, id);
-	put_file(name, "postern-queue 1\nid ");
+	tap_write_file(name, "postern-queue 1\nid ", 0600);
 	is_int(queue_lock(q, id, &sp, &env, &e), 1, "locked");
 	env.attempts = 7;
 	is_int(queue_update(q, &env, &e), 0, "an update replaces a dead updater's tmp/ID.env");
 	qenv_release(&env);
-	put_file(name, "postern-queue 1\nid ");
+	tap_write_file(name, "postern-queue 1\nid ", 0600);
 	age(name);
 	spool_release(&sp);
 	is_int(queue_sweep(q, QUEUE_SWEEP_GRACE, &st, &e), 0, "sweep");
@@ -982,7 +955,7 @@ static void test_sweep(struct queue *q)
 	/* nothing else is touched: a queued message, foreign names */
 	is_int(queue_one(q, text, id2, NULL, &e), 0, "queued");
 	p = xasprintf("%s/msg/README", q->dir);
-	put_file(p, "x");
+	tap_write_file(p, "x", 0600);
 	age(p);
 	p2 = xasprintf("%s/tmp/fifo", q->dir);
 	mkfifo(p2, 0600);
@@ -1020,15 +993,15 @@ static void test_list(void)
 		char *p = xasprintf("%s/env/%s", dir, names[i]);
 		char *f = xasprintf("%s/failed/%s.env", dir, names[i]);
 
-		put_file(p, "");
-		put_file(f, "");
+		tap_write_file(p, "", 0600);
+		tap_write_file(f, "", 0600);
 		free(p);
 		free(f);
 	}
 	{
 		char *f = xasprintf("%s/failed/5f000002dddddddd.msg", dir);
 
-		put_file(f, "");
+		tap_write_file(f, "", 0600);
 		free(f);
 	}
 	strvec_push(&ids, "first");
@@ -1133,7 +1106,7 @@ static int check_invariant(struct queue *q, const char *report, int *queued, int
 			struct qenv env;
 			char *p = xasprintf(f ? "%s/failed/%s.msg" : "%s/msg/%s", q->dir, ids.v[i]);
 			size_t len = 0;
-			char *text = slurp(p, &len);
+			char *text = tap_slurp(p, &len);
 
 			expected_text(&want, ids.v[i]);
 			if (queue_read_env(q, ids.v[i], f, &env, &e) != 1) {

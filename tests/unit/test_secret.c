@@ -77,41 +77,6 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f;
-
-	/* A new file: an earlier one may be mode 0400, which only root could
-	 * open for writing. */
-	unlink(path);
-	f = fopen(path, "w");
-
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
-static char *read_file(const char *path)
-{
-	struct buf b = BUF_INIT;
-	char tmp[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return xstrdup("");
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		buf_add(&b, tmp, n);
-	fclose(f);
-	if (!b.data)
-		return xstrdup("");
-	return buf_detach(&b);
-}
-
 /* Dead or a zombie (an orphan's zombie may wait long for its reaper). */
 static int gone(pid_t pid)
 {
@@ -121,7 +86,7 @@ static int gone(pid_t pid)
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return 1;
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	st = read_file(path);
+	st = tap_slurp_text(path);
 	rp = strrchr(st, ')');
 	z = !*st || (rp && rp[1] == ' ' && rp[2] == 'Z');
 	free(st);
@@ -188,7 +153,7 @@ static void test_command(void)
 	is_int(lookup(cmd, NULL, 1, &s, &e), -1, "timeout: fails");
 	ok(now() - t0 < 3.0, "timeout: gives up after about 1 s (%.2f s)", now() - t0);
 	ok(strstr(e.msg, "did not finish within 1 s and was killed") != NULL, "timeout: says so (%s)", e.msg);
-	text = read_file(path);
+	text = tap_slurp_text(path);
 	{
 		pid_t bg = (pid_t)atol(text);
 		usleep(100000);
@@ -234,7 +199,7 @@ static void test_command(void)
 	is_int(lookup(cmd, NULL, 0, &s, &e), 0, "child env: command runs");
 	is_str(s.value, "from-cmd", "child env: its answer");
 	secret_release(&s);
-	text = read_file(path);
+	text = tap_slurp_text(path);
 	ok(strstr(text, "POSTERN_TEST_MARK=visible") != NULL, "child env: the environment is inherited");
 	ok(strstr(text, "sh\n-c\nenv >") != NULL, "child argv: sh -c COMMAND and nothing more");
 	ok(!strstr(text, "from-cmd\n") || strstr(text, "echo from-cmd"),
@@ -284,7 +249,7 @@ static int netrc_lookup_with(const char *text, mode_t mode, const char *user, st
 	struct credential_opts o = { 0, 0 };
 	int rc;
 
-	write_file(path, text, mode);
+	tap_write_file(path, text, mode);
 	acct_init(&a, NULL, NULL);
 	if (user) {
 		free(a.user);
@@ -301,7 +266,7 @@ static int netrc_lookup_with(const char *text, mode_t mode, const char *user, st
 /* Whether a shared object whose path contains name is mapped. */
 static int mapped(const char *name)
 {
-	char *maps = read_file("/proc/self/maps");
+	char *maps = tap_slurp_text("/proc/self/maps");
 	int found = strstr(maps, name) != NULL;
 
 	free(maps);

@@ -83,33 +83,6 @@ static char *path_in(const char *name)
 	return xasprintf("%s/%s", dir, name);
 }
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
-/* The whole file, or NULL. */
-static char *slurp(const char *path)
-{
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	buf_add(&b, "", 0);
-	return b.data;
-}
-
 /* Start argv with stdout and stderr to out; returns the pid or -1. */
 static pid_t spawn(char *const argv[], const char *out)
 {
@@ -177,7 +150,7 @@ static void envelope_set(struct envelope *env, const struct spool *sp, const cha
 
 static void show_file(const char *what, const char *path)
 {
-	char *text = slurp(path);
+	char *text = tap_slurp(path, NULL);
 
 	printf("# %s:\n", what);
 	for (char *l = text; l && *l;) {
@@ -264,8 +237,8 @@ int main(void)
 	log = path_in("peer.log");
 	data = path_in("data");
 	out = path_in("peer.out");
-	ok(write_file(scn1, scenario_1) == 0 && write_file(scn2, scenario_2) == 0,
-	   "scenario files written");
+	tap_write_file(scn1, scenario_1, 0644);
+	tap_write_file(scn2, scenario_2, 0644);
 	{
 		char *argv[] = { (char *)python, peer, (char *)"--port-file", port_file,
 				 (char *)"--log", log, (char *)"--data-file", data,
@@ -274,7 +247,7 @@ int main(void)
 
 		pid = spawn(argv, out);
 	}
-	for (int i = 0; i < 500 && !(port = slurp(port_file)); i++)
+	for (int i = 0; i < 500 && !(port = tap_slurp(port_file, NULL)); i++)
 		usleep(20 * 1000);
 	if (!ok(pid > 0 && port && *port, "the peer listens")) {
 		show_file("peer output", out);
@@ -361,19 +334,19 @@ int main(void)
 		show_file("peer output", out);
 		show_file("peer log", log);
 	}
-	got = slurp(data);
+	got = tap_slurp(data, NULL);
 	is_str(got, "Subject: one\r\n\r\nfirst body\r\n", "message 1 arrived as sent");
 	free(got);
 	{
 		char *d2 = xasprintf("%s.2", data);
 
-		got = slurp(d2);
+		got = tap_slurp(d2, NULL);
 		is_str(got, "Subject: two\r\n\r\n..dot line\r\n", "message 2 arrived, dot-stuffed");
 		free(got);
 		unlink(d2);
 		free(d2);
 	}
-	got = slurp(log);
+	got = tap_slurp(log, NULL);
 	ok(got && strstr(got, "C: RSET\n") && !strstr(got, "C: RSET\nC: RSET"),
 	   "the peer saw one RSET");
 	{

@@ -54,7 +54,7 @@ netns_start
 # The other hosts of the test (web servers, a forwarder).  With only
 # 127.0.0.1, glibc's AI_ADDRCONFIG would see no IPv4 address at all and not
 # even ask the DNS, unlike on any machine that has a network.
-for a in 127.0.0.2 127.0.0.3 127.0.0.5; do "${NS[@]}" ip addr add "$a/32" dev lo || bail "ip addr add $a"; done
+for a in 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5; do "${NS[@]}" ip addr add "$a/32" dev lo || bail "ip addr add $a"; done
 
 # ------------------------------------------------------------------- DNS
 # resolv.conf cannot name a port: dnsmasq listens on 53 in the namespace.
@@ -65,7 +65,7 @@ DNS_LOG=$t/dnsmasq.log
 A1="mail.srv.test other.srv.test mail.sub.test other.sub.test mail.dot.test
     autoconfig.ac.test smtp.ac.test autoconfig.wk.test wk.test smtp.wk.test
     autoconfig.redir.test smtp.redir.test smtp.badcert.test smtp.http.test smtp.probe1.test
-    autoconfig.big.test smtp.big.test"
+    autoconfig.big.test smtp.big.test smtp.slow.test"
 dns_args=(
 	# srv.test: both services; the lowest priority of _submissions wins
 	--srv-host=_submissions._tcp.srv.test,other.srv.test,465,10,1
@@ -87,6 +87,8 @@ dns_args=(
 	--host-record=autoconfig.http.test,127.0.0.3
 	--host-record=http.test,127.0.0.3
 	--host-record=mail.probe.test,127.0.0.5
+	# slow.test: its autoconfig host takes the connection and never answers
+	--host-record=autoconfig.slow.test,127.0.0.4
 	# a name the certificates do not have
 	--host-record=nocert.test,127.0.0.1
 )
@@ -158,6 +160,17 @@ _bg_pids+=("$!")
 for _ in $(seq 100); do [ -s "$t/fwd.port" ] && [ -s "$t/web.ready" ] && break; sleep 0.05; done
 [ -s "$t/web.ready" ] || bail "autoconfig.py did not start: $(cat "$t/web.out")"
 [ -s "$t/fwd.port" ] || bail "the forwarder on 127.0.0.5:2525 did not start: $(cat "$t/fwd.out")"
+# 127.0.0.4:443 accepts connections and never says a word (a stalled web
+# server): autoconfig must give up on its deadline, not hang setup
+"${NS[@]}" "$PYTHON3" -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.4", 443)); s.listen(16); open(sys.argv[1], "w").write("ready\n")
+held = []
+while True:
+    held.append(s.accept()[0])' "$t/stall.ready" </dev/null >"$t/stall.out" 2>&1 &
+_bg_pids+=("$!")
+for _ in $(seq 100); do [ -s "$t/stall.ready" ] && break; sleep 0.05; done
+[ -s "$t/stall.ready" ] || bail "the stalled web server did not start: $(cat "$t/stall.out")"
 
 # -------------------------------------------------------------- helpers
 # IN_NS CMD...: CMD in the namespace, in a mount namespace of its own where
@@ -262,6 +275,17 @@ for d in badcert http redir big; do
 		"70 KiB document: fetched, then refused (the cap is 64 KiB)" ;;
 	esac
 done
+
+# --- a stalled autoconfig server: given up on its deadline (8 s), then
+# probing answers
+s0=$(date +%s%N)
+dry alice@slow.test "stalled autoconfig" \
+	"found: smtp.slow.test port 465, implicit TLS (from probing smtp.slow.test)"
+ms=$((($(date +%s%N) - s0) / 1000000))
+like "$CAP_OUT" '^  autoconfig https://autoconfig\.slow\.test/mail/config-v1\.1\.xml: .*[Tt]ime' \
+	"stalled autoconfig: the step says it timed out"
+ok "$([ "$ms" -ge 7500 ] && [ "$ms" -lt 20000 ] && echo 1)" \
+	"stalled autoconfig: setup waited for the deadline, not forever ($ms ms)"
 
 # --- the MX of a known provider: the table's answer, nothing contacted
 mark

@@ -60,7 +60,7 @@ leaf client ca "" "postern test client" clientAuth
 SETUP_NAMES="mail.srv.test other.srv.test mail.sub.test other.sub.test mail.dot.test
     smtp.ac.test autoconfig.ac.test autoconfig.wk.test wk.test smtp.wk.test
     autoconfig.redir.test smtp.redir.test smtp.badcert.test smtp.http.test
-    smtp.probe1.test mail.probe.test autoconfig.big.test smtp.big.test"
+    smtp.probe1.test mail.probe.test autoconfig.big.test smtp.big.test smtp.slow.test"
 leaf setup ca "$SAN_GOOD$(printf ',DNS:%s' $SETUP_NAMES)" localhost
 
 # expired: OpenSSL 3.0's x509 cannot backdate, `openssl ca` can (-startdate/-enddate).

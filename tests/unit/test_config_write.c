@@ -16,31 +16,6 @@
 
 static char dir[] = "/tmp/postern-cw-XXXXXX";
 
-static void put(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
-/* The file's bytes (caller frees), NULL when missing. */
-static char *get(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	struct buf b = BUF_INIT;
-	char chunk[512];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b);
-}
-
 static unsigned mode_of(const char *path)
 {
 	struct stat st;
@@ -119,10 +94,10 @@ static void test_append(void)
 	struct error e;
 	struct config c;
 
-	put(path, existing, 0640);
+	tap_write_file(path, existing, 0640);
 	error_clear(&e);
 	is_int(config_append_section(path, "work", section, 0, &e), 0, "appended");
-	got = get(path);
+	got = tap_slurp(path, NULL);
 	want = xasprintf("%s\n\n%s", existing, section);
 	is_str(got, want, "every byte kept, a line end and a blank line, then the section");
 	is_int(mode_of(path), 0640, "mode kept");
@@ -131,11 +106,11 @@ static void test_append(void)
 	free(want);
 
 	/* the same name again: refused, nothing changed */
-	got = get(path);
+	got = tap_slurp(path, NULL);
 	is_int(config_append_section(path, "work", section, 0, &e), -1, "[work] again");
 	is_int(e.cls, ERR_IO, "ERR_IO (setup: exit 73)");
 	ok(strstr(e.msg, "already has an account [work]") != NULL, "says so (%s)", e.msg);
-	want = get(path);
+	want = tap_slurp(path, NULL);
 	is_str(want, got, "unchanged");
 	free(want);
 	is_int(config_append_section(path, "home", "[home]\nhost = x.example.org\nauth = off\n", 0, &e), -1,
@@ -143,12 +118,12 @@ static void test_append(void)
 	free(got);
 
 	/* a password into a file others may read */
-	got = get(path);
+	got = tap_slurp(path, NULL);
 	is_int(config_append_section(path, "pw", "[pw]\nhost = x.example.org\nuser = u\nfrom = u@example.org\npassword = s3cret\n",
 				     1, &e), -1, "a password into a 0640 file");
 	is_int(e.cls, ERR_CONFIG, "ERR_CONFIG");
 	ok(strstr(e.msg, "chmod 600") != NULL, "names the chmod (%s)", e.msg);
-	want = get(path);
+	want = tap_slurp(path, NULL);
 	is_str(want, got, "unchanged");
 	free(want);
 	free(got);
@@ -173,19 +148,19 @@ static void test_refusals(void)
 	char *path = xasprintf("%s/bad.ini", dir), *got;
 	struct error e;
 
-	put(path, "[a]\nhost = x\n\nthis is not a key\n", 0600);
+	tap_write_file(path, "[a]\nhost = x\n\nthis is not a key\n", 0600);
 	error_clear(&e);
 	is_int(config_append_section(path, "work", section, 1, &e), -1, "a file postern cannot read");
 	is_int(e.cls, ERR_CONFIG, "ERR_CONFIG (setup: exit 78)");
 	ok(strstr(e.msg, "bad.ini:4") != NULL, "names file:line (%s)", e.msg);
-	got = get(path);
+	got = tap_slurp(path, NULL);
 	is_str(got, "[a]\nhost = x\n\nthis is not a key\n", "unchanged");
 	free(got);
 
 	/* an empty file takes the section */
-	put(path, "", 0600);
+	tap_write_file(path, "", 0600);
 	is_int(config_append_section(path, "work", section, 1, &e), 0, "an empty file");
-	got = get(path);
+	got = tap_slurp(path, NULL);
 	is_str(got, section, "just the section, no blank line before it");
 	free(got);
 	unlink(path);
@@ -193,10 +168,10 @@ static void test_refusals(void)
 
 	/* a section the existing [defaults] makes invalid: nothing written */
 	path = xasprintf("%s/def.ini", dir);
-	put(path, "[defaults]\nauth = external\n", 0600);
+	tap_write_file(path, "[defaults]\nauth = external\n", 0600);
 	is_int(config_append_section(path, "work", section, 0, &e), -1,
 	       "a section that cannot work with the [defaults] there");
-	got = get(path);
+	got = tap_slurp(path, NULL);
 	is_str(got, "[defaults]\nauth = external\n", "unchanged");
 	free(got);
 	unlink(path);
@@ -210,7 +185,7 @@ static void test_new_file(void)
 
 	error_clear(&e);
 	is_int(config_append_section(path, "work", section, 1, &e), 0, "a new file in new directories");
-	got = get(path);
+	got = tap_slurp(path, NULL);
 	is_str(got, section, "the section alone");
 	is_int(mode_of(path), 0600, "the file 0600");
 	d1 = xasprintf("%s/new", dir);
@@ -224,12 +199,12 @@ static void test_new_file(void)
 		char *target = xasprintf("%s/real.ini", dir), *link = xasprintf("%s/link.ini", dir);
 		struct stat st;
 
-		put(target, "[a]\nhost = a.example.org\nauth = off\n", 0600);
+		tap_write_file(target, "[a]\nhost = a.example.org\nauth = off\n", 0600);
 		if (symlink(target, link) != 0)
 			perror("symlink");
 		is_int(config_append_section(link, "work", section, 0, &e), 0, "through a symbolic link");
 		ok(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link is still a link");
-		got = get(target);
+		got = tap_slurp(target, NULL);
 		ok(got && strstr(got, "[work]") != NULL, "the target has the section");
 		free(got);
 		unlink(link);

@@ -547,19 +547,17 @@ static void test_files(void)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *path = xasprintf("%s/tests/data/msmtprc/%s", src ? src : "..", files[i].file);
 		struct buf text = BUF_INIT, ini = BUF_INIT, warn = BUF_INIT;
-		FILE *f = fopen(path, "r");
-		char chunk[4096];
-		size_t n;
+		size_t n = 0;
+		char *data = tap_slurp(path, &n);
 		struct config c;
 		struct error e;
 
-		if (!ok(f != NULL, "%s: opened", files[i].file)) {
+		if (!ok(data != NULL, "%s: opened", files[i].file)) {
 			free(path);
 			continue;
 		}
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			buf_add(&text, chunk, n);
-		fclose(f);
+		buf_add(&text, data, n);
+		free(data);
 		if (!strcmp(files[i].file, "every-key.msmtprc")) {
 			struct msmtprc m;
 			char err[ERROR_MSG_MAX];

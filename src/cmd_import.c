@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "config_write.h"
 #include "log.h"
 #include "proxy.h"
 #include "tls.h"
@@ -830,83 +831,6 @@ out:
 	return rc;
 }
 
-/* postern's own user configuration file (config_find() reads it). */
-static char *default_target(void)
-{
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	char *home, *p = NULL;
-
-	if (xdg && *xdg == '/')
-		return xasprintf("%s/postern/config.ini", xdg);
-	if ((home = home_dir()) != NULL)
-		p = xasprintf("%s/.config/postern/config.ini", home);
-	free(home);
-	return p;
-}
-
-/* Create path with text, mode 0600, only if it does not exist: written to
- * a temporary file in the same directory, synced, then linked to its name
- * (link() fails if the name exists, where rename() would replace it), so
- * that the file appears whole or not at all.  A missing directory is
- * created 0700.  Returns 0, 1 when path exists, -1 with e. */
-static int create_private(const char *path, const char *text, size_t len, struct error *e)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *tmp = NULL;
-	struct buf why = BUF_INIT;
-	struct stat st;
-	int fd = -1, rc = -1;
-
-	if (slash == dir)
-		dir[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	if (stat(dir, &st) < 0 && errno == ENOENT && mkdir_private(dir, &why)) {
-		error_set(e, ERR_IO, "%s", why.data);
-		goto out;
-	}
-	tmp = xasprintf("%s/.postern-import.XXXXXX", dir);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		error_set(e, ERR_IO, "cannot create a file in %s: %s", dir, strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if (fchmod(fd, 0600) || write_all(fd, text, len) || fsync(fd)) {
-		error_set(e, ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (link(tmp, path) < 0) {
-		if (errno == EEXIST)
-			rc = 1;
-		else
-			error_set(e, ERR_IO, "cannot create %s: %s", path, strerror(errno));
-		goto out;
-	}
-	/* the new name must survive a crash too */
-	{
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	buf_release(&why);
-	free(dir);
-	return rc;
-}
-
 static void print_warnings(const struct buf *w)
 {
 	for (const char *s = w->data; *s;) {
@@ -961,7 +885,7 @@ int cmd_import(int argc, char **argv)
 		status = EX_USAGE;
 		goto out;
 	}
-	target = target_arg ? xstrdup(target_arg) : default_target();
+	target = target_arg ? xstrdup(target_arg) : config_user_path();
 	if (!dry && !target) {
 		log_err("no home directory to write the configuration in; name a file with -C");
 		status = EX_CANTCREAT;
@@ -1006,7 +930,7 @@ int cmd_import(int argc, char **argv)
 		status = fflush(stdout) ? EX_IOERR : EX_OK;
 		goto out;
 	}
-	r = create_private(target, ini.data, ini.len, &e);
+	r = config_create_file(target, ini.data, ini.len, &e);
 	if (r == 1) {
 		log_err("%s exists; write elsewhere with -C, or see the result with --dry-run", target);
 		status = EX_CANTCREAT;

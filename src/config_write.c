@@ -174,13 +174,37 @@ static char *dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
+/* dir, created 0700 when it is missing.  Returns 0, or -1 with ERR_IO. */
+static int ensure_dir(const char *dir, struct error *e)
+{
+	struct buf why = BUF_INIT;
+	struct stat st;
+	int rc = 0;
+
+	if (stat(dir, &st) < 0 && errno == ENOENT && mkdir_private(dir, &why) < 0)
+		rc = error_set(e, ERR_IO, "%s", why.data);
+	buf_release(&why);
+	return rc;
+}
+
+/* A new or renamed name in dir reaches the disk with the directory. */
+static void sync_dir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
 /* Write head, a separator and tail to a temporary file next to path with
  * the given mode, make it durable, and rename it over path. */
 static int write_atomic(const char *path, const char *head, size_t head_len, const char *tail,
 			mode_t mode, struct error *e)
 {
 	char *dir = dir_of(path), *tmp = xasprintf("%s.XXXXXX", path);
-	int fd, rc = -1, dfd;
+	int fd, rc = -1;
 
 	fd = mkstemp(tmp);
 	if (fd < 0) {
@@ -203,12 +227,7 @@ static int write_atomic(const char *path, const char *head, size_t head_len, con
 		unlink(tmp);
 		goto out;
 	}
-	/* the rename itself reaches the disk with the directory */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	sync_dir(dir);
 	rc = 0;
 out:
 	free(tmp);
@@ -219,7 +238,7 @@ out:
 int config_append_section(const char *path, const char *name, const char *section,
 			  int holds_password, struct error *e)
 {
-	struct buf text = BUF_INIT_SECRET, why = BUF_INIT;
+	struct buf text = BUF_INIT_SECRET;
 	struct config c;
 	struct stat st;
 	char *real = NULL, *dir = NULL;
@@ -241,15 +260,11 @@ int config_append_section(const char *path, const char *name, const char *sectio
 			goto out;
 		mode = st.st_mode & 07777;
 	} else {
-		struct stat dst;
-
 		if (check_all(path, "", &st, 0, name, section, holds_password, &c, e))
 			goto out;
 		dir = dir_of(path);
-		if (stat(dir, &dst) < 0 && errno == ENOENT && mkdir_private(dir, &why) < 0) {
-			error_set(e, ERR_IO, "%s", why.data);
+		if (ensure_dir(dir, e))
 			goto out;
-		}
 	}
 	if (write_atomic(target, text.data, text.len, section, mode, e))
 		goto out;
@@ -259,6 +274,45 @@ out:
 	free(dir);
 	config_release(&c);
 	buf_release(&text);
-	buf_release(&why);
+	return rc;
+}
+
+int config_create_file(const char *path, const char *text, size_t len, struct error *e)
+{
+	char *dir = dir_of(path), *tmp = NULL;
+	int fd = -1, rc = -1;
+
+	if (ensure_dir(dir, e))
+		goto out;
+	tmp = xasprintf("%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		error_set(e, ERR_IO, "cannot create a file in %s: %s", dir, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, 0600) || write_all(fd, text, len) || fsync(fd)) {
+		error_set(e, ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	/* link() fails when the name exists, where rename() would replace it */
+	if (link(tmp, path) < 0) {
+		if (errno == EEXIST)
+			rc = 1;
+		else
+			error_set(e, ERR_IO, "cannot create %s: %s", path, strerror(errno));
+		goto out;
+	}
+	sync_dir(dir);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(dir);
 	return rc;
 }

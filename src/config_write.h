@@ -42,6 +42,13 @@ int config_section_add(struct buf *section, const char *key, const char *value,
 int config_append_section(const char *path, const char *name, const char *section,
 			  int holds_password, struct error *e);
 
+/* Create path holding text[0..len), mode 0600, only if no file of that
+ * name exists: written to a temporary file beside it, synced, then linked
+ * to its name, so that it appears whole or not at all and an existing file
+ * is never replaced.  Missing directories are created 0700.  Returns 0, 1
+ * when path exists (nothing changed), or -1 with ERR_IO. */
+int config_create_file(const char *path, const char *text, size_t len, struct error *e);
+
 /* The checks config_append_section() makes before it writes, without
  * writing: the configuration the file would hold with the section added
  * goes into c (config_init'ed; the caller releases it), so that the new
